@@ -1,0 +1,65 @@
+# formservice: every target installs what it needs (Debian packages as root, Python packages in .venv).
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FORMSERVICE_DATA_DIR ?= $(CURDIR)/var
+
+# Debian packages by purpose. `make system-deps` installs whichever are missing.
+DEB_DOCS := libreoffice-writer-nogui python3-uno fonts-noto-core fonts-noto-color-emoji \
+            fonts-crosextra-carlito fonts-crosextra-caladea fonts-liberation2 fonts-dejavu-core
+DEB_OCR := tesseract-ocr tesseract-ocr-eng poppler-utils
+DEB_TEST := pdftk-java chromium
+DEB_ALL := $(DEB_DOCS) $(DEB_OCR) $(DEB_TEST)
+
+.PHONY: help venv system-deps run test lint bench fmt clean
+
+help:
+	@echo "make run    - install, migrate, load samples, print an API key, serve on http://$(HOST):$(PORT)"
+	@echo "make test   - install everything the tests need and run them"
+	@echo "make lint   - ruff check, ruff format --check, mypy"
+	@echo "make bench  - run the benchmarks in bench/"
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+system-deps:
+	@missing=$$(for p in $(DEB_ALL); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages: $$missing"; \
+	    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing Debian packages (run as root: apt-get install $$missing)"; exit 1; fi; \
+	fi
+
+run: $(STAMP) system-deps
+	$(BIN)/formservice db upgrade
+	$(BIN)/formservice samples load
+	$(BIN)/formservice keys create --role hub --name "make run $$(date +%F)"
+	$(BIN)/formservice serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP) system-deps
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check formservice tests bench
+	$(BIN)/ruff format --check formservice tests bench
+	$(BIN)/mypy
+
+fmt: $(STAMP)
+	$(BIN)/ruff format formservice tests bench
+	$(BIN)/ruff check --fix formservice tests bench
+
+bench: $(STAMP) system-deps
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

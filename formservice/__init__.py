@@ -1,0 +1,78 @@
+"""formservice: letters, payer forms, denials and PAP decisions for a scalp-cooling hub.
+
+`create_app(settings=None)` builds the Flask app in named steps; nothing happens at import.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+
+from flask import Flask, Response, jsonify
+
+from formservice.services import Services, build_services
+from formservice.settings import Settings, load_settings
+
+__all__ = ["Settings", "create_app", "load_settings"]
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    """The WSGI app for the given settings (default: from FORMSERVICE_* environment variables)."""
+    settings = (settings or load_settings()).validated()
+    app = Flask(__name__)
+    services = services or build_services(settings)
+    register_config(app, settings)
+    register_services(app, services)
+    register_logging(app)
+    register_error_handlers(app)
+    register_health(app)
+    register_api(app, services)
+    return app
+
+
+def register_config(app: Flask, settings: Settings) -> None:
+    """Flask's own settings derived from ours."""
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        # The larger of the two limits; JSON bodies get their own check in the API.
+        MAX_CONTENT_LENGTH=max(settings.max_body_bytes, settings.max_upload_bytes),
+        JSON_SORT_KEYS=False,
+        TESTING=settings.env == "test",
+    )
+    app.extensions["formservice.settings"] = settings
+
+
+def register_services(app: Flask, services: Services) -> None:
+    """Database, blobs, converter: shared by every request."""
+    app.extensions["formservice"] = services
+    atexit.register(services.close)
+
+
+def register_logging(app: Flask) -> None:
+    """Plain log lines; nothing logged carries patient data (only ids, kinds and statuses)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Every error as application/problem+json."""
+    from formservice.api.problems import register_error_handlers as register
+
+    register(app)
+
+
+def register_health(app: Flask) -> None:
+    """GET /healthz: liveness, no auth."""
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return jsonify(status="ok")
+
+
+def register_api(app: Flask, services: Services) -> None:
+    """The JSON API under /api/v1 and its OpenAPI document."""
+    from formservice.api import register_api as register
+
+    register(app, services)

@@ -1,0 +1,22 @@
+"""Small helpers the API views share."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from flask import current_app, g
+
+from formservice.security import Principal
+from formservice.services import Services
+
+AUTH: list[dict[str, list[str]]] = [{"apiKey": []}]
+
+
+def services() -> Services:
+    """The Services of the running app."""
+    return cast(Services, current_app.extensions["formservice"])
+
+
+def principal() -> Principal:
+    """Who is calling (set by the API-key check)."""
+    return cast(Principal, g.principal)

@@ -1,0 +1,95 @@
+"""One error handler for the whole app: every failure leaves as application/problem+json."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json, request
+from marshmallow import Schema, fields
+from werkzeug.exceptions import HTTPException
+
+from formservice.errors import (
+    PROBLEM_MEDIA_TYPE,
+    BadInputError,
+    FormserviceError,
+    HttpProblem,
+    PayloadTooLargeError,
+    ValidationProblem,
+    flatten_messages,
+)
+
+log = logging.getLogger(__name__)
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, with `errors` keyed by field path for validation failures."""
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String()
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "field path (e.g. patient.date_of_birth) → messages"},
+    )
+    allowed = fields.List(fields.String())
+    case_id = fields.String()
+    limit = fields.Integer()
+
+
+def problem_response(error: FormserviceError) -> Response:
+    """The HTTP response for a FormserviceError."""
+    return Response(
+        json.dumps(error.to_problem()), status=error.status, mimetype=PROBLEM_MEDIA_TYPE
+    )
+
+
+def problem_from_http_exception(exc: HTTPException) -> FormserviceError:
+    """The problem for a werkzeug HTTP error, with webargs' messages as field paths."""
+    data: dict[str, Any] = getattr(exc, "data", None) or {}
+    messages = data.get("messages")
+    status = exc.code or 500
+    if messages is not None:
+        # webargs/flask-smorest: {"json": {...}, "query": {...}} → flat field paths.
+        errors: dict[str, list[str]] = {}
+        for msgs in messages.values():
+            # Body fields keep their own path; query and path parameters are named by themselves.
+            for path, items in flatten_messages(msgs).items():
+                errors.setdefault(path, []).extend(items)
+        if status == 400:
+            return BadInputError("The request body is not valid JSON.", errors=errors)
+        return ValidationProblem(
+            f"{len(errors)} invalid field(s): {', '.join(sorted(errors))}.", errors=errors
+        )
+    if status == 413:
+        return PayloadTooLargeError(
+            f"The request body is larger than the limit of {request.max_content_length} bytes.",
+            limit=request.max_content_length,
+        )
+    return HttpProblem(status, exc.name, exc.description)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Render FormserviceError, HTTP errors and unexpected exceptions as problem+json."""
+
+    @app.errorhandler(FormserviceError)
+    def _formservice_error(error: FormserviceError) -> Response:
+        return problem_response(error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        return problem_response(problem_from_http_exception(exc))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        # Log the type and where, not the message: messages can carry patient data.
+        log.error(
+            "unhandled %s at %s %s",
+            type(exc).__name__,
+            request.method,
+            request.path,
+            exc_info=app.config.get("FORMSERVICE_LOG_TRACEBACKS", True),
+        )
+        return problem_response(FormserviceError("An unexpected error occurred."))

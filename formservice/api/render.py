@@ -1,0 +1,41 @@
+"""Stateless rendering: a case payload in, a file out, nothing stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from formservice import model
+from formservice.api.common import AUTH, services
+from formservice.documents.generate import render_document
+from formservice.schemas.case import CaseSchema
+from formservice.schemas.documents import RenderQuerySchema
+
+blp = Blueprint("render", __name__, url_prefix="/render", description="Stateless rendering")
+
+
+@blp.route("/<kind>")
+class Render(MethodView):
+    @blp.doc(security=AUTH)
+    @blp.arguments(RenderQuerySchema, location="query", as_kwargs=True)
+    @blp.arguments(CaseSchema)
+    @blp.response(200, description="The rendered file", content_type="application/octet-stream")
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    def post(self, case: model.Case, kind: str, **query: Any) -> Response:
+        """Render one document for a case payload and return the file; store nothing."""
+        rendered = render_document(services(), case, kind, fmt=query.get("format"))
+        return Response(
+            rendered.data,
+            mimetype=rendered.media_type,
+            headers={
+                "Content-Disposition": f'attachment; filename="{rendered.filename}"',
+                "X-Formservice-Template": f"{rendered.template_name}@{rendered.template_version}",
+                "X-Formservice-Input-Sha256": rendered.input_sha256,
+            },
+        )

@@ -1,0 +1,212 @@
+"""The `formservice` command: serve, keys, render, samples, db.
+
+Exit codes (CONTRACT.md §3): 0 success, 2 bad input (one line on stderr), 1 any other failure.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from formservice.errors import FormserviceError
+from formservice.settings import Settings, SettingsError, load_settings
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILURE = 1
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _one_line(error: FormserviceError) -> str:
+    if error.errors:
+        fields = "; ".join(
+            f"{path}: {' '.join(msgs)}" for path, msgs in sorted(error.errors.items())
+        )
+        return f"{error.detail} ({fields})"
+    return error.detail
+
+
+@contextmanager
+def _errors_to_exit_codes() -> Iterator[None]:
+    """Turn deliberate errors into one line and the contract's exit code."""
+    try:
+        yield
+    except FormserviceError as exc:
+        _fail(_one_line(exc), EXIT_BAD_INPUT if 400 <= exc.status < 500 else EXIT_FAILURE)
+    except SettingsError as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
+
+
+def _settings(need_secret: bool = False) -> Settings:
+    try:
+        return load_settings(need_secret=need_secret)
+    except SettingsError as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        _fail(f"{what} file not found: {path}", EXIT_BAD_INPUT)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        _fail(f"{what} file {path} is not valid JSON: {exc}", EXIT_BAD_INPUT)
+
+
+def _with_services(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Build Services for a command and close them afterwards."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from formservice.services import build_services
+
+        services = build_services(_settings())
+        try:
+            with _errors_to_exit_codes():
+                return fn(services, *args, **kwargs)
+        finally:
+            services.close()
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+@click.group()
+@click.version_option(package_name="formservice")
+def main() -> None:
+    """formservice: letters, payer forms, denials and PAP decisions for a reimbursement hub."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Run the service (SQLite and a local blob folder unless configured otherwise)."""
+    import waitress
+
+    from formservice import create_app
+
+    with _errors_to_exit_codes():
+        app = create_app(_settings(need_secret=True))
+    click.echo(f"formservice listening on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="formservice")
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the Alembic migrations up to the newest."""
+    from formservice.store.db import upgrade_database
+
+    settings = _settings()
+    with _errors_to_exit_codes():
+        upgrade_database(settings.resolved_database_url)
+    click.echo("database is up to date")
+
+
+@main.group()
+def keys() -> None:
+    """API keys."""
+
+
+@keys.command("create")
+@click.option("--role", required=True, type=click.Choice(["hub", "clinic", "ops"]))
+@click.option("--facility", "facility", default=None, help="facility NPI (clinic keys)")
+@click.option("--name", required=True)
+@_with_services
+def keys_create(services: Any, role: str, facility: str | None, name: str) -> None:
+    """Print a new API key once (it is stored hashed)."""
+    from formservice.security import create_api_key
+    from formservice.store.db import transaction
+
+    with transaction(services.sessions) as session:
+        row, key = create_api_key(session, name=name, role=role, facility_npi=facility)
+    click.echo(f"API key for {row.name!r} (role {row.role}); shown once, keep it safe:", err=True)
+    click.echo(key)
+
+
+@main.group()
+def samples() -> None:
+    """Synthetic sample cases."""
+
+
+@samples.command("load")
+@_with_services
+def samples_load(services: Any) -> None:
+    """Store every sample case (idempotent)."""
+    from formservice.schemas.case import load_case
+    from formservice.security import Principal
+    from formservice.store.cases import save_case
+    from formservice.store.db import transaction
+
+    loader = Principal("user", "cli", "cli", "hub", None)
+    paths = sorted((services.settings.samples_dir / "cases").glob("*.json"))
+    for path in paths:
+        case = load_case(_read_json(path, "sample case"))
+        with transaction(services.sessions) as session:
+            row, created = save_case(session, loader, case)
+        click.echo(
+            f"{'stored ' if created else 'present'} {row.id}  {case.external_id}  ({path.name})"
+        )
+
+
+@main.group()
+def schemas() -> None:
+    """JSON Schema of the public payloads."""
+
+
+@schemas.command("write")
+@click.option("--dir", "directory", type=click.Path(path_type=Path), default=Path("schemas"))
+def schemas_write(directory: Path) -> None:
+    """Regenerate schemas/*.schema.json from the marshmallow schemas."""
+    from formservice.schemas.jsonschema import write_all
+
+    for path in write_all(directory):
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("kind")
+@click.argument("case_file", type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["docx", "pdf"]), default=None)
+@click.option("--form", default=None, help="PA form id (pa_form)")
+@click.option("--denial", type=click.Path(path_type=Path), default=None, help="denial JSON")
+@_with_services
+def render(
+    services: Any,
+    kind: str,
+    case_file: Path,
+    output: Path,
+    fmt: str | None,
+    form: str | None,
+    denial: Path | None,
+) -> None:
+    """Render one document for CASE_FILE (a case JSON) into OUTPUT."""
+    from formservice.documents.generate import render_document
+    from formservice.schemas.case import load_case
+
+    case = load_case(_read_json(case_file, "case"))
+    rendered = render_document(services, case, kind, fmt=fmt)
+    tmp = output.with_name(f".{output.name}.part")
+    tmp.write_bytes(rendered.data)
+    tmp.replace(output)  # never leave a half-written file under the requested name
+    click.echo(f"wrote {output} ({len(rendered.data)} bytes, {rendered.media_type})", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

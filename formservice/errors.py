@@ -1,0 +1,161 @@
+"""Every error formservice raises on purpose, and how it reads as an RFC 9457 problem.
+
+The tree::
+
+    FormserviceError (500)
+    ├── BadInputError (400)            malformed JSON, unreadable request
+    │   └── CsrfError (400)            a form posted without a valid CSRF token
+    ├── UnauthorizedError (401)        no or wrong API key / not logged in
+    ├── ForbiddenError (403)           authenticated, but the role may not do this
+    ├── NotFoundError (404)            unknown id, or another facility's data
+    ├── ConflictError (409)            same external_id with another payload, a bad transition
+    ├── PayloadTooLargeError (413)     body or upload over its limit
+    ├── UnsupportedMediaError (415)    an upload that is not what the endpoint takes
+    ├── ValidationProblem (422)        invalid values; ``errors`` maps field path → messages
+    ├── ServiceUnavailableError (503)  a dependency (the PDF converter) cannot serve
+    └── GatewayTimeoutError (504)      a dependency took longer than its time limit
+
+Each class knows its status, problem ``type`` and ``title``; `to_problem` renders any of them.
+The CLI maps 4xx errors to exit code 2 and everything else to 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_TYPE_BASE = "https://formservice.example/problems/"
+
+
+class FormserviceError(Exception):
+    """Root of every deliberate error; renders as a problem+json document."""
+
+    status: int = 500
+    slug: str = "internal-error"
+    title: str = "Internal error"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: Mapping[str, Sequence[str]] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.errors = {k: list(v) for k, v in (errors or {}).items()}
+        self.extra = extra
+
+    @property
+    def type(self) -> str:
+        return _TYPE_BASE + self.slug
+
+    def to_problem(self) -> dict[str, Any]:
+        """The RFC 9457 body for this error."""
+        body: dict[str, Any] = {
+            "type": self.type,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if self.errors:
+            body["errors"] = self.errors
+        body.update(self.extra)
+        return body
+
+
+class BadInputError(FormserviceError):
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+
+class CsrfError(BadInputError):
+    slug = "csrf"
+    title = "Missing or invalid CSRF token"
+
+
+class UnauthorizedError(FormserviceError):
+    status = 401
+    slug = "unauthorized"
+    title = "Unauthorized"
+
+
+class ForbiddenError(FormserviceError):
+    status = 403
+    slug = "forbidden"
+    title = "Forbidden"
+
+
+class NotFoundError(FormserviceError):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class ConflictError(FormserviceError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
+class PayloadTooLargeError(FormserviceError):
+    status = 413
+    slug = "payload-too-large"
+    title = "Payload too large"
+
+
+class UnsupportedMediaError(FormserviceError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class ValidationProblem(FormserviceError):
+    status = 422
+    slug = "validation"
+    title = "Validation failed"
+
+
+class ServiceUnavailableError(FormserviceError):
+    status = 503
+    slug = "service-unavailable"
+    title = "Service unavailable"
+
+
+class GatewayTimeoutError(FormserviceError):
+    status = 504
+    slug = "timeout"
+    title = "Timed out"
+
+
+class HttpProblem(FormserviceError):
+    """A plain HTTP error (405, 404 of an unknown route...) carried as a problem."""
+
+    def __init__(self, status: int, title: str, detail: str | None = None) -> None:
+        self.status = status
+        self.title = title
+        self.slug = title.lower().replace(" ", "-")
+        super().__init__(detail or title)
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn marshmallow's nested ``messages`` into ``{"a.0.b": [...]}`` field paths."""
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if key == "_schema":
+                path = prefix or "_schema"
+            for k, v in flatten_messages(value, path).items():
+                out.setdefault(k, []).extend(v)
+    elif isinstance(messages, list | tuple) and all(isinstance(m, str) for m in messages):
+        out[prefix or "_schema"] = list(messages)
+    elif isinstance(messages, list | tuple):
+        for i, value in enumerate(messages):
+            for k, v in flatten_messages(value, f"{prefix}.{i}" if prefix else str(i)).items():
+                out.setdefault(k, []).extend(v)
+    else:
+        out[prefix or "_schema"] = [str(messages)]
+    return out

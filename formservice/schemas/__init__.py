@@ -1,0 +1,1 @@
+"""Marshmallow schemas: the public payloads, validated and documented in one place."""

@@ -1,0 +1,65 @@
+"""Request and response shapes for cases and documents in the API."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from formservice.schemas.common import StrictSchema
+
+FORMATS = ("docx", "pdf")
+
+
+class DocumentRequestSchema(StrictSchema):
+    """What document to make for a stored case."""
+
+    kind = fields.String(required=True, metadata={"example": "lmn"})
+    format = fields.String(validate=validate.OneOf(FORMATS), load_default=None, allow_none=True)
+    form = fields.String(
+        load_default=None, allow_none=True, metadata={"description": "PA form id, e.g. tx_nofr001"}
+    )
+    denial_id = fields.String(load_default=None, allow_none=True)
+    flatten = fields.Boolean(load_default=False)
+    pdfa = fields.Boolean(load_default=False)
+
+
+class RenderQuerySchema(StrictSchema):
+    """Query parameters of the stateless render endpoint."""
+
+    format = fields.String(validate=validate.OneOf(FORMATS), load_default=None)
+    form = fields.String(load_default=None)
+    flatten = fields.Boolean(load_default=False)
+    pdfa = fields.Boolean(load_default=False)
+
+
+class DocumentSchema(Schema):
+    """A generated, stored document."""
+
+    id = fields.String(required=True)
+    case_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    format = fields.String(required=True)
+    form = fields.String(allow_none=True)
+    sha256 = fields.String(required=True, attribute="blob_sha256")
+    size = fields.Integer(required=True)
+    media_type = fields.String(required=True)
+    filename = fields.String(required=True)
+    template = fields.String(required=True, attribute="template_name")
+    template_version = fields.Integer(required=True)
+    template_sha256 = fields.String(required=True)
+    input_sha256 = fields.String(required=True)
+    supersedes_id = fields.String(allow_none=True)
+    details = fields.Dict(allow_none=True)
+    created_at = fields.DateTime(required=True)
+    content_url = fields.String(required=True)
+
+
+class CaseOutSchema(Schema):
+    """A stored case: its id, the payload as stored, and its documents."""
+
+    id = fields.String(required=True)
+    external_id = fields.String(required=True)
+    facility_npi = fields.String(required=True)
+    pa_status = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    case = fields.Dict(required=True, attribute="payload")
+    documents = fields.List(fields.Nested(DocumentSchema), required=True)

@@ -1,0 +1,63 @@
+"""The service's moving parts, built once from settings, shared by the API, web and CLI."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from formservice.settings import Settings
+from formservice.store.blobs import LocalBlobStore
+from formservice.store.db import make_engine, make_sessionmaker
+
+
+@dataclass
+class Services:
+    """Database, blob store, clock and (lazily) the PDF converter for one configuration."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    blobs: LocalBlobStore
+    today: Callable[[], date] = date.today
+    _converter: Any = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def converter(self) -> Any:
+        """The warm DOCX→PDF converter, started on first use."""
+        with self._lock:
+            if self._converter is None:
+                from formservice.documents.convert import LibreOfficeConverter
+
+                self._converter = LibreOfficeConverter(
+                    soffice=self.settings.soffice_path or None,
+                    workdir=self.settings.data_dir / "soffice",
+                    timeout=self.settings.render_timeout_seconds,
+                    pool_size=self.settings.converter_pool_size,
+                )
+            return self._converter
+
+    def close(self) -> None:
+        """Stop the converter and release database connections."""
+        if self._converter is not None:
+            self._converter.close()
+            self._converter = None
+        self.engine.dispose()
+
+
+def build_services(settings: Settings) -> Services:
+    """Connect the database and blob store named by the settings."""
+    engine = make_engine(settings.resolved_database_url)
+    settings.resolved_blob_dir.mkdir(parents=True, exist_ok=True)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        blobs=LocalBlobStore(settings.resolved_blob_dir),
+    )

@@ -1,0 +1,142 @@
+"""Every knob of the service, read from ``FORMSERVICE_*`` environment variables and validated once.
+
+Nothing here runs at import: `load_settings()` is called by `create_app` and by the CLI. A bad
+value stops the start with a message naming the variable. In production mode (the default for
+``formservice serve`` outside ``make run``) there is no default secret key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+PREFIX = "FORMSERVICE_"
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting is missing or has a value the service cannot run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated configuration; build with `load_settings` (env) or `Settings(...)` (tests)."""
+
+    env: str = "production"  # production | development | test
+    secret_key: str = ""
+    data_dir: Path = field(default_factory=lambda: Path.cwd() / "var")
+    database_url: str = ""  # default: sqlite file in data_dir
+    blob_dir: Path | None = None  # default: data_dir / "blobs"
+    redis_url: str = ""  # empty: SqliteHuey beside the database
+    templates_dir: Path = _REPO_ROOT / "templates"
+    samples_dir: Path = _REPO_ROOT / "samples"
+    # Limits (documented in README "Limits").
+    max_body_bytes: int = 2 * 1024 * 1024
+    max_upload_bytes: int = 15 * 1024 * 1024
+    max_pdf_pages: int = 50
+    ocr_seconds_per_page: float = 20.0
+    ocr_dpi: int = 300
+    request_ocr_budget_seconds: float = 20.0
+    render_timeout_seconds: float = 60.0
+    converter_pool_size: int = 1
+    soffice_path: str = ""
+    session_idle_minutes: int = 15
+    login_max_failures: int = 5
+    huey_immediate: bool = False
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'formservice.sqlite3'}"
+
+    @property
+    def resolved_blob_dir(self) -> Path:
+        return self.blob_dir or self.data_dir / "blobs"
+
+    def validated(self, *, need_secret: bool = True) -> Settings:
+        """Return self after checking every value; raise SettingsError naming the variable.
+
+        `need_secret` is False for CLI commands that never sign a session cookie.
+        """
+        problems: list[str] = []
+        if self.env not in {"production", "development", "test"}:
+            problems.append(
+                f"{PREFIX}ENV must be production, development or test, not {self.env!r}"
+            )
+        if need_secret and self.is_production and len(self.secret_key) < 32:
+            problems.append(
+                f"{PREFIX}SECRET_KEY must be set to at least 32 characters in production "
+                f'(python -c "import secrets; print(secrets.token_hex(32))")'
+            )
+        for name in (
+            "max_body_bytes",
+            "max_upload_bytes",
+            "max_pdf_pages",
+            "ocr_dpi",
+            "converter_pool_size",
+            "session_idle_minutes",
+            "login_max_failures",
+        ):
+            if getattr(self, name) <= 0:
+                problems.append(f"{PREFIX}{name.upper()} must be a positive integer")
+        for name in (
+            "ocr_seconds_per_page",
+            "request_ocr_budget_seconds",
+            "render_timeout_seconds",
+        ):
+            if getattr(self, name) <= 0:
+                problems.append(f"{PREFIX}{name.upper()} must be a positive number of seconds")
+        url = self.resolved_database_url
+        if not url.startswith(("sqlite:", "postgresql")):
+            problems.append(f"{PREFIX}DATABASE_URL must be a sqlite: or postgresql URL")
+        if problems:
+            raise SettingsError("; ".join(problems))
+        return self
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with some values changed (tests)."""
+        return replace(self, **overrides)
+
+
+def _coerce(name: str, raw: str, current: Any) -> Any:
+    target = type(current) if current is not None else str
+    try:
+        if isinstance(current, bool):
+            if raw.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if raw.lower() in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(raw)
+        if isinstance(current, Path) or name in {"blob_dir"}:
+            return Path(raw).expanduser()
+        if target in (int, float):
+            return target(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{PREFIX}{name.upper()}={raw!r} is not a valid value") from exc
+    return raw
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, need_secret: bool = True, **overrides: Any
+) -> Settings:
+    """Settings from the environment (``FORMSERVICE_*``) plus explicit overrides, validated."""
+    environ = os.environ if environ is None else environ
+    defaults = Settings()
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        key = PREFIX + f.name.upper()
+        if key in environ:
+            values[f.name] = _coerce(f.name, environ[key], getattr(defaults, f.name))
+    values.update(overrides)
+    settings = Settings(**values)
+    if not settings.secret_key and (not settings.is_production or not need_secret):
+        # Development and tests get a random per-process key: sessions do not survive restarts.
+        settings = replace(settings, secret_key=secrets.token_hex(32))
+    return settings.validated(need_secret=need_secret)

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy tables and sessions, and the content-addressed blob store."""

@@ -1,0 +1,76 @@
+"""Content-addressed file storage: a blob's name is the SHA-256 of its bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+
+class BlobStore(Protocol):
+    """Where generated files live; rows only hold their hashes."""
+
+    def put(self, data: bytes) -> tuple[str, bool]:
+        """Store bytes; return (sha256, created) where created is False if it was already there."""
+        ...
+
+    def get(self, sha256: str) -> bytes: ...
+
+    def exists(self, sha256: str) -> bool: ...
+
+    def delete(self, sha256: str) -> None: ...
+
+
+def sha256_hex(data: bytes) -> str:
+    """The hex SHA-256 of bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+class LocalBlobStore:
+    """Blobs as files under ``root/ab/cd/<sha256>``, written atomically (temp file + rename)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def _path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise ValueError(f"not a sha256 hex digest: {sha256!r}")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def put(self, data: bytes) -> tuple[str, bool]:
+        """Store bytes under their hash; a second put of the same bytes is a no-op."""
+        digest = sha256_hex(data)
+        path = self._path(digest)
+        if path.exists():
+            return digest, False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return digest, True
+
+    def get(self, sha256: str) -> bytes:
+        """The bytes of a blob; FileNotFoundError when it is not stored."""
+        return self._path(sha256).read_bytes()
+
+    def exists(self, sha256: str) -> bool:
+        return self._path(sha256).exists()
+
+    def delete(self, sha256: str) -> None:
+        """Remove a blob (only used to undo a put whose row could not be written)."""
+        self._path(sha256).unlink(missing_ok=True)
+
+    def count(self) -> int:
+        """How many blobs are stored (tests and ops)."""
+        if not self.root.exists():
+            return 0
+        return sum(1 for p in self.root.rglob("*") if p.is_file() and not p.name.startswith("."))

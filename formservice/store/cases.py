@@ -1,0 +1,71 @@
+"""Storing cases: idempotent on external_id, conflicting payloads refused."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from formservice import model
+from formservice.errors import ConflictError, NotFoundError
+from formservice.schemas.case import dump_case, load_case
+from formservice.security import Principal
+from formservice.store.models import CaseRow
+
+
+def payload_hash(payload: dict[str, Any]) -> str:
+    """SHA-256 of a canonical case payload (sorted keys, no whitespace)."""
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def save_case(session: Session, principal: Principal, case: model.Case) -> tuple[CaseRow, bool]:
+    """Store a case; return (row, created). Same external_id + same payload → the existing row."""
+    payload = dump_case(case)
+    digest = payload_hash(payload)
+    if principal.facility_npi is not None and case.facility.npi != principal.facility_npi:
+        # A clinic key may only file cases for its own facility.
+        raise NotFoundError("this key cannot create cases for that facility")
+    existing = session.scalars(
+        select(CaseRow).where(CaseRow.external_id == case.external_id)
+    ).first()
+    if existing is not None:
+        return _same_or_conflict(principal, existing, digest), False
+    row = CaseRow(
+        external_id=case.external_id,
+        facility_npi=case.facility.npi,
+        payload=payload,
+        payload_sha256=digest,
+        pa_status=case.prior_authorization.status,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        # Another request stored the same external_id between our read and our write.
+        existing = session.scalars(
+            select(CaseRow).where(CaseRow.external_id == case.external_id)
+        ).one()
+        return _same_or_conflict(principal, existing, digest), False
+    return row, True
+
+
+def _same_or_conflict(principal: Principal, existing: CaseRow, digest: str) -> CaseRow:
+    if principal.facility_npi is not None and existing.facility_npi != principal.facility_npi:
+        raise ConflictError("external_id is already used")
+    if existing.payload_sha256 != digest:
+        raise ConflictError(
+            f"external_id {existing.external_id!r} already exists with a different payload",
+            errors={"external_id": ["Already used for a different case payload."]},
+            case_id=existing.id,
+        )
+    return existing
+
+
+def case_model(row: CaseRow) -> model.Case:
+    """The model of a stored case (payloads were validated on the way in)."""
+    return load_case(row.payload)

@@ -1,0 +1,176 @@
+"""Shared fixtures: settings, a migrated database, the app, a client with an API key, the CLI.
+
+Every test gets its own data folder and a fresh, migrated SQLite database (copied from one
+migrated once per session, so migrations run for real but only once). Tools the tests need
+(LibreOffice, Tesseract, PostgreSQL) must be there in CI: `require_tool` fails there and skips
+locally with the command that installs them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+
+from formservice import create_app
+from formservice.services import Services, build_services
+from formservice.settings import Settings
+from formservice.store.db import upgrade_database
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "samples"
+IN_CI = os.environ.get("CI") == "true"
+POSTGRES_URL = os.environ.get(
+    "FORMSERVICE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def require_tool(name: str, install: str) -> str:
+    """The path of a tool; if missing, fail in CI and skip locally naming the install."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed; install with: {install}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def sample_case_paths() -> list[Path]:
+    """Every synthetic sample case shipped in samples/cases."""
+    return sorted((SAMPLES / "cases").glob("*.json"))
+
+
+def load_sample(name: str = "01_breast_commercial_office") -> dict[str, Any]:
+    """A sample case payload by file stem."""
+    data: dict[str, Any] = json.loads((SAMPLES / "cases" / f"{name}.json").read_text())
+    return data
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated to head; each test copies it."""
+    path = tmp_path_factory.mktemp("template-db") / "formservice.sqlite3"
+    upgrade_database(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path, migrated_sqlite: Path) -> Settings:
+    """Test settings with their own data folder and database."""
+    data_dir = tmp_path / "var"
+    data_dir.mkdir()
+    shutil.copy(migrated_sqlite, data_dir / "formservice.sqlite3")
+    return Settings(env="test", secret_key="t" * 32, data_dir=data_dir)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    svc = build_services(settings)
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def app(settings: Settings, services: Services) -> Flask:
+    return create_app(settings, services=services)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """A CLI runner whose environment points at the test's data folder."""
+    monkeypatch.setenv("FORMSERVICE_ENV", "test")
+    monkeypatch.setenv("FORMSERVICE_DATA_DIR", str(settings.data_dir))
+    return CliRunner()
+
+
+def make_key(services: Services, role: str = "hub", facility: str | None = None) -> str:
+    """Create an API key directly in the test database."""
+    from formservice.security import create_api_key
+    from formservice.store.db import transaction
+
+    with transaction(services.sessions) as session:
+        _, key = create_api_key(session, name=f"test-{role}", role=role, facility_npi=facility)
+    return key
+
+
+@pytest.fixture
+def api_key(services: Services) -> str:
+    return make_key(services)
+
+
+@pytest.fixture
+def auth(api_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"}
+
+
+@pytest.fixture
+def case_payload() -> dict[str, Any]:
+    return load_sample()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session (the machine runs the server)."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(
+        POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1),
+        isolation_level="AUTOCOMMIT",
+    )
+    name = f"formservice_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        message = f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc.orig}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message + " (start it: pg_ctlcluster $(ls /etc/postgresql) main start)")
+    url = POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    upgrade_database(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage_settings(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Settings]:
+    """The same settings on SQLite and on PostgreSQL (tables emptied after each test)."""
+    if request.param == "sqlite":
+        yield settings
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield settings.with_overrides(database_url=url)
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        tables = (
+            conn.execute(
+                sa.text(
+                    "SELECT tablename FROM pg_tables"
+                    " WHERE schemaname='public' AND tablename<>'alembic_version'"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if tables:
+            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+    engine.dispose()
