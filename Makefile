@@ -40,6 +40,7 @@ system-deps:
 	  else echo "missing Debian packages (run as root: apt-get install $$missing)"; exit 1; fi; \
 	fi
 
+run: export FORMSERVICE_ENV ?= development
 run: $(STAMP) system-deps
 	$(BIN)/formservice db upgrade
 	$(BIN)/formservice samples load

@@ -1,0 +1,86 @@
+"""The formservice command: exit codes and one-line errors (CONTRACT.md §3)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from formservice.cli import main
+from tests.conftest import SAMPLES, load_sample
+
+
+def test_keys_create_prints_a_working_key(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["keys", "create", "--role", "hub", "--name", "portal"])
+    assert result.exit_code == 0, result.output
+    key = result.stdout.strip().splitlines()[-1]
+    assert key.startswith("fs_")
+
+
+def test_clinic_key_needs_a_valid_facility(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["keys", "create", "--role", "clinic", "--name", "c"])
+    assert result.exit_code == 2
+    assert "facility" in result.stderr
+    result = runner.invoke(
+        main, ["keys", "create", "--role", "clinic", "--name", "c", "--facility", "1234567890"]
+    )
+    assert result.exit_code == 2
+
+
+def test_render_lmn_writes_a_docx(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "lmn.docx"
+    case = SAMPLES / "cases" / "02_ovarian_medicare_outpatient.json"
+    result = runner.invoke(main, ["render", "lmn", str(case), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(out) as z:
+        assert "Exampleton" in z.read("word/document.xml").decode()
+    assert not list(tmp_path.glob(".*.part"))
+
+
+def test_render_bad_case_exits_2_with_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    payload = load_sample()
+    payload["prescriber"]["npi"] = "1234567890"
+    case = tmp_path / "bad.json"
+    case.write_text(json.dumps(payload))
+    out = tmp_path / "out.docx"
+    result = runner.invoke(main, ["render", "lmn", str(case), "-o", str(out)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "prescriber.npi" in lines[0]
+    assert not out.exists()
+
+
+def test_render_missing_or_broken_file_exits_2(runner: CliRunner, tmp_path: Path) -> None:
+    missing = runner.invoke(main, ["render", "lmn", str(tmp_path / "nope.json"), "-o", "x.docx"])
+    assert missing.exit_code == 2
+    assert "not found" in missing.stderr
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    result = runner.invoke(main, ["render", "lmn", str(broken), "-o", str(tmp_path / "x.docx")])
+    assert result.exit_code == 2
+    assert "not valid JSON" in result.stderr
+
+
+def test_unknown_kind_exits_2(runner: CliRunner, tmp_path: Path) -> None:
+    case = SAMPLES / "cases" / "01_breast_commercial_office.json"
+    result = runner.invoke(main, ["render", "horoscope", str(case), "-o", str(tmp_path / "x")])
+    assert result.exit_code == 2
+    assert "kind" in result.stderr
+
+
+def test_samples_load_is_idempotent(runner: CliRunner) -> None:
+    first = runner.invoke(main, ["samples", "load"])
+    assert first.exit_code == 0, first.output
+    assert first.stdout.count("stored") >= 6
+    second = runner.invoke(main, ["samples", "load"])
+    assert second.exit_code == 0
+    assert "stored" not in second.stdout
+
+
+def test_serve_refuses_to_start_without_a_secret_in_production(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["serve"], env={"FORMSERVICE_ENV": "production"})
+    assert result.exit_code == 2
+    assert "SECRET_KEY" in result.stderr

@@ -1,0 +1,107 @@
+"""Storage on SQLite and on the PostgreSQL server: cases, documents, keys, blobs, migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select
+
+from formservice.documents.generate import render_document, save_document
+from formservice.errors import ConflictError, UnauthorizedError
+from formservice.schemas.case import load_case
+from formservice.security import Principal, authenticate_key, create_api_key, revoke_api_key
+from formservice.services import build_services
+from formservice.settings import Settings
+from formservice.store.blobs import LocalBlobStore, sha256_hex
+from formservice.store.cases import save_case
+from formservice.store.db import transaction
+from formservice.store.models import Base, CaseRow, DocumentRow
+from tests.conftest import load_sample
+
+HUB = Principal("key", "k", "test", "hub", None)
+
+
+def test_migrations_match_the_models(storage_settings: Settings) -> None:
+    services = build_services(storage_settings)
+    try:
+        with services.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        assert diff == []
+    finally:
+        services.close()
+
+
+def test_case_round_trip_and_idempotency(storage_settings: Settings) -> None:
+    services = build_services(storage_settings)
+    try:
+        case = load_case(load_sample())
+        with transaction(services.sessions) as session:
+            row, created = save_case(session, HUB, case)
+        assert created
+        with transaction(services.sessions) as session:
+            again, created_again = save_case(session, HUB, case)
+        assert not created_again
+        assert again.id == row.id
+        with services.sessions() as session:
+            stored = session.get(CaseRow, row.id)
+            assert stored is not None
+            assert load_case(stored.payload) == case
+        other = load_case({**load_sample(), "clinical_notes": "different"})
+        with pytest.raises(ConflictError), transaction(services.sessions) as session:
+            save_case(session, HUB, other)
+    finally:
+        services.close()
+
+
+def test_document_row_records_provenance(storage_settings: Settings) -> None:
+    services = build_services(storage_settings)
+    try:
+        case = load_case(load_sample())
+        with transaction(services.sessions) as session:
+            row, _ = save_case(session, HUB, case)
+        rendered = render_document(services, case, "lmn")
+        doc = save_document(services, row.id, rendered)
+        with services.sessions() as session:
+            stored = session.get(DocumentRow, doc.id)
+            assert stored is not None
+            assert stored.kind == "lmn"
+            assert stored.template_name == "letter_of_medical_necessity"
+            assert stored.template_sha256 == rendered.template_sha256
+            assert stored.input_sha256 == rendered.input_sha256
+            assert stored.blob_sha256 == sha256_hex(rendered.data)
+            assert session.scalar(select(func.count()).select_from(DocumentRow)) == 1
+        assert services.blobs.get(doc.blob_sha256) == rendered.data
+    finally:
+        services.close()
+
+
+def test_api_keys_are_hashed_and_revocable(storage_settings: Settings) -> None:
+    services = build_services(storage_settings)
+    try:
+        with transaction(services.sessions) as session:
+            row, key = create_api_key(session, name="portal", role="hub")
+        assert key not in row.secret_sha256
+        with services.sessions() as session:
+            assert authenticate_key(session, f"Bearer {key}").role == "hub"
+        with transaction(services.sessions) as session:
+            assert revoke_api_key(session, row.id)
+        with services.sessions() as session, pytest.raises(UnauthorizedError):
+            authenticate_key(session, f"Bearer {key}")
+    finally:
+        services.close()
+
+
+def test_blob_store_is_content_addressed_and_atomic(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "blobs")
+    digest, created = store.put(b"letter")
+    assert created
+    assert digest == sha256_hex(b"letter")
+    assert store.put(b"letter") == (digest, False)
+    assert store.get(digest) == b"letter"
+    assert store.count() == 1
+    assert not list((tmp_path / "blobs").rglob(".tmp-*"))
+    with pytest.raises(ValueError, match="sha256"):
+        store.get("../../etc/passwd")
