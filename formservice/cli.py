@@ -186,6 +186,8 @@ def schemas_write(directory: Path) -> None:
 @click.option("--format", "fmt", type=click.Choice(["docx", "pdf"]), default=None)
 @click.option("--form", default=None, help="PA form id (pa_form)")
 @click.option("--denial", type=click.Path(path_type=Path), default=None, help="denial JSON")
+@click.option("--flatten", is_flag=True, help="burn form values into the page (pa_form, cms1500)")
+@click.option("--pdfa", is_flag=True, help="PDF/A-2b for letters (with --format pdf)")
 @_with_services
 def render(
     services: Any,
@@ -195,13 +197,17 @@ def render(
     fmt: str | None,
     form: str | None,
     denial: Path | None,
+    flatten: bool,
+    pdfa: bool,
 ) -> None:
     """Render one document for CASE_FILE (a case JSON) into OUTPUT."""
-    from formservice.documents.generate import render_document
+    from formservice.documents.generate import CaseFacts, DocumentRequest, render_document
     from formservice.schemas.case import load_case
 
     case = load_case(_read_json(case_file, "case"))
-    rendered = render_document(services, case, kind, fmt=fmt)
+    facts = CaseFacts(denial=_read_json(denial, "denial") if denial else None)
+    ask = DocumentRequest(kind=kind, format=fmt, form=form, flatten=flatten, pdfa=pdfa)
+    rendered = render_document(services, case, ask, facts)
     tmp = output.with_name(f".{output.name}.part")
     tmp.write_bytes(rendered.data)
     tmp.replace(output)  # never leave a half-written file under the requested name

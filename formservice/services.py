@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from formservice.documents.templates import TemplateVersion
 from formservice.settings import Settings
 from formservice.store.blobs import LocalBlobStore
 from formservice.store.db import make_engine, make_sessionmaker
@@ -27,6 +28,35 @@ class Services:
     today: Callable[[], date] = date.today
     _converter: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _templates_synced: bool = field(default=False, repr=False)
+
+    def sync_templates(self) -> None:
+        """Record the shipped templates in the registry (once per process)."""
+        if self._templates_synced:
+            return
+        from sqlalchemy.exc import IntegrityError
+
+        from formservice.store.db import transaction
+        from formservice.store.templates import sync_shipped
+
+        for attempt in (1, 2):
+            try:
+                with transaction(self.sessions) as session:
+                    sync_shipped(session, self.blobs, self.settings.templates_dir)
+                break
+            except IntegrityError:
+                # Another process recorded the same version at the same moment: read it again.
+                if attempt == 2:
+                    raise
+        self._templates_synced = True
+
+    def active_template(self, name: str) -> TemplateVersion:
+        """The active version of a letter template, with its bytes."""
+        from formservice.store.templates import get_version
+
+        self.sync_templates()
+        with self.sessions() as session:
+            return get_version(session, self.blobs, name)
 
     @property
     def converter(self) -> Any:

@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from formservice import model
 from formservice.api.common import AUTH, principal, services
-from formservice.documents.generate import render_document, save_document
+from formservice.documents.generate import DocumentRequest, render_document, save_document
 from formservice.schemas.case import CaseSchema
 from formservice.schemas.documents import CaseOutSchema, DocumentRequestSchema, DocumentSchema
 from formservice.store import access
-from formservice.store.cases import case_model, save_case
+from formservice.store.cases import case_facts, case_model, save_case
 from formservice.store.db import transaction
 from formservice.store.models import CaseRow, DocumentRow
 
@@ -90,9 +90,18 @@ class CaseDocuments(MethodView):
     def post(self, request: dict[str, Any], case_id: str) -> dict[str, Any]:
         """Generate a document for the case, store it, and describe it."""
         svc = services()
+        ask = DocumentRequest(
+            kind=request["kind"],
+            format=request["format"],
+            form=request["form"],
+            denial_id=request["denial_id"],
+            flatten=request["flatten"],
+            pdfa=request["pdfa"],
+        )
         with svc.sessions() as session:
             row = access.get_case(session, principal(), case_id)
-        rendered = render_document(svc, case_model(row), request["kind"], fmt=request["format"])
+            facts = case_facts(session, principal(), row, ask)
+        rendered = render_document(svc, case_model(row), ask, facts)
         return document_out(save_document(svc, row.id, rendered))
 
 

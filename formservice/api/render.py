@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from formservice import model
 from formservice.api.common import AUTH, services
-from formservice.documents.generate import render_document
+from formservice.documents.generate import DocumentRequest, render_document
 from formservice.schemas.case import CaseSchema
 from formservice.schemas.documents import RenderQuerySchema
 
@@ -29,7 +29,14 @@ class Render(MethodView):
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, case: model.Case, kind: str, **query: Any) -> Response:
         """Render one document for a case payload and return the file; store nothing."""
-        rendered = render_document(services(), case, kind, fmt=query.get("format"))
+        ask = DocumentRequest(
+            kind=kind,
+            format=query.get("format"),
+            form=query.get("form"),
+            flatten=query.get("flatten", False),
+            pdfa=query.get("pdfa", False),
+        )
+        rendered = render_document(services(), case, ask)
         return Response(
             rendered.data,
             mimetype=rendered.media_type,

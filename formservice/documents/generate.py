@@ -1,4 +1,9 @@
-"""Make a document for a case (render) and keep it (store): the one path every caller uses."""
+"""Make a document for a case (render) and keep it (store): the one path every caller uses.
+
+`render_document` takes the case, what the store knows about it (`CaseFacts`: the benefits
+investigation, documents already made, the denial being answered) and a `DocumentRequest`,
+and returns the file with its provenance. Which builder makes which kind is in `builders`.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +15,37 @@ from datetime import date
 from typing import Any
 
 from formservice import model
-from formservice.documents import catalog
-from formservice.documents.context import build_context
+from formservice.documents import builders, catalog
 from formservice.documents.docx import render_docx
-from formservice.documents.templates import load_shipped_template
+from formservice.documents.templates import TemplateVersion
 from formservice.errors import ValidationProblem
 from formservice.schemas.case import dump_case
 from formservice.services import Services
 from formservice.store.db import transaction
 from formservice.store.models import DocumentRow
+
+
+@dataclass(frozen=True)
+class DocumentRequest:
+    """What to make: a kind, a format, and the options some kinds take."""
+
+    kind: str
+    format: str | None = None
+    form: str | None = None
+    denial_id: str | None = None
+    flatten: bool = False
+    pdfa: bool = False
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the service knows about a case beyond its payload."""
+
+    benefits: dict[str, Any] | None = None
+    documents: frozenset[str] = frozenset()  # kinds already generated for the case
+    denial: dict[str, Any] | None = None  # the parsed denial an appeal answers
+    pa_history: tuple[dict[str, Any], ...] = ()
+    case_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,10 +65,20 @@ class RenderedDocument:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def input_hash(case: model.Case, *, kind: str, letter_date: date, extra: Any = None) -> str:
+def input_hash(case: model.Case, request: DocumentRequest, facts: CaseFacts, today: date) -> str:
     """SHA-256 of everything that goes into a document besides the template."""
     canonical = json.dumps(
-        {"case": dump_case(case), "kind": kind, "date": letter_date.isoformat(), "extra": extra},
+        {
+            "case": dump_case(case),
+            "kind": request.kind,
+            "form": request.form,
+            "flatten": request.flatten,
+            "pdfa": request.pdfa,
+            "date": today.isoformat(),
+            "benefits": facts.benefits,
+            "denial": facts.denial,
+            "documents": sorted(facts.documents),
+        },
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -50,65 +87,93 @@ def input_hash(case: model.Case, *, kind: str, letter_date: date, extra: Any = N
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _filename(case: model.Case, kind: str, fmt: str) -> str:
+def _filename(case: model.Case, kind: str, fmt: str, form: str | None) -> str:
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", case.external_id).strip("-") or "case"
-    return f"{safe}-{kind}.{fmt}"
+    return f"{safe}-{form or kind}.{fmt}"
 
 
-def resolve_kind(kind: str, fmt: str | None) -> tuple[catalog.DocumentKind, str]:
+def resolve_kind(request: DocumentRequest) -> tuple[catalog.DocumentKind, str]:
     """The document kind and format asked for, or a 422 naming the bad field."""
-    spec = catalog.get_kind(kind)
+    spec = catalog.get_kind(request.kind)
     if spec is None:
         raise ValidationProblem(
-            f"unknown document kind {kind!r}",
+            f"unknown document kind {request.kind!r}",
             errors={"kind": [f"Must be one of: {', '.join(sorted(catalog.KINDS))}."]},
         )
-    fmt = fmt or spec.default_format
+    fmt = request.format or spec.default_format
     if fmt not in spec.formats:
         raise ValidationProblem(
-            f"{kind} is not available as {fmt}",
-            errors={"format": [f"{kind} comes as: {', '.join(spec.formats)}."]},
+            f"{request.kind} is not available as {fmt}",
+            errors={"format": [f"{request.kind} comes as: {', '.join(spec.formats)}."]},
+        )
+    if spec.needs_form and not request.form:
+        raise ValidationProblem(
+            f"{request.kind} needs a form id",
+            errors={"form": ["Name the payer form, e.g. tx_nofr001."]},
         )
     return spec, fmt
 
 
 def render_document(
-    services: Services, case: model.Case, kind: str, *, fmt: str | None = None
+    services: Services,
+    case: model.Case,
+    request: DocumentRequest,
+    facts: CaseFacts | None = None,
+    *,
+    template: TemplateVersion | None = None,
 ) -> RenderedDocument:
-    """Render one document for a case; nothing is stored."""
-    spec, fmt = resolve_kind(kind, fmt)
+    """Render one document for a case; nothing is stored.
+
+    `template` overrides the active template version (previews and regeneration runs).
+    """
+    facts = facts or CaseFacts()
+    spec, fmt = resolve_kind(request)
     today = services.today()
-    assert spec.template is not None  # noqa: S101  # every DOCX kind names its template
-    template = load_shipped_template(services.settings.templates_dir, spec.template)
-    inputs = input_hash(case, kind=kind, letter_date=today)
-    context = build_context(case, today=today)
-    data = render_docx(
-        template.data,
-        context,
-        properties={
-            "formservice.template": template.name,
-            "formservice.template_version": str(template.version),
-            "formservice.template_sha256": template.sha256,
-            "formservice.input_sha256": inputs,
-            "formservice.kind": kind,
-        },
-    )
-    if fmt == "pdf":
-        data = services.converter.convert(data)
+    inputs = input_hash(case, request, facts, today)
+    if spec.template is None:
+        made = builders.build_pdf(services, case, facts, request, today)
+        data, details = made.data, made.details
+        identity = (made.template_name, made.template_sha256, made.template_version)
+    else:
+        template = template or services.active_template(spec.template)
+        context = builders.build_docx_context(spec.name, case, facts, today)
+        data = render_docx(
+            template.data,
+            context,
+            properties={
+                "formservice.template": template.name,
+                "formservice.template_version": str(template.version),
+                "formservice.template_sha256": template.sha256,
+                "formservice.input_sha256": inputs,
+                "formservice.kind": spec.name,
+            },
+        )
+        details = {}
+        identity = (template.name, template.sha256, template.version)
+        if fmt == "pdf":
+            data = services.converter.convert(data, pdfa=request.pdfa)
     return RenderedDocument(
-        kind=kind,
+        kind=spec.name,
         format=fmt,
         data=data,
         media_type=catalog.MEDIA_TYPES[fmt],
-        filename=_filename(case, kind, fmt),
-        template_name=template.name,
-        template_sha256=template.sha256,
-        template_version=template.version,
+        filename=_filename(case, spec.name, fmt, request.form),
+        template_name=identity[0],
+        template_sha256=identity[1],
+        template_version=identity[2],
         input_sha256=inputs,
+        form=request.form,
+        details=details,
     )
 
 
-def save_document(services: Services, case_id: str, rendered: RenderedDocument) -> DocumentRow:
+def save_document(
+    services: Services,
+    case_id: str,
+    rendered: RenderedDocument,
+    *,
+    supersedes_id: str | None = None,
+) -> DocumentRow:
     """Store the blob and its row together; if the row cannot be written, the blob goes too."""
     digest, created = services.blobs.put(rendered.data)
     try:
@@ -127,6 +192,7 @@ def save_document(services: Services, case_id: str, rendered: RenderedDocument) 
                 size=len(rendered.data),
                 filename=rendered.filename,
                 details=rendered.details or None,
+                supersedes_id=supersedes_id,
             )
             session.add(row)
     except BaseException:

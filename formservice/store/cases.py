@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +14,10 @@ from formservice import model
 from formservice.errors import ConflictError, NotFoundError
 from formservice.schemas.case import dump_case, load_case
 from formservice.security import Principal
-from formservice.store.models import CaseRow
+from formservice.store.models import CaseRow, DocumentRow
+
+if TYPE_CHECKING:
+    from formservice.documents.generate import CaseFacts, DocumentRequest
 
 
 def payload_hash(payload: dict[str, Any]) -> str:
@@ -69,3 +72,27 @@ def _same_or_conflict(principal: Principal, existing: CaseRow, digest: str) -> C
 def case_model(row: CaseRow) -> model.Case:
     """The model of a stored case (payloads were validated on the way in)."""
     return load_case(row.payload)
+
+
+def case_facts(
+    session: Session, principal: Principal, row: CaseRow, request: DocumentRequest
+) -> CaseFacts:
+    """What the store knows about a case that documents draw on besides its payload."""
+    from formservice.store.access import get_denial
+
+    kinds = frozenset(
+        session.scalars(select(DocumentRow.kind).where(DocumentRow.case_id == row.id).distinct())
+    )
+    denial = None
+    if request.denial_id:
+        denial_row = get_denial(session, principal, request.denial_id)
+        denial = denial_row.result
+    from formservice.documents.generate import CaseFacts
+
+    return CaseFacts(
+        benefits=row.benefits,
+        documents=kinds,
+        denial=denial,
+        pa_history=tuple(row.pa_history or ()),
+        case_id=row.id,
+    )

@@ -30,7 +30,11 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+    type_annotation_map = {
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        datetime: DateTime(timezone=True),
+    }
 
 
 class ApiKey(Base):
@@ -57,6 +61,13 @@ class CaseRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     payload_sha256: Mapped[str] = mapped_column(String(64))
     pa_status: Mapped[str] = mapped_column(String(30), default="not_submitted")
+    # [{"status", "on" (ISO date), "note"}...]: every PA step with its date, oldest first.
+    pa_history: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    # The benefits-investigation result (schemas.benefits), once the hub has called the payer.
+    benefits: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # The next date someone must act (PA follow-up or appeal deadline), for the due list.
+    next_due: Mapped[date | None] = mapped_column(Date, default=None, index=True)
+    next_due_reason: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 11:59:31.331347
+Create Date: 2026-11-27 12:06:03.478665
 """
 
 from collections.abc import Sequence
@@ -41,6 +41,10 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('payload_sha256', sa.String(length=64), nullable=False),
     sa.Column('pa_status', sa.String(length=30), nullable=False),
+    sa.Column('pa_history', sa.JSON(), nullable=True),
+    sa.Column('benefits', sa.JSON(), nullable=True),
+    sa.Column('next_due', sa.Date(), nullable=True),
+    sa.Column('next_due_reason', sa.String(length=200), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
@@ -48,6 +52,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cases_facility_npi'), ['facility_npi'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_next_due'), ['next_due'], unique=False)
 
     op.create_table('template_versions',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -122,6 +127,7 @@ def downgrade() -> None:
     op.drop_table('denials')
     op.drop_table('template_versions')
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cases_next_due'))
         batch_op.drop_index(batch_op.f('ix_cases_facility_npi'))
 
     op.drop_table('cases')

@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
-from formservice.documents.generate import render_document, save_document
+from formservice.documents.generate import DocumentRequest, render_document, save_document
 from formservice.errors import ConflictError, UnauthorizedError
 from formservice.schemas.case import load_case
 from formservice.security import Principal, authenticate_key, create_api_key, revoke_api_key
@@ -62,7 +62,7 @@ def test_document_row_records_provenance(storage_settings: Settings) -> None:
         case = load_case(load_sample())
         with transaction(services.sessions) as session:
             row, _ = save_case(session, HUB, case)
-        rendered = render_document(services, case, "lmn")
+        rendered = render_document(services, case, DocumentRequest("lmn"))
         doc = save_document(services, row.id, rendered)
         with services.sessions() as session:
             stored = session.get(DocumentRow, doc.id)
