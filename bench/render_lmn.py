@@ -1,0 +1,147 @@
+"""Letters per second: the service's LMN renderer against plain docxtpl, in one process.
+
+(a) naive: ``DocxTemplate(path)``, ``render(context, jinja_env)``, ``save`` for every letter;
+(b) service: ``formservice.documents.docx.render_docx`` (compiled-template cache, zip-level
+    assembly, deterministic output and provenance properties included).
+Both render the shipped template for the sample cases (samples/cases/*.json, or built-in
+synthetic cases when the samples are absent) with the same contexts, and must produce the same
+``word/document.xml``. The last line is ``ratio: X.XX`` (service ÷ naive throughput).
+
+Usage: python bench/render_lmn.py [--letters N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import io
+import json
+import sys
+import time
+import zipfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from docxtpl import DocxTemplate
+
+from formservice.documents.context import build_context
+from formservice.documents.docx import document_text, render_docx, template_environment
+from formservice.model import (
+    Address,
+    Case,
+    Coverage,
+    Diagnosis,
+    Facility,
+    Patient,
+    Payer,
+    Prescriber,
+    Treatment,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATE = REPO / "templates" / "docx" / "letter_of_medical_necessity.docx"
+TODAY = date(2026, 1, 20)
+
+
+def synthetic_cases() -> list[Case]:
+    """Two obviously synthetic cases, for a checkout without samples/."""
+    base = Case(
+        external_id="BENCH-1",
+        facility=Facility(
+            name="Bench Oncology (SYNTHETIC)",
+            npi="1003000126",
+            address=Address(line1="1 Bench Way", city="Austin", state="TX", zip="78701"),
+            phone="512-555-0100",
+            fax="512-555-0101",
+        ),
+        patient=Patient(first_name="Bench", last_name="Patient", date_of_birth=date(1970, 1, 2)),
+        prescriber=Prescriber(first_name="Bench", last_name="Doctor", npi="1234567893"),
+        coverage=Coverage(
+            status="insured", payer=Payer(name="Bench Health Plan"), member_id="BHP1"
+        ),
+        diagnoses=(Diagnosis(code="C50.911", description="Malignant neoplasm of breast"),),
+        treatment=Treatment(regimen="TC", agents=("docetaxel", "cyclophosphamide"), sessions=6),
+    )
+    other = dataclasses.replace(
+        base,
+        external_id="BENCH-2",
+        patient=dataclasses.replace(base.patient, first_name="O'Connor & <Sons>"),
+        coverage=Coverage(status="uninsured"),
+    )
+    return [base, other]
+
+
+def load_cases() -> tuple[list[Case], str]:
+    """The sample cases when shipped and loadable, else the synthetic ones."""
+    paths = sorted((REPO / "samples" / "cases").glob("*.json"))
+    try:
+        from formservice.schemas.case import load_case
+    except ImportError:
+        return synthetic_cases(), "synthetic"
+    if not paths:
+        return synthetic_cases(), "synthetic"
+    return [load_case(json.loads(p.read_text())) for p in paths], f"{len(paths)} sample cases"
+
+
+def naive(context: dict[str, Any]) -> bytes:
+    """The plain docxtpl way: a fresh DocxTemplate per letter."""
+    tpl = DocxTemplate(TEMPLATE)
+    tpl.render(context, template_environment())
+    out = io.BytesIO()
+    tpl.save(out)
+    return out.getvalue()
+
+
+def service(context: dict[str, Any]) -> bytes:
+    """The service's renderer, provenance properties included."""
+    return render_docx(
+        TEMPLATE,
+        context,
+        properties={
+            "formservice.template": TEMPLATE.stem,
+            "formservice.input_sha256": hashlib.sha256(repr(context).encode()).hexdigest(),
+        },
+    )
+
+
+def throughput(
+    render: Callable[[dict[str, Any]], bytes], contexts: list[dict[str, Any]], letters: int
+) -> float:
+    """Letters per second over `letters` renders cycling through the contexts."""
+    start = time.perf_counter()
+    for i in range(letters):
+        render(contexts[i % len(contexts)])
+    return letters / (time.perf_counter() - start)
+
+
+def main(argv: list[str]) -> int:
+    """Check both renderers agree, then time them and print the ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--letters", type=int, default=60, help="letters per renderer")
+    args = parser.parse_args(argv)
+    cases, source = load_cases()
+    contexts = [build_context(case, today=TODAY) for case in cases]
+
+    for case, ctx in zip(cases, contexts, strict=True):
+        ours, theirs = service(ctx), naive(ctx)
+        with zipfile.ZipFile(io.BytesIO(ours)) as a, zipfile.ZipFile(io.BytesIO(theirs)) as b:
+            same_xml = a.read("word/document.xml") == b.read("word/document.xml")
+        if document_text(ours) != document_text(theirs) or not same_xml:
+            print(f"MISMATCH for {case.external_id}: word/document.xml differs", file=sys.stderr)
+            return 1
+    print(f"template: {TEMPLATE.name}; cases: {source}; letters per renderer: {args.letters}")
+    print(f"word/document.xml identical for all {len(cases)} cases (naive vs service)")
+
+    naive_rate = throughput(naive, contexts, args.letters)
+    service_rate = throughput(service, contexts, args.letters)
+    print(f"naive (DocxTemplate + render + save): {naive_rate:8.1f} letters/s")
+    print(f"service (render_docx, cached):       {service_rate:8.1f} letters/s")
+    print(f"ratio: {service_rate / naive_rate:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
