@@ -214,5 +214,185 @@ def render(
     click.echo(f"wrote {output} ({len(rendered.data)} bytes, {rendered.media_type})", err=True)
 
 
+@main.command()
+@click.option("--workers", default=1, show_default=True, type=int, help="threads in this process")
+def worker(workers: int) -> None:
+    """Run a queue worker (regeneration, background OCR) until interrupted."""
+    from formservice.services import build_services
+
+    services = build_services(_settings())
+    try:
+        services.jobs.run_worker(workers)
+    finally:
+        services.close()
+
+
+@main.command()
+@click.option(
+    "--template", "name", required=True, help="template name, e.g. letter_of_medical_necessity"
+)
+@click.option("--dry-run", is_flag=True, help="count and list what would be regenerated")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=int,
+    help="worker processes to start here (0: use workers started elsewhere)",
+)
+@click.option("--timeout", default=3600.0, show_default=True, type=float, help="seconds to wait")
+@_with_services
+def regenerate(services: Any, name: str, dry_run: bool, workers: int, timeout: float) -> None:
+    """Re-render every stored document of a template with its active version."""
+    from formservice import regeneration
+
+    if dry_run:
+        plan = regeneration.dry_run(services, name, limit=1_000_000)
+        for doc in plan["documents"]:
+            click.echo(
+                f"{doc['document_id']}  {doc['kind']}  v{doc['template_version']}  {doc['case']}"
+            )
+        click.echo(
+            f"{plan['count']} document(s) of {name} would move to v{plan['template_version']}"
+        )
+        return
+    summary = regeneration.start_run(services, name, created_by="cli")
+    click.echo(
+        f"run {summary.id}: {summary.total} document(s) of {name} -> v{summary.template_version}",
+        err=True,
+    )
+    services.jobs.enqueue_run(summary.id)
+    from formservice.worker_pool import WorkerPool
+
+    with WorkerPool(workers) as pool:
+        summary = _follow(services, summary, timeout)
+        peaks = pool.peak_memory_mb()
+    if peaks:
+        click.echo(f"worker peak memory (MB): {', '.join(f'{p:.0f}' for p in peaks)}", err=True)
+    click.echo(json.dumps(summary.to_json(), indent=2))
+    if summary.pending:
+        _fail(
+            f"run {summary.id} still has {summary.pending} pending item(s) after {timeout:.0f}s",
+            EXIT_FAILURE,
+        )
+    if summary.failed:
+        _fail(f"{summary.failed} item(s) failed; see failures above", EXIT_FAILURE)
+
+
+def _follow(services: Any, summary: Any, timeout: float) -> Any:
+    """Show a progress bar until the run has nothing pending (or the time is up)."""
+    import time
+
+    from formservice import regeneration
+
+    deadline = time.monotonic() + timeout
+    seen = 0
+    with click.progressbar(length=summary.total, label="regenerating", file=sys.stderr) as bar:
+        while True:
+            summary = regeneration.summarize(services, summary.id)
+            finished = summary.total - summary.pending
+            bar.update(finished - seen)
+            seen = finished
+            if summary.finished or time.monotonic() > deadline:
+                return summary
+            time.sleep(0.3)
+
+
+@main.group()
+def templates() -> None:
+    """Letter templates: check, publish, list, activate (roll back), preview."""
+
+
+def _known_variables(name: str | None) -> frozenset[str]:
+    from formservice.template_admin import template_variables
+
+    return template_variables(_settings(), name)
+
+
+@templates.command("check")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--name", default=None, help="the template name it is meant for (its variables)")
+def templates_check(file: Path, name: str | None) -> None:
+    """Check a .docx template: syntax, smart quotes, split tags, unknown variables."""
+    from formservice.documents.template_check import check_template
+
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        _fail(f"file not found: {file}", EXIT_BAD_INPUT)
+    report = check_template(data, _known_variables(name))
+    for p in report.problems:
+        where = f" [{p.part}]" if p.part else ""
+        near = f"\n    in paragraph: {p.paragraph!r}" if p.paragraph else ""
+        click.echo(f"{p.kind}{where}: {p.message}{near}")
+    if not report.problems:
+        click.echo(f"{file}: ok ({len(report.variables)} variable(s))")
+    if not report.ok:
+        sys.exit(EXIT_BAD_INPUT)
+
+
+@templates.command("publish")
+@click.argument("name")
+@click.argument("file", type=click.Path(path_type=Path))
+@_with_services
+def templates_publish(services: Any, name: str, file: Path) -> None:
+    """Validate FILE and publish it as the new active version of NAME."""
+    from formservice.template_admin import publish_template
+
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        _fail(f"file not found: {file}", EXIT_BAD_INPUT)
+    row = publish_template(services, name, data)
+    click.echo(f"published {name} v{row.version} ({row.sha256[:12]}), now active")
+
+
+@templates.command("list")
+@_with_services
+def templates_list(services: Any) -> None:
+    """Every template, its versions, and which is active."""
+    from formservice.template_admin import list_template_versions
+
+    for info in list_template_versions(services):
+        for v in info["versions"]:
+            mark = "*" if v["active"] else " "
+            click.echo(f"{mark} {info['name']} v{v['version']} {v['sha256'][:12]} {v['source']}")
+
+
+@templates.command("activate")
+@click.argument("name")
+@click.argument("version", type=int)
+@_with_services
+def templates_activate(services: Any, name: str, version: int) -> None:
+    """Make VERSION the active one (roll back or forward)."""
+    from formservice.template_admin import activate_template
+
+    row = activate_template(services, name, version)
+    click.echo(f"{name} v{row.version} is active")
+
+
+@templates.command("preview")
+@click.argument("name")
+@click.option("--version", type=int, default=None)
+@click.option(
+    "--case",
+    "case_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="case JSON (default: the first sample)",
+)
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
+@_with_services
+def templates_preview(
+    services: Any, name: str, version: int | None, case_file: Path | None, output: Path
+) -> None:
+    """Render a template version against a sample case."""
+    from formservice.template_admin import preview_template
+
+    payload = _read_json(case_file, "case") if case_file else None
+    data = preview_template(services, name, version, payload)
+    output.write_bytes(data)
+    click.echo(f"wrote {output}", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -29,6 +29,17 @@ class Services:
     _converter: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _templates_synced: bool = field(default=False, repr=False)
+    _jobs: Any = field(default=None, repr=False)
+
+    @property
+    def jobs(self) -> Any:
+        """The job queue (Huey) with this service's tasks, built on first use."""
+        with self._lock:
+            if self._jobs is None:
+                from formservice.jobs import Jobs
+
+                self._jobs = Jobs(self)
+            return self._jobs
 
     def sync_templates(self) -> None:
         """Record the shipped templates in the registry (once per process)."""

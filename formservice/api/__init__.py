@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http
+import importlib
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -16,6 +17,14 @@ from formservice.security import authenticate_key
 from formservice.services import Services
 
 API_PREFIX = "/api/v1"
+# One blueprint module per resource, each exposing `blp`; add a module here to mount it.
+BLUEPRINT_MODULES = (
+    "cases",
+    "documents",
+    "render",
+    "templates",
+    "regenerations",
+)
 
 
 class FormserviceApi(Api):
@@ -66,8 +75,6 @@ def _check_body(services: Services) -> None:
 
 def register_api(app: Flask, services: Services) -> Api:
     """Mount the API blueprints, their auth and the OpenAPI document."""
-    from formservice.api import cases, documents, render
-
     app.config.update(
         API_TITLE="formservice",
         API_VERSION="v1",
@@ -87,6 +94,7 @@ def register_api(app: Flask, services: Services) -> Api:
     api = FormserviceApi(app)
     app.before_request(lambda: _check_body(services))
     app.before_request(lambda: _authenticate(services))
-    for blp in (cases.blp, documents.blp, render.blp):
+    for module in BLUEPRINT_MODULES:
+        blp = importlib.import_module(f"formservice.api.{module}").blp
         api.register_blueprint(blp, url_prefix=API_PREFIX + blp.url_prefix)
     return api

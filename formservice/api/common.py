@@ -20,3 +20,13 @@ def services() -> Services:
 def principal() -> Principal:
     """Who is calling (set by the API-key check)."""
     return cast(Principal, g.principal)
+
+
+def require_role(*roles: str) -> Principal:
+    """The caller, if their role is one of `roles`; else a 403 problem."""
+    from formservice.errors import ForbiddenError
+
+    who = principal()
+    if who.role not in roles:
+        raise ForbiddenError(f"this needs one of the roles: {', '.join(roles)}")
+    return who

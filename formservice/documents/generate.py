@@ -121,14 +121,16 @@ def render_document(
     facts: CaseFacts | None = None,
     *,
     template: TemplateVersion | None = None,
+    letter_date: date | None = None,
 ) -> RenderedDocument:
     """Render one document for a case; nothing is stored.
 
-    `template` overrides the active template version (previews and regeneration runs).
+    `template` overrides the active template version (previews and regeneration runs);
+    `letter_date` dates the letter (default: today) so a regenerated letter keeps its date.
     """
     facts = facts or CaseFacts()
     spec, fmt = resolve_kind(request)
-    today = services.today()
+    today = letter_date or services.today()
     inputs = input_hash(case, request, facts, today)
     if spec.template is None:
         made = builders.build_pdf(services, case, facts, request, today)
@@ -148,10 +150,12 @@ def render_document(
                 "formservice.kind": spec.name,
             },
         )
-        details = {}
+        details = {"letter_date": today.isoformat()}
         identity = (template.name, template.sha256, template.version)
         if fmt == "pdf":
             data = services.converter.convert(data, pdfa=request.pdfa)
+    if request.denial_id:
+        details["denial_id"] = request.denial_id
     return RenderedDocument(
         kind=spec.name,
         format=fmt,

@@ -93,7 +93,11 @@ class DocumentRow(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (Index("ix_documents_template", "template_name", "template_sha256"),)
+    __table_args__ = (
+        Index("ix_documents_template", "template_name", "template_sha256"),
+        # A document is superseded at most once per template version: regeneration is exactly-once.
+        UniqueConstraint("supersedes_id", "template_sha256", name="uq_documents_supersedes"),
+    )
 
 
 class DenialRow(Base):
@@ -130,4 +134,40 @@ class TemplateVersionRow(Base):
     __table_args__ = (
         UniqueConstraint("name", "version", name="uq_template_name_version"),
         UniqueConstraint("name", "sha256", name="uq_template_name_sha"),
+    )
+
+
+class RegenerationRun(Base):
+    """A batch re-render of every document of a template onto its active version."""
+
+    __tablename__ = "regeneration_runs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    template_name: Mapped[str] = mapped_column(String(120), index=True)
+    template_version: Mapped[int] = mapped_column(Integer)
+    template_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running | finished
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class RegenerationItem(Base):
+    """One document to re-render onto one template version: done exactly once, whatever happens."""
+
+    __tablename__ = "regeneration_items"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    run_id: Mapped[str] = mapped_column(ForeignKey("regeneration_runs.id"), index=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
+    template_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    # pending | done | unchanged | failed
+    new_document_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("document_id", "template_sha256", name="uq_regeneration_item"),
+        Index("ix_regeneration_items_run_status", "run_id", "status"),
     )

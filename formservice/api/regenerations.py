@@ -1,0 +1,53 @@
+"""Regeneration runs: start one for a template (or a dry run), and follow its progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from formservice import regeneration
+from formservice.api.common import AUTH, principal, require_role, services
+from formservice.schemas.templates import (
+    DryRunSchema,
+    RegenerationRequestSchema,
+    RegenerationSchema,
+)
+
+blp = Blueprint(
+    "regenerations", __name__, url_prefix="/regenerations", description="Batch regeneration"
+)
+OPS = ("ops", "hub_admin")
+
+
+@blp.route("")
+class Regenerations(MethodView):
+    @blp.doc(security=AUTH)
+    @blp.arguments(RegenerationRequestSchema)
+    @blp.response(202, RegenerationSchema)
+    @blp.alt_response(200, schema=DryRunSchema, description="Dry run: what would be regenerated")
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Start a run over every document of the template not on its active version."""
+        require_role(*OPS)
+        svc = services()
+        if body["dry_run"]:
+            return regeneration.dry_run(svc, body["template"]), 200
+        summary = regeneration.start_run(svc, body["template"], created_by=principal().label)
+        svc.jobs.enqueue_run(summary.id)
+        return regeneration.summarize(svc, summary.id).to_json(), 202
+
+
+@blp.route("/<run_id>")
+class RegenerationItem(MethodView):
+    @blp.doc(security=AUTH)
+    @blp.response(200, RegenerationSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, run_id: str) -> dict[str, Any]:
+        """Totals, done, unchanged, failed with reasons, and elapsed time of a run."""
+        require_role(*OPS, "hub")
+        return regeneration.summarize(services(), run_id).to_json()

@@ -1,0 +1,422 @@
+"""Regeneration runs: re-render every stored document of a template onto its active version.
+
+A run has one item per (document, template version). Items are claimed and finished inside
+database transactions, and a document may be superseded only once per template version (a
+unique constraint), so a second run, two workers racing, or a run resumed after a worker was
+killed all end with each document regenerated exactly once. The old file is never touched: the
+new version is a new document row that points to the one it supersedes.
+
+The letter keeps its original date: regeneration changes the template, nothing else, so an item
+whose text comes out the same is reported as `unchanged` and no new version is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from formservice.documents.generate import DocumentRequest, render_document
+from formservice.documents.templates import TemplateVersion
+from formservice.errors import FormserviceError, NotFoundError
+from formservice.security import Principal
+from formservice.services import Services
+from formservice.store.cases import case_facts, case_model
+from formservice.store.db import transaction
+from formservice.store.models import (
+    CaseRow,
+    DocumentRow,
+    RegenerationItem,
+    RegenerationRun,
+    TemplateVersionRow,
+)
+
+TERMINAL = ("done", "unchanged", "failed")
+CHUNK_SIZE = 25  # items per queued task: amortises queue and transaction overhead
+_SYSTEM = Principal("user", "regeneration", "regeneration", "ops", None)
+
+
+@dataclass
+class RunSummary:
+    """Where a run stands: counts, failures with reasons, and time taken."""
+
+    id: str
+    template: str
+    template_version: int
+    status: str
+    total: int
+    done: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    pending: int = 0
+    failures: list[dict[str, str]] = field(default_factory=list)
+    elapsed_seconds: float = 0.0
+    created_at: datetime | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.pending == 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "template": self.template,
+            "template_version": self.template_version,
+            "status": self.status,
+            "total": self.total,
+            "done": self.done,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "pending": self.pending,
+            "failures": self.failures,
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+        }
+
+
+def content_sha256(data: bytes) -> str:
+    """Hash of what a reader sees: every DOCX part but the document properties (PDFs whole)."""
+    if not data.startswith(b"PK"):
+        return hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for name in sorted(zf.namelist()):
+            if not name.startswith("docProps/"):
+                digest.update(name.encode() + b"\0" + zf.read(name))
+    return digest.hexdigest()
+
+
+def _active(session: Session, name: str) -> TemplateVersionRow:
+    row = session.scalars(
+        select(TemplateVersionRow).where(
+            TemplateVersionRow.name == name, TemplateVersionRow.active.is_(True)
+        )
+    ).first()
+    if row is None:
+        raise NotFoundError(f"no template named {name!r}")
+    return row
+
+
+def stale_documents(session: Session, name: str, sha256: str) -> Any:
+    """Select the latest versions of documents of `name` made from another template version."""
+    newer = aliased(DocumentRow)
+    return (
+        select(DocumentRow.id, DocumentRow.kind, DocumentRow.template_version, CaseRow.external_id)
+        .join(CaseRow, CaseRow.id == DocumentRow.case_id)
+        .outerjoin(newer, newer.supersedes_id == DocumentRow.id)
+        .where(
+            DocumentRow.template_name == name,
+            DocumentRow.template_sha256 != sha256,
+            newer.id.is_(None),
+        )
+        .order_by(DocumentRow.created_at, DocumentRow.id)
+    )
+
+
+def dry_run(services: Services, name: str, *, limit: int = 1000) -> dict[str, Any]:
+    """Count and list what a run would regenerate; change nothing."""
+    services.sync_templates()
+    with services.sessions() as session:
+        active = _active(session, name)
+        query = stale_documents(session, name, active.sha256)
+        count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        listed = [
+            {
+                "document_id": r.id,
+                "kind": r.kind,
+                "template_version": r.template_version,
+                "case": r.external_id,
+            }
+            for r in session.execute(query.limit(limit))
+        ]
+    return {
+        "template": name,
+        "template_version": active.version,
+        "count": count,
+        "documents": listed,
+        "listed": len(listed),
+    }
+
+
+def start_run(services: Services, name: str, *, created_by: str | None = None) -> RunSummary:
+    """Create (or resume) the run for the active version of `name` and return it.
+
+    Documents already regenerated onto this version are skipped; items left pending by an
+    earlier run (a crash, a killed worker) are taken over by this one.
+    """
+    services.sync_templates()
+    with transaction(services.sessions) as session:
+        active = _active(session, name)
+        run = RegenerationRun(
+            template_name=name,
+            template_version=active.version,
+            template_sha256=active.sha256,
+            created_by=created_by,
+        )
+        session.add(run)
+        session.flush()
+        run_id, sha = run.id, active.sha256
+        session.execute(
+            update(RegenerationItem)
+            .where(RegenerationItem.template_sha256 == sha, RegenerationItem.status == "pending")
+            .values(run_id=run_id)
+        )
+    _add_items(services, run_id, name, sha)
+    with transaction(services.sessions) as session:
+        total = session.scalar(select(func.count()).where(RegenerationItem.run_id == run_id))
+        stored = session.get(RegenerationRun, run_id)
+        assert stored is not None  # noqa: S101  # created above
+        stored.total = total or 0
+        if not total:
+            stored.status = "finished"
+            stored.finished_at = datetime.now(UTC)
+    return summarize(services, run_id)
+
+
+def _add_items(services: Services, run_id: str, name: str, sha: str, batch: int = 500) -> None:
+    # Stream the stale documents in batches: never hold every document in memory.
+    last: tuple[Any, str] | None = None
+    while True:
+        with transaction(services.sessions) as session:
+            query = stale_documents(session, name, sha).with_only_columns(
+                DocumentRow.id, DocumentRow.created_at
+            )
+            if last is not None:
+                query = query.where(
+                    (DocumentRow.created_at > last[0])
+                    | and_(DocumentRow.created_at == last[0], DocumentRow.id > last[1])
+                )
+            rows = session.execute(query.limit(batch)).all()
+            if not rows:
+                return
+            ids = [r.id for r in rows]
+            have = set(
+                session.scalars(
+                    select(RegenerationItem.document_id).where(
+                        RegenerationItem.template_sha256 == sha,
+                        RegenerationItem.document_id.in_(ids),
+                    )
+                )
+            )
+            session.add_all(
+                RegenerationItem(run_id=run_id, document_id=i, template_sha256=sha)
+                for i in ids
+                if i not in have
+            )
+            last = (rows[-1].created_at, rows[-1].id)
+
+
+def pending_chunks(services: Services, run_id: str, size: int = CHUNK_SIZE) -> Iterator[list[str]]:
+    """The run's unfinished item ids, in chunks, for the queue."""
+    with services.sessions() as session:
+        chunk: list[str] = []
+        for item_id in session.scalars(
+            select(RegenerationItem.id)
+            .where(RegenerationItem.run_id == run_id, RegenerationItem.status == "pending")
+            .order_by(RegenerationItem.id)
+            .execution_options(yield_per=1000)
+        ):
+            chunk.append(item_id)
+            if len(chunk) == size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+
+def process_items(services: Services, item_ids: list[str]) -> None:
+    """Regenerate each item once; record done/unchanged/failed; finish the run at the end."""
+    run_ids = set()
+    for item_id in item_ids:
+        run_id = _process_one(services, item_id)
+        if run_id:
+            run_ids.add(run_id)
+    for run_id in run_ids:
+        _finish_if_complete(services, run_id)
+
+
+def _template_for(services: Services, name: str, sha: str) -> TemplateVersion:
+    with services.sessions() as session:
+        row = session.scalars(
+            select(TemplateVersionRow).where(
+                TemplateVersionRow.name == name, TemplateVersionRow.sha256 == sha
+            )
+        ).one()
+        return TemplateVersion(name, row.version, row.sha256, services.blobs.get(sha))
+
+
+def _process_one(services: Services, item_id: str) -> str | None:
+    with services.sessions() as session:
+        item = session.get(RegenerationItem, item_id)
+        if item is None or item.status in TERMINAL:
+            return None
+        old = session.get(DocumentRow, item.document_id)
+        assert old is not None  # noqa: S101  # items reference documents by foreign key
+        case_row = session.get(CaseRow, old.case_id)
+        assert case_row is not None  # noqa: S101  # documents reference cases by foreign key
+        details = old.details or {}
+        request = DocumentRequest(
+            kind=old.kind,
+            format=old.format,
+            form=old.form,
+            denial_id=details.get("denial_id"),
+            flatten=bool(details.get("flattened", False)),
+        )
+        try:
+            facts = case_facts(session, _SYSTEM, case_row, request)
+            case = case_model(case_row)
+        except FormserviceError as exc:
+            return _record_failure(services, item_id, exc)
+        run_id, sha, old_id = item.run_id, item.template_sha256, old.id
+        letter_date = details.get("letter_date")
+        old_content = content_sha256(services.blobs.get(old.blob_sha256))
+    try:
+        template = _template_for(services, old.template_name, sha)
+        rendered = render_document(
+            services,
+            case,
+            request,
+            facts,
+            template=template,
+            letter_date=date.fromisoformat(letter_date) if letter_date else None,
+        )
+    except Exception as exc:  # noqa: BLE001  # any failure of one item is recorded, the rest go on
+        return _record_failure(services, item_id, exc)
+    unchanged = content_sha256(rendered.data) == old_content
+    digest, created = (None, False) if unchanged else services.blobs.put(rendered.data)
+    try:
+        with transaction(services.sessions) as session:
+            item = session.get(RegenerationItem, item_id)
+            assert item is not None  # noqa: S101  # it was there a moment ago
+            if item.status in TERMINAL:
+                return run_id
+            item.attempts += 1
+            if unchanged:
+                item.status = "unchanged"
+                return run_id
+            new = DocumentRow(
+                case_id=case_row.id,
+                kind=rendered.kind,
+                format=rendered.format,
+                form=rendered.form,
+                template_name=rendered.template_name,
+                template_sha256=rendered.template_sha256,
+                template_version=rendered.template_version,
+                input_sha256=rendered.input_sha256,
+                blob_sha256=digest,
+                media_type=rendered.media_type,
+                size=len(rendered.data),
+                filename=rendered.filename,
+                details=rendered.details or None,
+                supersedes_id=old_id,
+            )
+            session.add(new)
+            session.flush()
+            item.status = "done"
+            item.new_document_id = new.id
+    except IntegrityError:
+        # Another worker superseded this document with this version first: take its result.
+        with transaction(services.sessions) as session:
+            winner = session.scalars(
+                select(DocumentRow.id).where(
+                    DocumentRow.supersedes_id == old_id, DocumentRow.template_sha256 == sha
+                )
+            ).first()
+            item = session.get(RegenerationItem, item_id)
+            if item is not None and item.status not in TERMINAL:
+                item.status, item.new_document_id = "done", winner
+        if created and digest:
+            _drop_if_unreferenced(services, digest)
+    return run_id
+
+
+def _drop_if_unreferenced(services: Services, digest: str) -> None:
+    with services.sessions() as session:
+        used = session.scalar(select(func.count()).where(DocumentRow.blob_sha256 == digest))
+    if not used:
+        services.blobs.delete(digest)
+
+
+def _record_failure(services: Services, item_id: str, exc: BaseException) -> str | None:
+    reason = exc.detail if isinstance(exc, FormserviceError) else f"{type(exc).__name__}: {exc}"
+    with transaction(services.sessions) as session:
+        item = session.get(RegenerationItem, item_id)
+        if item is None or item.status in TERMINAL:
+            return None
+        item.status, item.error = "failed", reason[:2000]
+        item.attempts += 1
+        return item.run_id
+
+
+def _finish_if_complete(services: Services, run_id: str) -> None:
+    with transaction(services.sessions) as session:
+        pending = session.scalar(
+            select(func.count()).where(
+                RegenerationItem.run_id == run_id, RegenerationItem.status == "pending"
+            )
+        )
+        run = session.get(RegenerationRun, run_id)
+        if run is not None and not pending and run.status != "finished":
+            run.status, run.finished_at = "finished", datetime.now(UTC)
+
+
+def summarize(services: Services, run_id: str, *, max_failures: int = 100) -> RunSummary:
+    """Counts, failures and elapsed time of a run."""
+    with services.sessions() as session:
+        run = session.get(RegenerationRun, run_id)
+        if run is None:
+            raise NotFoundError(f"no regeneration run {run_id}")
+        counts = dict(
+            session.execute(
+                select(RegenerationItem.status, func.count())
+                .where(RegenerationItem.run_id == run_id)
+                .group_by(RegenerationItem.status)
+            ).all()
+        )
+        failures = [
+            {"document_id": doc_id, "error": error or ""}
+            for doc_id, error in session.execute(
+                select(RegenerationItem.document_id, RegenerationItem.error)
+                .where(RegenerationItem.run_id == run_id, RegenerationItem.status == "failed")
+                .limit(max_failures)
+            )
+        ]
+        end = run.finished_at or datetime.now(UTC)
+        start = run.created_at
+        if start.tzinfo is None:  # SQLite hands back naive datetimes
+            start = start.replace(tzinfo=UTC)
+        if end.tzinfo is None:
+            end = end.replace(tzinfo=UTC)
+        return RunSummary(
+            id=run.id,
+            template=run.template_name,
+            template_version=run.template_version,
+            status=run.status,
+            total=run.total,
+            done=counts.get("done", 0),
+            unchanged=counts.get("unchanged", 0),
+            failed=counts.get("failed", 0),
+            pending=counts.get("pending", 0),
+            failures=failures,
+            elapsed_seconds=(end - start).total_seconds(),
+            created_at=run.created_at,
+        )
+
+
+def wait_for(services: Services, run_id: str, *, timeout: float, poll: float = 0.5) -> RunSummary:
+    """Poll a run until nothing is pending or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        summary = summarize(services, run_id)
+        if summary.finished or time.monotonic() > deadline:
+            return summary
+        time.sleep(poll)

@@ -1,0 +1,145 @@
+"""Template operations for ops: check and publish a version, list, activate, preview.
+
+The variables a template may use are the keys of the context its document kind really builds
+(for a sample case), so the check can never drift from the renderer.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from formservice.documents import builders, catalog
+from formservice.documents.context import context_variables
+from formservice.documents.generate import CaseFacts, DocumentRequest, render_document
+from formservice.documents.template_check import TemplateReport, check_template
+from formservice.errors import NotFoundError, ValidationProblem
+from formservice.schemas.case import load_case
+from formservice.services import Services
+from formservice.settings import Settings
+from formservice.store import templates as registry
+from formservice.store.db import transaction
+from formservice.store.models import TemplateVersionRow
+
+PREVIEW_CASE = "01_breast_commercial_office"
+
+
+def _sample_payload(settings: Settings) -> dict[str, Any]:
+    path = settings.samples_dir / "cases" / f"{PREVIEW_CASE}.json"
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def _sample_facts(settings: Settings) -> CaseFacts:
+    denials = sorted((settings.samples_dir / "denials").glob("*.json"))
+    denial = json.loads(denials[0].read_text(encoding="utf-8")) if denials else None
+    return CaseFacts(denial=denial, documents=frozenset(catalog.KINDS))
+
+
+def kind_for_template(name: str) -> catalog.DocumentKind | None:
+    """The document kind a template name renders, if any."""
+    return next((k for k in catalog.KINDS.values() if k.template == name), None)
+
+
+def template_variables(settings: Settings, name: str | None) -> frozenset[str]:
+    """The top-level variables the context of `name`'s document kind provides."""
+    kind = kind_for_template(name) if name else None
+    if kind is None:
+        return context_variables()
+    case = load_case(_sample_payload(settings))
+    context = builders.build_docx_context(kind.name, case, _sample_facts(settings), date.today())
+    return frozenset(context)
+
+
+def check_for_publish(settings: Settings, name: str, data: bytes) -> TemplateReport:
+    """Check a file meant as a new version of `name`; raise a 422 listing every problem."""
+    report = check_template(data, template_variables(settings, name))
+    if report.problems:
+        errors: dict[str, list[str]] = {}
+        for p in report.problems:
+            where = (
+                f" (in {p.part}: {p.paragraph!r})"
+                if p.paragraph
+                else (f" (in {p.part})" if p.part else "")
+            )
+            errors.setdefault("file", []).append(f"{p.kind}: {p.message}{where}")
+        raise ValidationProblem(
+            f"the template has {len(report.problems)} problem(s) and was not published",
+            errors=errors,
+            problems=[p.to_json() for p in report.problems],
+        )
+    return report
+
+
+def publish_template(services: Services, name: str, data: bytes) -> TemplateVersionRow:
+    """Validate and publish `data` as the new active version of `name`."""
+    services.sync_templates()
+    with services.sessions() as session:
+        if name not in registry.known_names(session):
+            raise NotFoundError(f"no template named {name!r}")
+    check_for_publish(services.settings, name, data)
+    # A preview render against a sample case proves it renders before anyone depends on it.
+    _render_preview(services, name, data)
+    with transaction(services.sessions) as session:
+        row = registry.publish(session, services.blobs, name, data)
+    return row
+
+
+def _render_preview(services: Services, name: str, data: bytes, payload: Any = None) -> bytes:
+    from formservice.documents.templates import TemplateVersion
+    from formservice.store.blobs import sha256_hex
+
+    kind = kind_for_template(name)
+    if kind is None:
+        raise NotFoundError(f"no document kind uses the template {name!r}")
+    case = load_case(payload if payload is not None else _sample_payload(services.settings))
+    version = TemplateVersion(name=name, version=0, sha256=sha256_hex(data), data=data)
+    rendered = render_document(
+        services,
+        case,
+        DocumentRequest(kind=kind.name, format="docx"),
+        _sample_facts(services.settings),
+        template=version,
+    )
+    return rendered.data
+
+
+def preview_template(
+    services: Services, name: str, version: int | None = None, payload: Any = None
+) -> bytes:
+    """Render a stored version (default: active) against a case (default: a sample)."""
+    services.sync_templates()
+    with services.sessions() as session:
+        tv = registry.get_version(session, services.blobs, name, version)
+    return _render_preview(services, name, tv.data, payload)
+
+
+def activate_template(services: Services, name: str, version: int) -> TemplateVersionRow:
+    """Make an existing version active (a rollback when older)."""
+    services.sync_templates()
+    with transaction(services.sessions) as session:
+        return registry.activate(session, name, version)
+
+
+def list_template_versions(services: Services) -> list[dict[str, Any]]:
+    """Names, versions and which is active, as plain data."""
+    services.sync_templates()
+    with services.sessions() as session:
+        return [
+            {
+                "name": info.name,
+                "active_version": info.active_version,
+                "versions": [
+                    {
+                        "version": v.version,
+                        "sha256": v.sha256,
+                        "active": v.active,
+                        "source": v.source,
+                        "created_at": v.created_at,
+                    }
+                    for v in info.versions
+                ],
+            }
+            for info in registry.list_templates(session)
+        ]

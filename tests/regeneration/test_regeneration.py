@@ -1,0 +1,225 @@
+"""Publish a changed template and regenerate every letter: nothing lost, nothing doubled."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import func, select
+
+from formservice import regeneration
+from formservice.documents.docx import document_text
+from formservice.services import Services, build_services
+from formservice.settings import Settings
+from formservice.store.models import DocumentRow, RegenerationItem
+from formservice.template_admin import publish_template
+from formservice.worker_pool import WorkerPool
+from tests.conftest import IN_CI
+from tests.regeneration.conftest import LMN, MARKER, changed_lmn
+
+
+def _superseding_counts(services: Services) -> dict[str, int]:
+    with services.sessions() as session:
+        return dict(
+            session.execute(
+                select(DocumentRow.supersedes_id, func.count())
+                .where(DocumentRow.supersedes_id.is_not(None))
+                .group_by(DocumentRow.supersedes_id)
+            ).all()
+        )
+
+
+@pytest.fixture
+def immediate(settings: Settings) -> Services:
+    svc = build_services(settings.with_overrides(huey_immediate=True))
+    yield svc
+    svc.close()
+
+
+def test_two_hundred_letters_regenerated_once_each(
+    immediate: Services, seeded: Callable[..., list[str]]
+) -> None:
+    services = immediate
+    old_ids = seed_letters_with(services, seeded, 200)
+    with services.sessions() as session:
+        old_blobs = list(session.scalars(select(DocumentRow.blob_sha256)))
+    row = publish_template(services, LMN, changed_lmn())
+    assert row.version == 2
+    plan = regeneration.dry_run(services, LMN)
+    assert plan["count"] == 200
+    with services.sessions() as session:  # a dry run changes nothing
+        assert session.scalar(select(func.count()).select_from(RegenerationItem)) == 0
+
+    summary = regeneration.start_run(services, LMN)
+    services.jobs.enqueue_run(summary.id)
+    summary = regeneration.summarize(services, summary.id)
+    assert (summary.total, summary.done, summary.unchanged, summary.failed) == (200, 200, 0, 0)
+    assert summary.status == "finished"
+    assert summary.done + summary.unchanged + summary.failed == summary.total
+
+    counts = _superseding_counts(services)
+    assert set(counts) == set(old_ids)
+    assert set(counts.values()) == {1}
+    with services.sessions() as session:
+        new_docs = list(
+            session.scalars(select(DocumentRow).where(DocumentRow.supersedes_id.is_not(None)))
+        )
+    assert len(new_docs) == 200
+    for doc in new_docs:
+        assert doc.template_version == 2
+        assert MARKER in document_text(services.blobs.get(doc.blob_sha256))
+    for sha in old_blobs:  # a letter that was sent is never overwritten
+        assert services.blobs.exists(sha)
+        assert MARKER not in document_text(services.blobs.get(sha))
+
+    again = regeneration.start_run(services, LMN)
+    assert again.total == 0
+    assert again.status == "finished"
+    assert regeneration.dry_run(services, LMN)["count"] == 0
+
+
+def seed_letters_with(services: Services, seeded: Callable[..., list[str]], n: int) -> list[str]:
+    return seeded(n)
+
+
+def test_failing_item_is_reported_and_the_rest_go_on(
+    immediate: Services, seeded: Callable[..., list[str]]
+) -> None:
+    services = immediate
+    good = seeded(5)
+    bad = seeded(1, last_name="Unrenderable")
+    # The new version divides by zero for exactly one patient: a render failure, not a syntax one.
+    template = changed_lmn("Check: {{ 1 // (patient.last_name != 'Unrenderable') }}")
+    publish_template(services, LMN, template)
+    summary = regeneration.start_run(services, LMN)
+    services.jobs.enqueue_run(summary.id)
+    summary = regeneration.summarize(services, summary.id)
+    assert (summary.done, summary.failed) == (5, 1)
+    assert summary.failures[0]["document_id"] == bad[0]
+    assert (
+        "ZeroDivisionError" in summary.failures[0]["error"]
+        or "division" in summary.failures[0]["error"]
+    )
+    assert set(_superseding_counts(services)) == set(good)
+
+
+def test_regeneration_for_a_template_with_no_documents_is_empty(immediate: Services) -> None:
+    summary = regeneration.start_run(immediate, LMN)
+    assert summary.total == 0
+    assert summary.status == "finished"
+
+
+def test_letter_keeps_its_date_and_unchanged_text_is_reported(
+    immediate: Services, seeded: Callable[..., list[str]]
+) -> None:
+    services = immediate
+    seeded(3)
+    # Same visible content, different bytes: a comment-only change to the template.
+    publish_template(services, LMN, changed_lmn("{# internal note: reviewed 2026 #}"))
+    summary = regeneration.start_run(services, LMN)
+    services.jobs.enqueue_run(summary.id)
+    summary = regeneration.summarize(services, summary.id)
+    # The new paragraph renders empty, so the text differs only by an empty paragraph.
+    assert summary.done + summary.unchanged == 3
+    assert summary.failed == 0
+
+
+def _wait(
+    services: Services,
+    run_id: str,
+    predicate: Callable[[regeneration.RunSummary], bool],
+    timeout: float,
+) -> regeneration.RunSummary:
+    deadline = time.monotonic() + timeout
+    while True:
+        summary = regeneration.summarize(services, run_id)
+        if predicate(summary) or time.monotonic() > deadline:
+            return summary
+        time.sleep(0.1)
+
+
+def _queue_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORMSERVICE_ENV", "test")
+    monkeypatch.setenv("FORMSERVICE_DATA_DIR", str(settings.data_dir))
+    if settings.redis_url:
+        monkeypatch.setenv("FORMSERVICE_REDIS_URL", settings.redis_url)
+
+
+@pytest.mark.slow
+def test_killed_worker_then_restart_regenerates_each_exactly_once(
+    settings: Settings,
+    services: Services,
+    seeded: Callable[..., list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    old_ids = seeded(150)
+    publish_template(services, LMN, changed_lmn())
+    _queue_env(settings, monkeypatch)
+    summary = regeneration.start_run(services, LMN)
+    services.jobs.enqueue_run(summary.id)
+    with WorkerPool(2) as pool:
+        progressed = _wait(services, summary.id, lambda s: s.done >= 10, timeout=120)
+        assert progressed.done >= 10, "workers did not start"
+        victim = pool.processes[0]
+        os.kill(victim.pid, signal.SIGKILL)  # mid-run, no chance to clean up
+        victim.wait()
+        time.sleep(0.5)
+    middle = regeneration.summarize(services, summary.id)
+    # Restart: a new invocation resumes the pending items with fresh workers.
+    resumed = regeneration.start_run(services, LMN)
+    services.jobs.enqueue_run(resumed.id)
+    with WorkerPool(2):
+        final = _wait(services, resumed.id, lambda s: s.finished, timeout=180)
+    assert final.finished, final.to_json()
+    counts = _superseding_counts(services)
+    assert set(counts) == set(old_ids), "a document was not regenerated"
+    assert set(counts.values()) == {1}, "a document was regenerated twice"
+    assert middle.done < 150 or middle.pending == 0
+
+
+def _redis_url() -> str:
+    import redis
+
+    url = os.environ.get("FORMSERVICE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError as exc:
+        message = f"Redis is not reachable at {url}: {exc}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message + " (start it: redis-server --daemonize yes)")
+    return url
+
+
+@pytest.mark.slow
+def test_redis_queue_shared_by_worker_processes(
+    settings: Settings, seeded: Callable[..., list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis
+
+    url = _redis_url()
+    redis.Redis.from_url(url).flushdb()
+    on_redis = settings.with_overrides(redis_url=url)
+    services = build_services(on_redis)
+    try:
+        assert type(services.jobs.huey).__name__ == "RedisHuey"
+        ids = seeded(0) or []
+        from tests.regeneration.conftest import seed_letters
+
+        ids = seed_letters(services, 40)
+        publish_template(services, LMN, changed_lmn())
+        _queue_env(on_redis, monkeypatch)
+        summary = regeneration.start_run(services, LMN)
+        chunks = services.jobs.enqueue_run(summary.id)
+        assert services.jobs.queued() == chunks  # the tasks wait in Redis, not in memory
+        with WorkerPool(2):
+            final = _wait(services, summary.id, lambda s: s.finished, timeout=120)
+        assert final.done == 40
+        assert set(_superseding_counts(services)) == set(ids)
+        assert services.jobs.queued() == 0
+    finally:
+        services.close()
+        redis.Redis.from_url(url).flushdb()
