@@ -28,9 +28,10 @@ from sqlalchemy.orm import Session, aliased
 from formservice.documents.generate import DocumentRequest, render_document
 from formservice.documents.templates import TemplateVersion
 from formservice.errors import FormserviceError, NotFoundError
+from formservice.schemas.case import case_from_stored
 from formservice.security import Principal
 from formservice.services import Services
-from formservice.store.cases import case_facts, case_model
+from formservice.store.cases import case_facts
 from formservice.store.db import transaction
 from formservice.store.models import (
     CaseRow,
@@ -87,11 +88,12 @@ def content_sha256(data: bytes) -> str:
     """Hash of what a reader sees: every DOCX part but the document properties (PDFs whole)."""
     if not data.startswith(b"PK"):
         return hashlib.sha256(data).hexdigest()
+    # From the zip directory (CRC-32 and size per part): nothing is decompressed.
     digest = hashlib.sha256()
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        for name in sorted(zf.namelist()):
-            if not name.startswith("docProps/"):
-                digest.update(name.encode() + b"\0" + zf.read(name))
+        for info in sorted(zf.infolist(), key=lambda i: i.filename):
+            if not info.filename.startswith("docProps/"):
+                digest.update(f"{info.filename}\0{info.CRC:08x}\0{info.file_size}\n".encode())
     return digest.hexdigest()
 
 
@@ -234,109 +236,172 @@ def pending_chunks(services: Services, run_id: str, size: int = CHUNK_SIZE) -> I
 
 
 def process_items(services: Services, item_ids: list[str]) -> None:
-    """Regenerate each item once; record done/unchanged/failed; finish the run at the end."""
-    run_ids = set()
-    for item_id in item_ids:
-        run_id = _process_one(services, item_id)
-        if run_id:
-            run_ids.add(run_id)
-    for run_id in run_ids:
+    """Regenerate a chunk of items once each; record done/unchanged/failed; finish the run.
+
+    Reads the chunk in one query and writes it in one transaction (a worker's time goes to
+    rendering, not to the database); a conflict falls back to item-by-item commits.
+    """
+    work = _load_chunk(services, item_ids)
+    outcomes = [_render_item(services, w) for w in work]
+    try:
+        with transaction(services.sessions) as session:
+            for outcome in outcomes:
+                _write_outcome(session, outcome)
+    except IntegrityError:
+        # Another worker superseded one of these documents first: settle each on its own.
+        for outcome in outcomes:
+            try:
+                with transaction(services.sessions) as session:
+                    _write_outcome(session, outcome)
+            except IntegrityError:
+                _take_winner(services, outcome)
+    for outcome in outcomes:
+        if outcome.created_blob and outcome.digest:
+            _drop_if_unreferenced(services, outcome.digest)
+    for run_id in {w.run_id for w in work}:
         _finish_if_complete(services, run_id)
 
 
-def _template_for(services: Services, name: str, sha: str) -> TemplateVersion:
-    with services.sessions() as session:
-        row = session.scalars(
-            select(TemplateVersionRow).where(
-                TemplateVersionRow.name == name, TemplateVersionRow.sha256 == sha
-            )
-        ).one()
-        return TemplateVersion(name, row.version, row.sha256, services.blobs.get(sha))
+@dataclass
+class _Work:
+    """One pending item with the rows it needs, read in one query per chunk."""
+
+    item_id: str
+    run_id: str
+    sha: str
+    old: DocumentRow
+    case_row: CaseRow
+    facts: Any = None
+    error: str | None = None
 
 
-def _process_one(services: Services, item_id: str) -> str | None:
+@dataclass
+class _Outcome:
+    """What rendering one item gave, before it is written."""
+
+    work: _Work
+    status: str  # done | unchanged | failed
+    rendered: Any = None
+    digest: str | None = None
+    created_blob: bool = False
+    error: str | None = None
+
+
+def _load_chunk(services: Services, item_ids: list[str]) -> list[_Work]:
     with services.sessions() as session:
-        item = session.get(RegenerationItem, item_id)
-        if item is None or item.status in TERMINAL:
-            return None
-        old = session.get(DocumentRow, item.document_id)
-        assert old is not None  # noqa: S101  # items reference documents by foreign key
-        case_row = session.get(CaseRow, old.case_id)
-        assert case_row is not None  # noqa: S101  # documents reference cases by foreign key
-        details = old.details or {}
-        request = DocumentRequest(
-            kind=old.kind,
-            format=old.format,
-            form=old.form,
-            denial_id=details.get("denial_id"),
-            flatten=bool(details.get("flattened", False)),
-        )
-        try:
-            facts = case_facts(session, _SYSTEM, case_row, request)
-            case = case_model(case_row)
-        except FormserviceError as exc:
-            return _record_failure(services, item_id, exc)
-        run_id, sha, old_id = item.run_id, item.template_sha256, old.id
-        letter_date = details.get("letter_date")
-        old_content = content_sha256(services.blobs.get(old.blob_sha256))
+        rows = session.execute(
+            select(RegenerationItem, DocumentRow, CaseRow)
+            .join(DocumentRow, DocumentRow.id == RegenerationItem.document_id)
+            .join(CaseRow, CaseRow.id == DocumentRow.case_id)
+            .where(RegenerationItem.id.in_(item_ids), RegenerationItem.status == "pending")
+        ).all()
+        work = []
+        for item, old, case_row in rows:
+            w = _Work(item.id, item.run_id, item.template_sha256, old, case_row)
+            try:
+                w.facts = case_facts(session, _SYSTEM, case_row, _request_for(old))
+            except FormserviceError as exc:
+                w.error = exc.detail
+            work.append(w)
+        session.expunge_all()
+    return work
+
+
+def _request_for(old: DocumentRow) -> DocumentRequest:
+    details = old.details or {}
+    return DocumentRequest(
+        kind=old.kind,
+        format=old.format,
+        form=old.form,
+        denial_id=details.get("denial_id"),
+        flatten=bool(details.get("flattened", False)),
+    )
+
+
+def _render_item(services: Services, w: _Work) -> _Outcome:
+    if w.error:
+        return _Outcome(w, "failed", error=w.error)
+    letter_date = (w.old.details or {}).get("letter_date")
     try:
-        template = _template_for(services, old.template_name, sha)
+        template = _template_for(services, w.old.template_name, w.sha)
         rendered = render_document(
             services,
-            case,
-            request,
-            facts,
+            case_from_stored(w.case_row.payload),
+            _request_for(w.old),
+            w.facts,
             template=template,
             letter_date=date.fromisoformat(letter_date) if letter_date else None,
         )
     except Exception as exc:  # noqa: BLE001  # any failure of one item is recorded, the rest go on
-        return _record_failure(services, item_id, exc)
-    unchanged = content_sha256(rendered.data) == old_content
-    digest, created = (None, False) if unchanged else services.blobs.put(rendered.data)
-    try:
-        with transaction(services.sessions) as session:
-            item = session.get(RegenerationItem, item_id)
-            assert item is not None  # noqa: S101  # it was there a moment ago
-            if item.status in TERMINAL:
-                return run_id
-            item.attempts += 1
-            if unchanged:
-                item.status = "unchanged"
-                return run_id
-            new = DocumentRow(
-                case_id=case_row.id,
-                kind=rendered.kind,
-                format=rendered.format,
-                form=rendered.form,
-                template_name=rendered.template_name,
-                template_sha256=rendered.template_sha256,
-                template_version=rendered.template_version,
-                input_sha256=rendered.input_sha256,
-                blob_sha256=digest,
-                media_type=rendered.media_type,
-                size=len(rendered.data),
-                filename=rendered.filename,
-                details=rendered.details or None,
-                supersedes_id=old_id,
+        reason = exc.detail if isinstance(exc, FormserviceError) else f"{type(exc).__name__}: {exc}"
+        return _Outcome(w, "failed", error=reason[:2000])
+    if content_sha256(rendered.data) == content_sha256(services.blobs.get(w.old.blob_sha256)):
+        return _Outcome(w, "unchanged", rendered=rendered)
+    digest, created = services.blobs.put(rendered.data)
+    return _Outcome(w, "done", rendered=rendered, digest=digest, created_blob=created)
+
+
+def _write_outcome(session: Session, outcome: _Outcome) -> None:
+    w = outcome.work
+    item = session.get(RegenerationItem, w.item_id)
+    if item is None or item.status in TERMINAL:
+        return
+    item.attempts += 1
+    if outcome.status != "done":
+        item.status, item.error = outcome.status, outcome.error
+        return
+    rendered = outcome.rendered
+    new = DocumentRow(
+        case_id=w.case_row.id,
+        kind=rendered.kind,
+        format=rendered.format,
+        form=rendered.form,
+        template_name=rendered.template_name,
+        template_sha256=rendered.template_sha256,
+        template_version=rendered.template_version,
+        input_sha256=rendered.input_sha256,
+        blob_sha256=outcome.digest,
+        media_type=rendered.media_type,
+        size=len(rendered.data),
+        filename=rendered.filename,
+        details=rendered.details or None,
+        supersedes_id=w.old.id,
+    )
+    session.add(new)
+    session.flush()
+    item.status, item.new_document_id = "done", new.id
+    outcome.created_blob = False  # the blob is referenced now
+
+
+def _take_winner(services: Services, outcome: _Outcome) -> None:
+    w = outcome.work
+    with transaction(services.sessions) as session:
+        winner = session.scalars(
+            select(DocumentRow.id).where(
+                DocumentRow.supersedes_id == w.old.id, DocumentRow.template_sha256 == w.sha
             )
-            session.add(new)
-            session.flush()
-            item.status = "done"
-            item.new_document_id = new.id
-    except IntegrityError:
-        # Another worker superseded this document with this version first: take its result.
-        with transaction(services.sessions) as session:
-            winner = session.scalars(
-                select(DocumentRow.id).where(
-                    DocumentRow.supersedes_id == old_id, DocumentRow.template_sha256 == sha
+        ).first()
+        item = session.get(RegenerationItem, w.item_id)
+        if item is not None and item.status not in TERMINAL:
+            item.status, item.new_document_id = "done", winner
+
+
+_TEMPLATES: dict[tuple[str, str], TemplateVersion] = {}
+
+
+def _template_for(services: Services, name: str, sha: str) -> TemplateVersion:
+    cached = _TEMPLATES.get((name, sha))
+    if cached is None:
+        with services.sessions() as session:
+            row = session.scalars(
+                select(TemplateVersionRow).where(
+                    TemplateVersionRow.name == name, TemplateVersionRow.sha256 == sha
                 )
-            ).first()
-            item = session.get(RegenerationItem, item_id)
-            if item is not None and item.status not in TERMINAL:
-                item.status, item.new_document_id = "done", winner
-        if created and digest:
-            _drop_if_unreferenced(services, digest)
-    return run_id
+            ).one()
+            cached = TemplateVersion(name, row.version, row.sha256, services.blobs.get(sha))
+        # Versions are immutable, so an entry keyed by (name, sha) never goes stale.
+        _TEMPLATES[(name, sha)] = cached
+    return cached
 
 
 def _drop_if_unreferenced(services: Services, digest: str) -> None:
@@ -344,17 +409,6 @@ def _drop_if_unreferenced(services: Services, digest: str) -> None:
         used = session.scalar(select(func.count()).where(DocumentRow.blob_sha256 == digest))
     if not used:
         services.blobs.delete(digest)
-
-
-def _record_failure(services: Services, item_id: str, exc: BaseException) -> str | None:
-    reason = exc.detail if isinstance(exc, FormserviceError) else f"{type(exc).__name__}: {exc}"
-    with transaction(services.sessions) as session:
-        item = session.get(RegenerationItem, item_id)
-        if item is None or item.status in TERMINAL:
-            return None
-        item.status, item.error = "failed", reason[:2000]
-        item.attempts += 1
-        return item.run_id
 
 
 def _finish_if_complete(services: Services, run_id: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -35,7 +36,9 @@ class Regenerations(MethodView):
         require_role(*OPS)
         svc = services()
         if body["dry_run"]:
-            return regeneration.dry_run(svc, body["template"]), 200
+            # A different shape than the run itself: serialise it here, not by the 202 schema.
+            plan = DryRunSchema().dump(regeneration.dry_run(svc, body["template"]))
+            return jsonify(plan)
         summary = regeneration.start_run(svc, body["template"], created_by=principal().label)
         svc.jobs.enqueue_run(summary.id)
         return regeneration.summarize(svc, summary.id).to_json(), 202

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
@@ -276,3 +277,60 @@ def dump_case(case: model.Case) -> dict[str, Any]:
     plain = model.to_plain(case)
     assert isinstance(plain, dict)  # noqa: S101  # to_plain of a dataclass is always a dict
     return plain
+
+
+def _d(value: Any) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _address(raw: Any) -> model.Address | None:
+    return model.Address(**raw) if raw else None
+
+
+def case_from_stored(payload: dict[str, Any]) -> model.Case:
+    """The model of a payload this service validated and stored itself, without re-validating.
+
+    Batch work reads thousands of stored cases; they passed `load_case` on the way in, so this
+    builds the dataclasses directly (a test checks it agrees with `load_case` on every sample).
+    """
+    f, p, pr, c, t = (
+        payload["facility"],
+        payload["patient"],
+        payload["prescriber"],
+        payload["coverage"],
+        payload["treatment"],
+    )
+    rx, pa = payload.get("prescription"), payload.get("prior_authorization") or {}
+    return model.Case(
+        external_id=payload["external_id"],
+        facility=model.Facility(**{**f, "address": _address(f.get("address"))}),
+        patient=model.Patient(
+            **{
+                **p,
+                "date_of_birth": date.fromisoformat(p["date_of_birth"]),
+                "address": _address(p.get("address")),
+                "household": model.Household(**p["household"]) if p.get("household") else None,
+            }
+        ),
+        prescriber=model.Prescriber(**pr),
+        coverage=model.Coverage(
+            **{**c, "payer": model.Payer(**c["payer"]) if c.get("payer") else None}
+        ),
+        diagnoses=tuple(model.Diagnosis(**d) for d in payload["diagnoses"]),
+        treatment=model.Treatment(
+            **{**t, "agents": tuple(t.get("agents") or ()), "start_date": _d(t.get("start_date"))}
+        ),
+        prescription=model.Prescription(
+            date=_d(rx.get("date")), prescriber_npi=rx.get("prescriber_npi")
+        )
+        if rx
+        else None,
+        clinical_notes=payload.get("clinical_notes"),
+        prior_authorization=model.PriorAuthorization(
+            **{
+                **pa,
+                "submitted_on": _d(pa.get("submitted_on")),
+                "decided_on": _d(pa.get("decided_on")),
+            }
+        ),
+    )

@@ -223,3 +223,53 @@ def test_redis_queue_shared_by_worker_processes(
     finally:
         services.close()
         redis.Redis.from_url(url).flushdb()
+
+
+def test_cli_regenerate_dry_run_and_run(
+    settings: Settings,
+    services: Services,
+    seeded: Callable[..., list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from click.testing import CliRunner
+
+    from formservice.cli import main
+
+    seeded(12)
+    publish_template(services, LMN, changed_lmn())
+    _queue_env(settings, monkeypatch)
+    runner = CliRunner()
+    dry = runner.invoke(main, ["regenerate", "--template", LMN, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "12 document(s)" in dry.stdout
+    result = runner.invoke(
+        main, ["regenerate", "--template", LMN, "--workers", "2", "--timeout", "120"]
+    )
+    assert result.exit_code == 0, result.output
+    assert '"done": 12' in result.stdout
+    assert "worker peak memory" in result.stderr
+    assert len(_superseding_counts(services)) == 12
+
+
+def test_api_regeneration_run_and_status(
+    immediate: Services, seeded: Callable[..., list[str]]
+) -> None:
+    from formservice import create_app
+    from tests.conftest import make_key
+
+    services = immediate
+    seeded(4)
+    publish_template(services, LMN, changed_lmn())
+    client = create_app(services.settings, services=services).test_client()
+    ops = {"Authorization": f"Bearer {make_key(services, 'ops')}"}
+    dry = client.post("/api/v1/regenerations", json={"template": LMN, "dry_run": True}, headers=ops)
+    assert dry.status_code == 200
+    assert dry.json["count"] == 4
+    started = client.post("/api/v1/regenerations", json={"template": LMN}, headers=ops)
+    assert started.status_code == 202, started.json
+    status = client.get(f"/api/v1/regenerations/{started.json['id']}", headers=ops)
+    assert status.status_code == 200
+    assert status.json["done"] == 4
+    assert status.json["total"] == 4
+    unknown = client.post("/api/v1/regenerations", json={"template": "nope"}, headers=ops)
+    assert unknown.status_code == 404

@@ -123,3 +123,11 @@ def test_json_schema_accepts_samples_and_rejects_what_marshmallow_rejects() -> N
     bad["facility"]["npi"] = "12345"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema)
+
+
+@pytest.mark.parametrize("path", sample_case_paths(), ids=lambda p: p.stem)
+def test_stored_payloads_load_fast_to_the_same_model(path: Path) -> None:
+    from formservice.schemas.case import case_from_stored
+
+    case = load_case(json.loads(path.read_text()))
+    assert case_from_stored(dump_case(case)) == case

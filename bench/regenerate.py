@@ -1,0 +1,158 @@
+"""Benchmark: regenerate N stored LMN letters with 1 and with 2 queue workers (SQLite default).
+
+Seeds N cases with one stored LMN each (rows inserted in bulk: the benchmark measures
+regeneration, not seeding), publishes a new template version and regenerates every letter with
+one worker process, then publishes another version and regenerates with two. Prints letters per
+second for each, the in-process renderer's own throughput measured in the same run, each
+worker's peak memory, and last `ratio: X.XX` = 2-worker ÷ 1-worker throughput.
+
+    python bench/regenerate.py [--n 2000]
+Targets: ratio >= 1.7; per-worker throughput within 1.5x of the in-process renderer;
+worker peak memory < 250 MB at N = 10,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from docx import Document
+from sqlalchemy import insert
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from formservice import regeneration  # noqa: E402
+from formservice.documents.generate import DocumentRequest, render_document  # noqa: E402
+from formservice.schemas.case import dump_case, load_case  # noqa: E402
+from formservice.services import build_services  # noqa: E402
+from formservice.settings import Settings  # noqa: E402
+from formservice.store.cases import payload_hash  # noqa: E402
+from formservice.store.db import upgrade_database  # noqa: E402
+from formservice.store.models import CaseRow, DocumentRow, new_id  # noqa: E402
+from formservice.template_admin import publish_template  # noqa: E402
+from formservice.worker_pool import WorkerPool  # noqa: E402
+
+LMN = "letter_of_medical_necessity"
+
+
+def _template_with(text: str) -> bytes:
+    doc = Document(io.BytesIO((REPO / "templates" / "docx" / f"{LMN}.docx").read_bytes()))
+    doc.add_paragraph(text)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def _seed(services, n: int) -> None:  # type: ignore[no-untyped-def]  # bench script
+    base = json.loads((REPO / "samples" / "cases" / "01_breast_commercial_office.json").read_text())
+    case = load_case(base)
+    rendered = render_document(services, case, DocumentRequest("lmn"))
+    sha, _ = services.blobs.put(rendered.data)
+    batch_cases, batch_docs = [], []
+    with services.engine.begin() as conn:
+        for i in range(n):
+            payload = copy.deepcopy(dump_case(case))
+            payload["external_id"] = f"BENCH-{i:06d}"
+            payload["patient"]["last_name"] = f"Benchcase{i}"
+            case_id = new_id()
+            batch_cases.append(
+                {
+                    "id": case_id,
+                    "external_id": payload["external_id"],
+                    "facility_npi": payload["facility"]["npi"],
+                    "payload": payload,
+                    "payload_sha256": payload_hash(payload),
+                    "pa_status": "not_submitted",
+                }
+            )
+            batch_docs.append(
+                {
+                    "id": new_id(),
+                    "case_id": case_id,
+                    "kind": "lmn",
+                    "format": "docx",
+                    "template_name": LMN,
+                    "template_sha256": rendered.template_sha256,
+                    "template_version": 1,
+                    "input_sha256": rendered.input_sha256,
+                    "blob_sha256": sha,
+                    "media_type": rendered.media_type,
+                    "size": len(rendered.data),
+                    "filename": f"BENCH-{i:06d}-lmn.docx",
+                    "details": {"letter_date": rendered.details["letter_date"]},
+                }
+            )
+            if len(batch_cases) == 1000 or i == n - 1:
+                conn.execute(insert(CaseRow), batch_cases)
+                conn.execute(insert(DocumentRow), batch_docs)
+                batch_cases, batch_docs = [], []
+
+
+def _in_process_rate(services, count: int = 60) -> float:  # type: ignore[no-untyped-def]
+    case = load_case(
+        json.loads((REPO / "samples" / "cases" / "01_breast_commercial_office.json").read_text())
+    )
+    render_document(services, case, DocumentRequest("lmn"))  # warm the template cache
+    start = time.perf_counter()
+    for _ in range(count):
+        render_document(services, case, DocumentRequest("lmn"))
+    return count / (time.perf_counter() - start)
+
+
+def _regenerate(services, workers: int, version_text: str) -> tuple[float, list[float], int]:  # type: ignore[no-untyped-def]
+    publish_template(services, LMN, _template_with(version_text))
+    summary = regeneration.start_run(services, LMN, created_by="bench")
+    services.jobs.enqueue_run(summary.id)
+    start = time.perf_counter()
+    with WorkerPool(workers) as pool:
+        peaks: list[float] = []
+        while True:
+            peaks = pool.peak_memory_mb() or peaks
+            current = regeneration.summarize(services, summary.id)
+            if current.finished:
+                break
+            time.sleep(0.2)
+        peaks = pool.peak_memory_mb() or peaks
+    elapsed = time.perf_counter() - start
+    if current.failed or current.done != summary.total:
+        raise SystemExit(f"run did not complete cleanly: {current.to_json()}")
+    return summary.total / elapsed, peaks, summary.total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="regen-bench-") as tmp:
+        os.environ.update(FORMSERVICE_ENV="test", FORMSERVICE_DATA_DIR=tmp)
+        os.environ.pop("FORMSERVICE_REDIS_URL", None)
+        settings = Settings(env="test", secret_key="b" * 32, data_dir=Path(tmp))
+        upgrade_database(settings.resolved_database_url)
+        services = build_services(settings)
+        try:
+            t0 = time.perf_counter()
+            _seed(services, args.n)
+            print(f"seeded {args.n} stored letters in {time.perf_counter() - t0:.1f}s")
+            in_process = _in_process_rate(services)
+            one, peaks1, total1 = _regenerate(services, 1, "Benchmark edit A (v2).")
+            two, peaks2, total2 = _regenerate(services, 2, "Benchmark edit B (v3).")
+        finally:
+            services.close()
+    print(f"in-process renderer:        {in_process:8.1f} letters/s")
+    print(f"regeneration, 1 worker:     {one:8.1f} letters/s  ({total1} letters)")
+    print(f"regeneration, 2 workers:    {two:8.1f} letters/s  ({total2} letters)")
+    print(f"per-worker vs in-process:   {in_process / one:8.2f}x slower (target <= 1.5)")
+    print(f"worker peak memory (MB):    {', '.join(f'{p:.0f}' for p in peaks1 + peaks2)}")
+    print(f"ratio: {two / one:.2f}")
+
+
+if __name__ == "__main__":
+    main()
