@@ -1,0 +1,224 @@
+"""Denial vocabulary as data: categories, CARC/RARC meanings, phrase and label rules, appeal rules.
+
+Everything here is read from YAML files (``denials/data/*.yaml`` and
+``reimbursement/data/appeal_deadlines.yaml``) on first use and cached; nothing is loaded at import.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+CATEGORIES: tuple[str, ...] = (
+    "medical_necessity",
+    "experimental_investigational",
+    "not_covered_benefit",
+    "no_prior_authorization",
+    "authorization_mismatch",
+    "out_of_network",
+    "missing_documentation",
+    "coding_error",
+    "bundled",
+    "timely_filing",
+    "duplicate",
+    "eligibility",
+    "frequency_limit",
+    "wrong_payer",
+    "other",
+)
+
+_FLAGS = re.IGNORECASE
+
+
+@dataclass(frozen=True)
+class CodeMeaning:
+    """One CARC or RARC: its X12 meaning (abridged) and our category (None for pure remarks)."""
+
+    code: str
+    meaning: str
+    category: str | None
+
+
+@dataclass(frozen=True)
+class PhraseRule:
+    """A regex that, found in a sentence, names a denial category with a confidence."""
+
+    category: str
+    pattern: re.Pattern[str]
+    confidence: float
+
+
+@dataclass(frozen=True)
+class LabelRule:
+    """A regex for a field label (``Member ID``, ``ICN`` ...) and the confidence of a hit."""
+
+    pattern: re.Pattern[str]
+    confidence: float
+
+
+@dataclass(frozen=True)
+class FieldLabels:
+    """The labels of one field and the regex its value must match (None for names and dates)."""
+
+    field: str
+    labels: tuple[LabelRule, ...]
+    value: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
+class LabelRules:
+    """All label rules plus the word lists that guard them."""
+
+    fields: dict[str, FieldLabels]
+    foreign_prefixes: tuple[str, ...]
+    name_stopwords: frozenset[str]
+    payer_suffixes: tuple[str, ...]
+    payer_lines_to_scan: int
+    payer_labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PlanSignal:
+    """A regex whose presence in a letter votes for a plan type with a weight."""
+
+    plan_type: str
+    pattern: re.Pattern[str]
+    weight: int
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    """A plan type's first-level appeal window (DOMAIN.md §5)."""
+
+    plan_type: str
+    label: str
+    days: int
+    count_from: str
+    receipt_presumption_days: int
+    source: str
+    effective_from: date
+
+
+def _load(package: str, name: str) -> Any:
+    text = (resources.files(package) / "data" / name).read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+@cache
+def _codes() -> tuple[dict[str, CodeMeaning], dict[str, CodeMeaning]]:
+    raw = _load("formservice.denials", "codes.yaml")
+    carc = {
+        str(code): CodeMeaning(str(code), item["meaning"], item["category"])
+        for code, item in raw["carc"].items()
+    }
+    rarc = {
+        str(code): CodeMeaning(str(code), item["meaning"], item.get("category"))
+        for code, item in raw["rarc"].items()
+    }
+    return carc, rarc
+
+
+def carc_meaning(code: str) -> CodeMeaning | None:
+    """Return the meaning and category of a CARC written without group prefix, if known."""
+    return _codes()[0].get(code.lstrip("0") or "0")
+
+
+def rarc_meaning(code: str) -> CodeMeaning | None:
+    """Return the meaning and category of a RARC (``N115``), if known."""
+    return _codes()[1].get(code.upper())
+
+
+def known_rarcs() -> frozenset[str]:
+    """Return every RARC the data knows."""
+    return frozenset(_codes()[1])
+
+
+@cache
+def phrase_rules() -> tuple[tuple[PhraseRule, ...], tuple[re.Pattern[str], ...]]:
+    """Return the phrase rules in priority order and the patterns of sentences to ignore."""
+    raw = _load("formservice.denials", "phrases.yaml")
+    rules = tuple(
+        PhraseRule(category, re.compile(item["pattern"], _FLAGS), float(item["confidence"]))
+        for category, items in raw["categories"].items()
+        for item in items
+    )
+    unknown = {rule.category for rule in rules} - set(CATEGORIES)
+    if unknown:
+        raise ValueError(f"phrases.yaml names unknown categories: {sorted(unknown)}")
+    ignore = tuple(re.compile(p, _FLAGS) for p in raw["ignore_sentences"])
+    return rules, ignore
+
+
+@cache
+def label_rules() -> LabelRules:
+    """Return the label rules of every field the parser reads by label."""
+    raw = _load("formservice.denials", "labels.yaml")
+    fields = {}
+    for name, item in raw["fields"].items():
+        value = item.get("value")
+        fields[name] = FieldLabels(
+            field=name,
+            labels=tuple(
+                LabelRule(re.compile(lab["pattern"], _FLAGS), float(lab["confidence"]))
+                for lab in item["labels"]
+            ),
+            value=re.compile(value) if value else None,
+        )
+    return LabelRules(
+        fields=fields,
+        foreign_prefixes=tuple(raw["foreign_prefixes"]),
+        name_stopwords=frozenset(w.lower() for w in raw["name_stopwords"]),
+        payer_suffixes=tuple(raw["payer_suffixes"]),
+        payer_lines_to_scan=int(raw["payer_lines_to_scan"]),
+        payer_labels=tuple(raw["payer_labels"]),
+    )
+
+
+@cache
+def plan_signals() -> tuple[tuple[PlanSignal, ...], int]:
+    """Return the plan-type signals and the score a plan type needs to be reported."""
+    raw = _load("formservice.denials", "plan_types.yaml")
+    signals = tuple(
+        PlanSignal(plan, re.compile(item["pattern"], _FLAGS), int(item["weight"]))
+        for plan, items in raw["signals"].items()
+        for item in items
+    )
+    return signals, int(raw["min_score"])
+
+
+@cache
+def _deadline_rules() -> dict[str, tuple[DeadlineRule, ...]]:
+    raw = _load("formservice.reimbursement", "appeal_deadlines.yaml")
+    out = {}
+    for plan, item in raw["plan_types"].items():
+        rules = [
+            DeadlineRule(
+                plan_type=plan,
+                label=item["label"],
+                days=int(rule["days"]),
+                count_from=rule["count_from"],
+                receipt_presumption_days=int(rule["receipt_presumption_days"]),
+                source=rule["source"],
+                effective_from=date.fromisoformat(str(rule["effective_from"])),
+            )
+            for rule in item["rules"]
+        ]
+        out[plan] = tuple(sorted(rules, key=lambda r: r.effective_from))
+    return out
+
+
+def deadline_rule(plan_type: str, on: date) -> DeadlineRule | None:
+    """Return the appeal-window rule of a plan type in force on a date, if any."""
+    rules = [r for r in _deadline_rules().get(plan_type, ()) if r.effective_from <= on]
+    return rules[-1] if rules else None
+
+
+def plan_types() -> tuple[str, ...]:
+    """Return every plan type that has an appeal rule."""
+    return tuple(_deadline_rules())
