@@ -394,5 +394,70 @@ def templates_preview(
     click.echo(f"wrote {output}", err=True)
 
 
+@main.command()
+@click.argument("case_file", type=click.Path(path_type=Path))
+@click.option(
+    "--application-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="YYYY-MM-DD; chooses the poverty-guideline year (default: today, and it says so)",
+)
+@click.option("--cost", type=float, default=None, help="product cost for the hardship test")
+@click.option("--underinsured/--not-underinsured", default=None, help="BI verdict on coverage")
+@click.option("--appeal-available/--no-appeal-available", default=None, help="PA appeal still open")
+def pap(
+    case_file: Path,
+    application_date: Any,
+    cost: float | None,
+    underinsured: bool | None,
+    appeal_available: bool | None,
+) -> None:
+    """Print the PAP decision JSON for CASE_FILE (a case JSON)."""
+    from datetime import date
+
+    from formservice.errors import ValidationProblem
+    from formservice.reimbursement.pap import PapInputError, decide_pap
+    from formservice.schemas.case import load_case
+
+    with _errors_to_exit_codes():
+        case = load_case(_read_json(case_file, "case"))
+        try:
+            decision = decide_pap(
+                case,
+                application_date=application_date.date() if application_date else None,
+                cost=cost,
+                today=date.today(),
+                underinsured=underinsured,
+                appeal_available=appeal_available,
+            )
+        except PapInputError as exc:
+            reason = str(exc).split(": ", 1)[-1]
+            raise ValidationProblem("invalid PAP input", errors={exc.field: [reason]}) from exc
+    click.echo(json.dumps(decision.to_json(), indent=2))
+
+
+@main.group()
+def denial() -> None:
+    """Denial letters."""
+
+
+@denial.command("parse")
+@click.argument("letter", type=click.Path(path_type=Path))
+def denial_parse(letter: Path) -> None:
+    """Print the facts of a denial letter PDF as JSON (CONTRACT.md §4)."""
+    from formservice.denials import read_denial
+    from formservice.denials.service import check_upload, extract_limits
+
+    settings = _settings()
+    try:
+        data = letter.read_bytes()
+    except FileNotFoundError:
+        _fail(f"file not found: {letter}", EXIT_BAD_INPUT)
+    with _errors_to_exit_codes():
+        check_upload(settings, data)
+        result = read_denial(data, limits=extract_limits(settings))
+    click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -40,6 +40,9 @@ class Settings:
     max_pdf_pages: int = 50
     ocr_seconds_per_page: float = 20.0
     ocr_dpi: int = 300
+    # What a page of OCR is expected to take here (measured ~1.3 s at 300 dpi on one core);
+    # pages x this above the request budget → the upload is finished in the background (202).
+    ocr_expected_seconds_per_page: float = 3.0
     request_ocr_budget_seconds: float = 20.0
     render_timeout_seconds: float = 60.0
     converter_pool_size: int = 1

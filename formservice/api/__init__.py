@@ -24,6 +24,11 @@ BLUEPRINT_MODULES = (
     "render",
     "templates",
     "regenerations",
+    "pap",
+    "benefits",
+    "pa",
+    "denials",
+    "case_denials",
 )
 
 

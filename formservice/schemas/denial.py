@@ -1,0 +1,97 @@
+"""The denial JSON of CONTRACT.md §4, its review corrections, and the upload form."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from formservice.denials.taxonomy import CATEGORIES
+from formservice.schemas.common import CptCode, Icd10Code, StrictSchema
+
+PLAN_TYPES = (
+    "commercial",
+    "erisa",
+    "medicare_ffs",
+    "medicare_advantage",
+    "medicaid",
+    "aca_individual",
+    "other",
+)
+
+
+class ReasonSchema(Schema):
+    category = fields.String(required=True)
+    carc = fields.String(allow_none=True)
+    page = fields.Integer(allow_none=True)
+    evidence = fields.String(allow_none=True)
+    confidence = fields.Float(allow_none=True)
+
+
+class DenialSchema(Schema):
+    """A denial letter's facts, each traceable to the page and text it came from."""
+
+    id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "processing | done | failed"})
+    status_url = fields.String()
+    case_id = fields.String(allow_none=True)
+    filename = fields.String()
+    error = fields.String(allow_none=True)
+    text_source = fields.String(allow_none=True)
+    pages = fields.Integer(allow_none=True)
+    payer_name = fields.String(allow_none=True)
+    member_id = fields.String(allow_none=True)
+    claim_number = fields.String(allow_none=True)
+    authorization_number = fields.String(allow_none=True)
+    patient_name = fields.String(allow_none=True)
+    letter_date = fields.String(allow_none=True)
+    date_of_service = fields.String(allow_none=True)
+    procedure_codes = fields.List(fields.String())
+    diagnosis_codes = fields.List(fields.String())
+    carc_codes = fields.List(fields.String())
+    rarc_codes = fields.List(fields.String())
+    categories = fields.List(fields.String())
+    reasons = fields.List(fields.Nested(ReasonSchema))
+    appeal_deadline = fields.String(allow_none=True)
+    appeal_days = fields.Integer(allow_none=True)
+    appeal_deadline_basis = fields.String(allow_none=True)
+    plan_type = fields.String(allow_none=True)
+    needs_review = fields.Boolean()
+    evidence = fields.Dict(metadata={"description": "field → {page, text, confidence}"})
+    reviewed_fields = fields.List(fields.String())
+
+
+class DenialCorrectionSchema(StrictSchema):
+    """Fields a person corrected on the review page (anything absent is left as parsed)."""
+
+    payer_name = fields.String(allow_none=True, validate=validate.Length(max=200))
+    member_id = fields.String(allow_none=True, validate=validate.Length(max=40))
+    claim_number = fields.String(allow_none=True, validate=validate.Length(max=40))
+    authorization_number = fields.String(allow_none=True, validate=validate.Length(max=40))
+    patient_name = fields.String(allow_none=True, validate=validate.Length(max=200))
+    letter_date = fields.Date(allow_none=True)
+    date_of_service = fields.Date(allow_none=True)
+    procedure_codes = fields.List(CptCode())
+    diagnosis_codes = fields.List(Icd10Code())
+    carc_codes = fields.List(
+        fields.String(validate=validate.Regexp(r"^[A-Z]?[0-9]{1,3}$", error="A CARC such as 50."))
+    )
+    rarc_codes = fields.List(
+        fields.String(
+            validate=validate.Regexp(r"^[A-Z]{1,2}[0-9]{1,4}$", error="A RARC such as N115.")
+        )
+    )
+    categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)))
+    appeal_deadline = fields.Date(allow_none=True)
+    plan_type = fields.String(allow_none=True, validate=validate.OneOf(PLAN_TYPES))
+    needs_review = fields.Boolean()
+
+
+class DenialUploadSchema(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class DenialUploadFormSchema(Schema):
+    case_id = fields.String(load_default=None)
+
+
+class AttachDenialSchema(StrictSchema):
+    denial_id = fields.String(required=True)
