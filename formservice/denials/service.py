@@ -53,7 +53,7 @@ def check_upload(settings: Settings, data: bytes) -> None:
             f"the file is {len(data)} bytes; the limit is {settings.max_upload_bytes}",
             limit=settings.max_upload_bytes,
         )
-    # The PDF header may follow a little junk (some fax gateways prepend bytes); 1 KiB as readers allow.
+    # The PDF header may follow some junk (fax gateways prepend bytes): look in the first KiB.
     if PDF_MAGIC not in data[:1024]:
         raise UnsupportedMediaError("a denial letter must be a PDF file")
 

@@ -1,4 +1,4 @@
-"""Denial letters through the API: upload, facts, background OCR (202), review, attach; bad files."""
+"""Denial letters through the API: upload, facts, background OCR (202), review, attach."""
 
 from __future__ import annotations
 
