@@ -44,6 +44,8 @@ class CaseFacts:
     benefits: dict[str, Any] | None = None
     documents: frozenset[str] = frozenset()  # kinds already generated for the case
     denial: dict[str, Any] | None = None  # the parsed denial an appeal answers
+    denial_source_sha256: str | None = None  # the uploaded letter itself (for the packet)
+    forms: tuple[str, ...] = ()  # PA form ids generated for the case, oldest first
     pa_history: tuple[dict[str, Any], ...] = ()
     case_id: str | None = None
 
@@ -77,6 +79,8 @@ def input_hash(case: model.Case, request: DocumentRequest, facts: CaseFacts, tod
             "date": today.isoformat(),
             "benefits": facts.benefits,
             "denial": facts.denial,
+            "denial_source": facts.denial_source_sha256,
+            "forms": list(facts.forms),
             "documents": sorted(facts.documents),
         },
         sort_keys=True,
@@ -130,6 +134,11 @@ def render_document(
     """
     facts = facts or CaseFacts()
     spec, fmt = resolve_kind(request)
+    if spec.needs_denial and not facts.denial:
+        raise ValidationProblem(
+            f"{spec.name} answers a denial letter",
+            errors={"denial_id": ["Upload the denial (POST /denials) and give its denial_id."]},
+        )
     today = letter_date or services.today()
     inputs = input_hash(case, request, facts, today)
     if spec.template is None:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from formservice import model
-from formservice.errors import ConflictError, NotFoundError
+from formservice.errors import ConflictError, NotFoundError, ValidationProblem
 from formservice.schemas.case import dump_case, load_case
 from formservice.security import Principal
 from formservice.store.models import CaseRow, DocumentRow
@@ -83,16 +83,32 @@ def case_facts(
     kinds = frozenset(
         session.scalars(select(DocumentRow.kind).where(DocumentRow.case_id == row.id).distinct())
     )
-    denial = None
+    denial, source = None, None
     if request.denial_id:
         denial_row = get_denial(session, principal, request.denial_id)
-        denial = denial_row.result
+        if denial_row.status != "done":
+            raise ValidationProblem(
+                "the denial letter has not been read yet",
+                errors={"denial_id": [f"The denial is {denial_row.status}."]},
+            )
+        denial, source = denial_row.result, denial_row.source_sha256
+    forms = tuple(
+        f
+        for f in session.scalars(
+            select(DocumentRow.form)
+            .where(DocumentRow.case_id == row.id, DocumentRow.kind == "pa_form")
+            .order_by(DocumentRow.created_at)
+        )
+        if f
+    )
     from formservice.documents.generate import CaseFacts
 
     return CaseFacts(
         benefits=row.benefits,
         documents=kinds,
         denial=denial,
+        denial_source_sha256=source,
+        forms=forms,
         pa_history=tuple(row.pa_history or ()),
         case_id=row.id,
     )

@@ -1,0 +1,150 @@
+"""Every letter kind as PDF for every sample case: the facts are in the text, PDF/A on request."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pdfplumber
+import pypdfium2
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from pypdf import PdfReader
+
+from formservice import create_app
+from formservice.documents import catalog
+from formservice.services import Services, build_services
+from formservice.settings import Settings
+from formservice.store.db import upgrade_database
+from tests.conftest import REPO, SAMPLES, make_key, require_tool, sample_case_paths
+
+ARTIFACTS = REPO / "test-artifacts" / "letters"
+LETTER_KINDS = sorted(k.name for k in catalog.KINDS.values() if k.template and "pdf" in k.formats)
+DENIAL = json.loads((SAMPLES / "denials" / "01_erisa_medical_necessity.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def shared(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Services, Flask, dict[str, str]]]:
+    """One app and one warm converter for the whole module (LibreOffice starts once)."""
+    require_tool("soffice", "make test (apt-get install libreoffice-writer-nogui)")
+    data_dir = tmp_path_factory.mktemp("letters")
+    settings = Settings(env="test", secret_key="l" * 32, data_dir=data_dir)
+    upgrade_database(settings.resolved_database_url)
+    services = build_services(settings)
+    app = create_app(settings, services=services)
+    yield services, app, {"Authorization": f"Bearer {make_key(services)}"}
+    services.close()
+
+
+def _pdf_text(pdf: bytes) -> str:
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        return "\n".join(page.extract_text() or "" for page in doc.pages)
+
+
+def _render(
+    client: FlaskClient,
+    auth: dict[str, str],
+    kind: str,
+    payload: dict[str, Any],
+    query: str = "format=pdf",
+) -> bytes:
+    if kind in {"appeal", "appeal_checklist"}:
+        # Letters that answer a denial go through a stored case with an attached denial.
+        from tests.documents.test_packet import _case_with_denial
+
+        case_id, denial_id = _case_with_denial(client, auth, payload)
+        made = client.post(
+            f"/api/v1/cases/{case_id}/documents",
+            json={"kind": kind, "format": "pdf", "denial_id": denial_id},
+            headers=auth,
+        )
+        assert made.status_code == 201, made.json
+        return client.get(made.json["content_url"], headers=auth).data
+    response = client.post(f"/api/v1/render/{kind}?{query}", json=payload, headers=auth)
+    assert response.status_code == 200, response.data[:300]
+    assert response.mimetype == "application/pdf"
+    return response.data
+
+
+@pytest.mark.parametrize("kind", LETTER_KINDS)
+@pytest.mark.parametrize("path", sample_case_paths()[:6], ids=lambda p: p.stem)
+def test_letter_pdf_has_the_facts(
+    shared: tuple[Services, Flask, dict[str, str]], kind: str, path: Path
+) -> None:
+    services, app, auth = shared
+    payload = json.loads(path.read_text())
+    payload["external_id"] = f"{payload['external_id']}-{kind}"
+    pdf = _render(app.test_client(), auth, kind, payload)
+    assert pdf.startswith(b"%PDF-")
+    text = " ".join(_pdf_text(pdf).split())
+    patient = payload["patient"]
+    assert patient["last_name"] in text
+    if kind in {"lmn", "appeal"}:
+        assert payload["diagnoses"][0]["code"] in text
+        assert "0662T" in text
+        assert "0663T" in text
+        assert "doi" in text.lower()  # the citations made it into the PDF
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = pypdfium2.PdfDocument(pdf)[0]
+    page.render(scale=1).to_pil().save(ARTIFACTS / f"{path.stem}-{kind}.png")
+
+
+def test_pdfa_option_gives_pdfa_2b_with_embedded_fonts(
+    shared: tuple[Services, Flask, dict[str, str]],
+) -> None:
+    _, app, auth = shared
+    payload = json.loads(sample_case_paths()[0].read_text())
+    pdf = _render(app.test_client(), auth, "lmn", payload, "format=pdf&pdfa=1")
+    reader = PdfReader(io.BytesIO(pdf))
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8", "replace")
+    assert "pdfaid:part" in xmp
+    assert ">2<" in xmp or 'pdfaid:part="2"' in xmp
+    assert "pdfaid:conformance" in xmp
+    assert "B" in xmp.split("pdfaid:conformance")[1][:6]
+    fonts = set()
+    for page in reader.pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            font = font.get_object()
+            descendant = font.get("/DescendantFonts")
+            desc = (descendant[0].get_object() if descendant else font).get("/FontDescriptor")
+            if desc is not None:
+                desc = desc.get_object()
+                fonts.add(any(k in desc for k in ("/FontFile", "/FontFile2", "/FontFile3")))
+    assert fonts == {True}
+
+
+def test_ten_parallel_pdf_conversions_through_the_api(
+    shared: tuple[Services, Flask, dict[str, str]],
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, app, auth = shared
+    payload = json.loads(sample_case_paths()[1].read_text())
+
+    def one(_: int) -> bytes:
+        return _render(app.test_client(), auth, "lmn", payload)
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        pdfs = list(pool.map(one, range(10)))
+    for pdf in pdfs:
+        assert len(PdfReader(io.BytesIO(pdf)).pages) >= 1
+        assert payload["patient"]["last_name"] in _pdf_text(pdf)
+
+
+def test_converter_unavailable_is_503(settings: Settings, case_payload: dict[str, Any]) -> None:
+    broken = settings.with_overrides(soffice_path="/nonexistent/soffice")
+    services = build_services(broken)
+    try:
+        client = create_app(broken, services=services).test_client()
+        auth = {"Authorization": f"Bearer {make_key(services)}"}
+        response = client.post("/api/v1/render/lmn?format=pdf", json=case_payload, headers=auth)
+        assert response.status_code == 503
+        assert response.mimetype == "application/problem+json"
+    finally:
+        services.close()
