@@ -1,0 +1,143 @@
+"""Computed values a field map can name: today, the service lines, address lines, Section VI text.
+
+A map entry `computed: cpt_lines[1].end_date` calls the `cpt_lines` function below with the case,
+today's date and the claim lines, then follows `[1].end_date` into its result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from datetime import date, timedelta
+from typing import Any
+
+from formservice.model import Case
+
+
+@dataclass(frozen=True, slots=True)
+class CptLine:
+    """A requested service line derived from the treatment plan."""
+
+    code: str
+    description: str
+    units: int
+    start_date: date | None
+    end_date: date | None
+    diagnosis_code: str
+    diagnosis_description: str
+
+
+CLAIM_LINE_ATTRS = (
+    "date_of_service",
+    "place_of_service",
+    "cpt",
+    "modifiers",
+    "diagnosis_pointer",
+    "charges",
+    "units",
+    "rendering_npi",
+)
+
+# Scalp-cooling service lines a PA request names. Source: AMA CPT Category III codes 0662T and
+# 0663T, effective 2021-07-01 (DOMAIN.md §3). 0662T is billed once (cap calibration); 0663T once
+# per chemotherapy session. When reimbursement/codes.py keys codes by date of service, read it.
+SCALP_COOLING_LINES = (
+    ("0662T", "Scalp cooling: cap calibration"),
+    ("0663T", "Scalp cooling: per-session monitoring"),
+)
+
+
+def _cpt_lines(case: Case, today: date, claim_lines: Sequence[Any]) -> list[CptLine]:
+    treatment = case.treatment
+    start = treatment.start_date
+    sessions = treatment.sessions or 1
+    end = course_end(case)
+    dx = case.primary_diagnosis
+    (code0, text0), (code1, text1) = SCALP_COOLING_LINES
+    return [
+        CptLine(code0, f"{text0}, 1 unit", 1, start, start, dx.code, dx.description or ""),
+        CptLine(
+            code1, f"{text1}, {sessions} units", sessions, start, end, dx.code, dx.description or ""
+        ),
+    ]
+
+
+def course_end(case: Case) -> date | None:
+    """The last planned session: start + cycle length x (sessions - 1)."""
+    t = case.treatment
+    if t.start_date is None:
+        return None
+    if not t.sessions or not t.cycle_length_days:
+        return t.start_date
+    return t.start_date + timedelta(days=t.cycle_length_days * (t.sessions - 1))
+
+
+def _address_line(address: Any) -> str | None:
+    if address is None:
+        return None
+    street = ", ".join(p for p in (address.line1, address.line2) if p)
+    return f"{street}, {address.city}, {address.state} {address.zip}"
+
+
+def _clinical_documentation(case: Case, today: date, claim_lines: Sequence[Any]) -> str:
+    """Section VI text: what is requested, why, and that the LMN is enclosed."""
+    t, dx = case.treatment, case.primary_diagnosis
+    parts = [
+        "Request: scalp cooling (CPT 0662T x1, 0663T per chemotherapy session) to reduce "
+        "the likelihood of chemotherapy-induced alopecia."
+    ]
+    parts.append(f"Diagnosis: {dx.code}" + (f" {dx.description}." if dx.description else "."))
+    plan = []
+    if t.regimen:
+        plan.append(f"regimen {t.regimen}")
+    if t.sessions:
+        plan.append(f"{t.sessions} sessions")
+    if t.cycle_length_days:
+        plan.append(f"every {t.cycle_length_days} days")
+    if t.start_date:
+        plan.append(f"starting {t.start_date.strftime('%m/%d/%Y')}")
+    if plan:
+        parts.append("Chemotherapy plan: " + ", ".join(plan) + ".")
+    if t.alopecia_risk:
+        parts.append(f"Alopecia risk with this regimen: {t.alopecia_risk}.")
+    parts.append(
+        f"Enclosed: Letter of Medical Necessity signed by {case.prescriber.full_name} "
+        f"(NPI {case.prescriber.npi}) with supporting clinical documentation."
+    )
+    return " ".join(parts)
+
+
+def _sex_label(case: Case, today: date, claim_lines: Sequence[Any]) -> str | None:
+    return {"F": "Female", "M": "Male", "X": "Other", "U": "Unknown"}.get(case.patient.sex or "")
+
+
+def _claim_total(case: Case, today: date, claim_lines: Sequence[Any]) -> float | None:
+    charges = [line.charges for line in claim_lines if getattr(line, "charges", None) is not None]
+    return round(sum(charges), 2) if charges else None
+
+
+ComputeFn = Callable[[Case, date, Sequence[Any]], Any]
+COMPUTED: dict[str, tuple[ComputeFn, tuple[str, ...] | None]] = {
+    "today": (lambda c, today, cl: today, None),
+    "patient.name_last_first": (
+        lambda c, t, cl: f"{c.patient.last_name}, {c.patient.first_name}",
+        None,
+    ),
+    "patient.address_line": (lambda c, t, cl: _address_line(c.patient.address), None),
+    "patient.sex_label": (_sex_label, None),
+    "facility.address_line": (lambda c, t, cl: _address_line(c.facility.address), None),
+    "facility.city_state_zip": (
+        lambda c, t, cl: (
+            f"{c.facility.address.city}, {c.facility.address.state} {c.facility.address.zip}"
+            if c.facility.address
+            else None
+        ),
+        None,
+    ),
+    "treatment.end_date": (lambda c, t, cl: course_end(c), None),
+    "clinical_documentation": (_clinical_documentation, None),
+    "diagnosis_codes": (lambda c, t, cl: [d.code for d in c.diagnoses], ()),
+    "cpt_lines": (_cpt_lines, tuple(f.name for f in fields(CptLine))),
+    "claim_lines": (lambda c, t, cl: list(cl), CLAIM_LINE_ATTRS),
+    "claim_total": (_claim_total, None),
+}
