@@ -459,5 +459,85 @@ def denial_parse(letter: Path) -> None:
     click.echo(json.dumps(result, indent=2, ensure_ascii=False))
 
 
+@main.group()
+def users() -> None:
+    """Staff accounts for the web pages."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option(
+    "--role", required=True, type=click.Choice(["hub_admin", "hub_staff", "clinic_staff"])
+)
+@click.option("--facility", "facility", default=None, help="facility NPI (clinic_staff)")
+@click.option("--name", default="", help="the person's name, as the pages show it")
+@click.option(
+    "--password-stdin", is_flag=True, help="read the password from standard input (scripts)"
+)
+@_with_services
+def users_create(
+    services: Any, email: str, role: str, facility: str | None, name: str, password_stdin: bool
+) -> None:
+    """Create a user who logs in to the staff pages (the password is asked for, never an option)."""
+    from formservice.accounts import create_user
+    from formservice.audit import cli_actor, record_event
+    from formservice.store.db import transaction
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with transaction(services.sessions) as session:
+        user = create_user(
+            session, email=email, role=role, password=password, facility_npi=facility, name=name
+        )
+        record_event(session, actor=cli_actor(), action="create_user", path=f"user:{user.email}")
+    where = f" for facility {user.facility_npi}" if user.facility_npi else " (all facilities)"
+    click.echo(f"created {user.role} {user.email}{where}")
+
+
+@main.group()
+def forms() -> None:
+    """Payer PDF forms: the shipped ones, and inspecting a new one."""
+
+
+@forms.command("list")
+def forms_list() -> None:
+    """The shipped payer forms and how much of each the field map fills."""
+    from formservice.documents.pdf_forms import list_forms
+
+    settings = _settings()
+    with _errors_to_exit_codes():
+        for info in list_forms(settings.templates_dir / "pdf"):
+            click.echo(
+                f"{info.form_id:30s} {info.pages}p {info.mapped_fields:3d}/{info.fields:3d} mapped"
+                f"  {info.title}"
+            )
+
+
+@forms.command("inspect")
+@click.argument("form", type=click.Path(path_type=Path))
+@click.option(
+    "--skeleton",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="write a field-map skeleton (YAML) proposing case paths",
+)
+def forms_inspect(form: Path, skeleton: Path | None) -> None:
+    """Every field of a PDF form: name, type, page, rectangle, flags, max length, options."""
+    from formservice.documents.form_inspect import format_fields, inspect_form, write_skeleton
+
+    try:
+        data = form.read_bytes()
+    except FileNotFoundError:
+        _fail(f"file not found: {form}", EXIT_BAD_INPUT)
+    with _errors_to_exit_codes():
+        fields = inspect_form(data, source=form.name)
+    click.echo(format_fields(fields))
+    if skeleton is not None:
+        write_skeleton(fields, skeleton, form_id=form.stem)
+        click.echo(f"wrote {skeleton}", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
