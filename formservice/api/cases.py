@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import url_for
@@ -11,11 +12,24 @@ from sqlalchemy import select
 
 from formservice import model
 from formservice.api.common import AUTH, principal, services
-from formservice.documents.generate import DocumentRequest, render_document, save_document
+from formservice.api.pa import refresh_next_due, tracked_case
+from formservice.documents.generate import (
+    CaseFacts,
+    DocumentRequest,
+    render_document,
+    save_document,
+)
+from formservice.reimbursement import checklists
 from formservice.schemas.case import CaseSchema
-from formservice.schemas.documents import CaseOutSchema, DocumentRequestSchema, DocumentSchema
+from formservice.schemas.documents import (
+    CaseListQuerySchema,
+    CaseOutSchema,
+    CaseSummarySchema,
+    DocumentRequestSchema,
+    DocumentSchema,
+)
 from formservice.store import access
-from formservice.store.cases import case_facts, case_model, save_case
+from formservice.store.cases import case_facts, save_case
 from formservice.store.db import transaction
 from formservice.store.models import CaseRow, DocumentRow
 
@@ -34,7 +48,15 @@ def document_out(row: DocumentRow) -> dict[str, Any]:
 
 
 def case_out(row: CaseRow, documents: list[DocumentRow]) -> dict[str, Any]:
-    """A case row with its documents, as the API shows it."""
+    """A case row with its documents, PA tracking and checklists, as the API shows it."""
+    case = tracked_case(row)
+    facts = CaseFacts(
+        benefits=row.benefits,
+        documents=frozenset(d.kind for d in documents),
+        pa_history=tuple(row.pa_history or ()),
+        case_id=row.id,
+    )
+    today = services().today()
     return {
         "id": row.id,
         "external_id": row.external_id,
@@ -43,11 +65,53 @@ def case_out(row: CaseRow, documents: list[DocumentRow]) -> dict[str, Any]:
         "created_at": row.created_at,
         "payload": row.payload,
         "documents": [document_out(d) for d in documents],
+        "benefits": row.benefits,
+        "pa_history": list(row.pa_history or []),
+        "next_due": row.next_due,
+        "next_due_reason": row.next_due_reason,
+        "checklists": {
+            "pa": [i.to_json() for i in checklists.pa_checklist(case, facts, today)],
+            "claim": [i.to_json() for i in checklists.claim_checklist(case, facts, today)],
+        },
     }
+
+
+def case_summary(row: CaseRow) -> dict[str, Any]:
+    """A case as the list shows it."""
+    return {
+        "id": row.id,
+        "external_id": row.external_id,
+        "facility_npi": row.facility_npi,
+        "pa_status": row.pa_status,
+        "next_due": row.next_due,
+        "next_due_reason": row.next_due_reason,
+        "created_at": row.created_at,
+    }
+
+
+def _due_order(row: CaseRow) -> tuple[int, date, str]:
+    # Appeal deadlines (a denied PA) first: missing one loses the appeal; then by date.
+    appeal = 0 if row.pa_status == "denied" else 1
+    return (appeal, row.next_due or date.max, row.external_id)
 
 
 @blp.route("")
 class Cases(MethodView):
+    @blp.doc(security=AUTH)
+    @blp.arguments(CaseListQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, CaseSummarySchema(many=True))
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    def get(self, due_before: date | None, limit: int) -> list[dict[str, Any]]:
+        """Visible cases; with due_before, those whose follow-up or appeal deadline is due."""
+        query = access.cases_for(principal())
+        if due_before is not None:
+            query = query.where(CaseRow.next_due.is_not(None), CaseRow.next_due <= due_before)
+        with services().sessions() as session:
+            rows = list(session.scalars(query))
+        rows.sort(key=_due_order)
+        return [case_summary(r) for r in rows[:limit]]
+
     @blp.doc(security=AUTH)
     @blp.arguments(CaseSchema)
     @blp.response(201, CaseOutSchema)
@@ -61,6 +125,8 @@ class Cases(MethodView):
         """Validate and store a case (idempotent on external_id)."""
         with transaction(services().sessions) as session:
             row, created = save_case(session, principal(), case)
+            if created:
+                refresh_next_due(session, row)  # a case may arrive with a PA already submitted
             docs = [] if created else _documents(session, row.id)
             return case_out(row, docs), 201 if created else 200
 
@@ -101,7 +167,7 @@ class CaseDocuments(MethodView):
         with svc.sessions() as session:
             row = access.get_case(session, principal(), case_id)
             facts = case_facts(session, principal(), row, ask)
-        rendered = render_document(svc, case_model(row), ask, facts)
+        rendered = render_document(svc, tracked_case(row), ask, facts)
         return document_out(save_document(svc, row.id, rendered))
 
 

@@ -63,3 +63,38 @@ class CaseOutSchema(Schema):
     created_at = fields.DateTime(required=True)
     case = fields.Dict(required=True, attribute="payload")
     documents = fields.List(fields.Nested(DocumentSchema), required=True)
+    benefits = fields.Dict(allow_none=True, metadata={"description": "benefits investigation"})
+    pa_history = fields.List(fields.Dict(), required=True)
+    next_due = fields.Date(allow_none=True)
+    next_due_reason = fields.String(allow_none=True)
+    checklists = fields.Dict(
+        required=True,
+        metadata={
+            "description": '{"pa": [...], "claim": [...]}: items {id, label, status, detail}'
+        },
+    )
+
+
+class CaseListQuerySchema(StrictSchema):
+    """Filters of the case list."""
+
+    due_before = fields.Date(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "only cases whose next follow-up or appeal deadline is on or before"
+        },
+    )
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
+class CaseSummarySchema(Schema):
+    """A case in a list: who, PA status and what is due next."""
+
+    id = fields.String(required=True)
+    external_id = fields.String(required=True)
+    facility_npi = fields.String(required=True)
+    pa_status = fields.String(required=True)
+    next_due = fields.Date(allow_none=True)
+    next_due_reason = fields.String(allow_none=True)
+    created_at = fields.DateTime(required=True)

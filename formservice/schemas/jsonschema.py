@@ -14,10 +14,16 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema
 
+from formservice.schemas.benefits import BenefitsSchema
 from formservice.schemas.case import CaseSchema
 from formservice.schemas.common import CptCode, Icd10Code, Npi
+from formservice.schemas.pap import PapDecisionSchema
 
-PUBLIC_SCHEMAS: dict[str, type[Schema]] = {"case": CaseSchema}
+PUBLIC_SCHEMAS: dict[str, type[Schema]] = {
+    "case": CaseSchema,
+    "benefits": BenefitsSchema,
+    "pap_decision": PapDecisionSchema,
+}
 _DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
