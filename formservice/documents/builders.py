@@ -13,6 +13,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from formservice import model
+from formservice.documents import hub_contexts
+from formservice.documents.appeal_context import build_appeal_context
 from formservice.documents.context import build_context
 
 if TYPE_CHECKING:
@@ -28,6 +30,12 @@ def _lmn(case: model.Case, facts: CaseFacts, today: date) -> dict[str, Any]:
 
 CONTEXT_BUILDERS: dict[str, ContextBuilder] = {
     "lmn": _lmn,
+    "pap_letter": hub_contexts.pap_letter_context,
+    "sob": hub_contexts.sob_context,
+    "pa_checklist": hub_contexts.pa_checklist_context,
+    "claim_checklist": hub_contexts.claim_checklist_context,
+    "appeal_checklist": hub_contexts.appeal_checklist_context,
+    "appeal": build_appeal_context,
 }
 
 
@@ -67,6 +75,25 @@ def build_pdf(
     from formservice.documents.pdf_forms import render_pa_form
 
     forms_dir = services.settings.templates_dir / "pdf"
+    if request.kind == "cms1500":
+        from formservice.documents.claim_form import render_claim_form
+
+        claim = render_claim_form(case, today=today, flatten=request.flatten, forms_dir=forms_dir)
+        return BuiltPdf(
+            data=claim.pdf,
+            template_name="cms1500",
+            template_sha256=_form_identity(forms_dir, "cms1500"),
+            template_version=1,
+            details={
+                "forms": claim.forms,
+                "lines": len(claim.lines),
+                "flattened": claim.flattened,
+                "warnings": claim.warnings,
+                "overflow": claim.overflow,
+            },
+        )
+    if request.kind == "appeal_packet":
+        return _appeal_packet(services, case, facts, request, today)
     form_id = "cms1500" if request.kind == "cms1500" else str(request.form)
     claim_lines: list[Any] = []
     if request.kind == "cms1500":
@@ -92,6 +119,57 @@ def build_pdf(
         data=result.pdf,
         template_name=form_id,
         template_sha256=_form_identity(forms_dir, form_id),
+        template_version=1,
+        details=details,
+    )
+
+
+def _appeal_packet(
+    services: Services,
+    case: model.Case,
+    facts: CaseFacts,
+    request: DocumentRequest,
+    today: date,
+) -> BuiltPdf:
+    """Cover sheet, appeal, LMN, the denial itself, the PA form (flattened), the checklist."""
+    from dataclasses import replace
+
+    from formservice.documents.generate import render_document
+    from formservice.documents.packet import build_appeal_packet
+    from formservice.documents.pdf_forms import render_pa_form
+
+    def letter(kind: str) -> bytes:
+        ask = replace(request, kind=kind, format="pdf", form=None, flatten=False)
+        return render_document(services, case, ask, facts, letter_date=today).data
+
+    if not facts.denial or not facts.denial_source_sha256:
+        from formservice.errors import ValidationProblem
+
+        raise ValidationProblem(
+            "an appeal packet needs the denial letter it answers",
+            errors={"denial_id": ["Upload the denial and give its denial_id."]},
+        )
+    pa_form = None
+    if facts.forms:
+        forms_dir = services.settings.templates_dir / "pdf"
+        pa_form = render_pa_form(
+            case, facts.forms[-1], today=today, flatten=True, forms_dir=forms_dir
+        ).pdf
+    pdf, details = build_appeal_packet(
+        case,
+        facts,
+        today=today,
+        render_letter=letter,
+        denial_pdf=services.blobs.get(facts.denial_source_sha256),
+        pa_form_pdf=pa_form,
+    )
+    digest = hashlib.sha256()
+    for name in ("letter_of_appeal", "letter_of_medical_necessity", "appeal_checklist"):
+        digest.update(services.active_template(name).sha256.encode())
+    return BuiltPdf(
+        data=pdf,
+        template_name="appeal_packet",
+        template_sha256=digest.hexdigest(),
         template_version=1,
         details=details,
     )

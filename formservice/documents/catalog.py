@@ -31,6 +31,27 @@ KINDS: dict[str, DocumentKind] = {
         DocumentKind(
             "lmn", "Letter of Medical Necessity", "letter_of_medical_necessity", ("docx", "pdf")
         ),
+        DocumentKind("pap_letter", "PAP Determination Letter", "pap_letter", ("docx", "pdf")),
+        DocumentKind("sob", "Summary of Benefits", "summary_of_benefits", ("docx", "pdf")),
+        DocumentKind(
+            "pa_checklist", "Prior Authorization Checklist", "pa_checklist", ("docx", "pdf")
+        ),
+        DocumentKind(
+            "claim_checklist", "Claim Filing Checklist", "claim_checklist", ("docx", "pdf")
+        ),
+        DocumentKind(
+            "appeal_checklist",
+            "Letter of Appeal Checklist",
+            "appeal_checklist",
+            ("docx", "pdf"),
+            needs_denial=True,
+        ),
+        DocumentKind(
+            "appeal", "Letter of Appeal", "letter_of_appeal", ("docx", "pdf"), needs_denial=True
+        ),
+        DocumentKind("pa_form", "Payer prior-authorization form", None, ("pdf",), needs_form=True),
+        DocumentKind("cms1500", "CMS-1500 Health Insurance Claim Form", None, ("pdf",)),
+        DocumentKind("appeal_packet", "Appeal packet", None, ("pdf",), needs_denial=True),
     )
 }
 

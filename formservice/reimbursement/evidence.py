@@ -8,8 +8,9 @@ denial categories it answers.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from typing import Any
@@ -17,6 +18,8 @@ from typing import Any
 import yaml
 
 __all__ = [
+    "AppealText",
+    "AppealVariant",
     "Argument",
     "CitedArgument",
     "Clearance",
@@ -112,6 +115,32 @@ class Argument:
 
 
 @dataclass(frozen=True, slots=True)
+class AppealVariant:
+    """One way of answering a denial category, used when the case fact `when` holds."""
+
+    when: str
+    paragraphs: tuple[str, ...]
+    bullets: tuple[str, ...] = ()
+    remedy: str | None = None
+    heading: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AppealText:
+    """How an appeal answers one denial category (or theme): heading, text, remedy, enclosures."""
+
+    category: str
+    label: str
+    heading: str
+    remedy: str | None
+    variants: tuple[AppealVariant, ...]
+    cites: tuple[str, ...]  # reference keys its text cites, in order of first citation
+    phrases: tuple[str, ...] = ()
+    answers_themes: tuple[str, ...] = ()
+    enclosures: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class EvidenceLibrary:
     """Everything in evidence.yaml, typed."""
 
@@ -120,7 +149,8 @@ class EvidenceLibrary:
     references: tuple[Reference, ...]
     clearances: tuple[Clearance, ...]
     guidelines: tuple[GuidelineStatement, ...]
-    arguments: dict[str, tuple[Argument, ...]]
+    arguments: dict[str, tuple[Argument, ...]]  # only categories with evidence points
+    appeals: dict[str, AppealText] = field(default_factory=dict)
 
     def reference(self, key: str) -> Reference:
         """The reference with this key (KeyError when unknown)."""
@@ -167,6 +197,45 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+_CITE = re.compile(r"\{cite:([\w,]+)\}")
+
+
+def _appeal_text(category: str, item: dict[str, Any], allowed: set[str]) -> AppealText:
+    variants = tuple(
+        AppealVariant(
+            when=str(v.get("when") or "default"),
+            paragraphs=tuple(v.get("paragraphs") or ()),
+            bullets=tuple(v.get("bullets") or ()),
+            remedy=v.get("remedy"),
+            heading=v.get("heading"),
+        )
+        for v in item.get("appeal") or ()
+    )
+    cites: list[str] = []
+    for variant in variants:
+        for text in (*variant.paragraphs, *variant.bullets):
+            for group in _CITE.findall(text):
+                cites.extend(k for k in group.split(",") if k not in cites)
+    stray = set(cites) - allowed
+    if stray:
+        # The appeal numbers references as the LMN does, from the points: a key cited only in
+        # the appeal text would have no number.
+        raise ValueError(
+            f"evidence.yaml: {category} appeal cites {sorted(stray)} not in its points"
+        )
+    return AppealText(
+        category=category,
+        label=str(item.get("label") or category),
+        heading=str(item.get("heading") or ""),
+        remedy=item.get("remedy"),
+        variants=variants,
+        cites=tuple(cites),
+        phrases=tuple(item.get("phrases") or ()),
+        answers_themes=tuple(item.get("answers_themes") or ()),
+        enclosures=tuple(item.get("enclosures") or ()),
+    )
+
+
 def _parse(raw: dict[str, Any]) -> EvidenceLibrary:
     references = tuple(
         Reference(
@@ -199,7 +268,10 @@ def _parse(raw: dict[str, Any]) -> EvidenceLibrary:
     )
     keys = {r.key for r in references}
     arguments: dict[str, tuple[Argument, ...]] = {}
-    for category, items in raw["arguments"].items():
+    appeals: dict[str, AppealText] = {}
+    for category, entry in raw["arguments"].items():
+        # An entry is a list of points (the old form) or a mapping with points and appeal text.
+        items = entry if isinstance(entry, list) else entry.get("points") or []
         args = []
         for item in items:
             cites = tuple(item.get("cites") or ())
@@ -216,7 +288,11 @@ def _parse(raw: dict[str, Any]) -> EvidenceLibrary:
                     guidelines=bool(item.get("guidelines")),
                 )
             )
-        arguments[category] = tuple(args)
+        if args:
+            arguments[category] = tuple(args)
+        if isinstance(entry, dict) and entry.get("appeal"):
+            allowed = {k for a in args for k in a.cites}
+            appeals[category] = _appeal_text(category, entry, allowed)
     return EvidenceLibrary(
         version=str(raw["version"]),
         source=raw["source"],
@@ -224,6 +300,7 @@ def _parse(raw: dict[str, Any]) -> EvidenceLibrary:
         clearances=clearances,
         guidelines=guidelines,
         arguments=arguments,
+        appeals=appeals,
     )
 
 

@@ -485,6 +485,16 @@ def _normalise_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
+# The house style, public for the other letters built the same way (build_appeal_template.py).
+setup_document = _setup
+letterhead = _letterhead
+border_bottom = _border_bottom
+cell = _cell
+cell_margins = _cell_margins
+shade = _shade
+fixed_widths = _widths
+normalise_zip = _normalise_zip
+
 TEMPLATES = {"letter_of_medical_necessity.docx": build_lmn}
 
 

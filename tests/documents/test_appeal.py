@@ -1,0 +1,370 @@
+"""The shipped letter of appeal: rendered for sample denials x sample cases, checked, opened."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import io
+import json
+import shutil
+import subprocess
+import unicodedata
+import zipfile
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pdfplumber
+import pytest
+
+from formservice.documents import builders, catalog
+from formservice.documents.docx import document_text, read_properties, render_docx
+from formservice.documents.generate import CaseFacts, DocumentRequest, render_document
+from formservice.documents.template_check import check_template
+from formservice.errors import ValidationProblem
+from formservice.model import Case, PriorAuthorization
+from formservice.reimbursement.appeals import appeal_arguments
+from formservice.reimbursement.evidence import assemble_evidence
+from formservice.schemas.case import load_case
+from formservice.services import Services
+from formservice.settings import Settings
+from formservice.template_admin import template_variables
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO / "templates" / "docx" / "letter_of_appeal.docx"
+DENIALS = sorted((REPO / "samples" / "denials").glob("*.json"))
+ARTIFACTS = REPO / "test-artifacts" / "appeal"
+TODAY = date(2026, 11, 27)
+LEFTOVERS = ("None", "{{", "{%", "}}", "%}", "{cite", "{patient")
+
+
+def denial(stem: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((REPO / "samples" / "denials" / f"{stem}.json").read_text())
+    return data
+
+
+def case(stem: str = "01_breast_commercial_office") -> Case:
+    return load_case(json.loads((REPO / "samples" / "cases" / f"{stem}.json").read_text()))
+
+
+def render(c: Case, d: dict[str, Any], today: date = TODAY) -> bytes:
+    """The appeal, rendered through the kind's registered context builder."""
+    context = builders.build_docx_context("appeal", c, CaseFacts(denial=d), today)
+    return render_docx(TEMPLATE, context, properties={"formservice.kind": "appeal"})
+
+
+def flat(docx: bytes) -> str:
+    return " ".join(document_text(docx).split())
+
+
+def common_facts(text: str, c: Case, d: dict[str, Any]) -> None:
+    """What every appeal states: who, which claim, which codes, the remedy, signed, enclosed."""
+    for fact in (
+        c.patient.full_name,
+        d["member_id"],
+        d["claim_number"],
+        *d["procedure_codes"],
+        *(d["diagnosis_codes"] or [x.code for x in c.diagnoses]),
+        c.prescriber.full_name,
+        f"NPI {c.prescriber.npi}",
+        "Dear Appeals Reviewer:",
+        "I ask that you",
+        "Sincerely,",
+        "Enclosures",
+        "Copy of the denial letter dated",
+    ):
+        assert fact in text, fact
+    for reason in d["reasons"]:
+        assert " ".join(reason["evidence"].split()) in text, reason["category"]
+    for leftover in LEFTOVERS:
+        assert leftover not in text, leftover
+
+
+CASES: list[tuple[str, str, tuple[str, ...]]] = [
+    (
+        "01_erisa_medical_necessity",
+        "01_breast_commercial_office",
+        (
+            "1. Medical necessity: Scalp cooling is medically necessary",
+            "SCALP randomized trial",
+            "category 2A",
+            "Requests under ERISA",
+            "2560.503-1(h)(2)(iii)",
+            "overturn the denial and reprocess claim 2026031500123 for payment",
+            "September 11, 2026",
+            "March 15, 2026",  # letter date
+            "March 2, 2026",  # date of service
+        ),
+    ),
+    (
+        "02_erisa_experimental_records",
+        "02_ovarian_medicare_outpatient",
+        (
+            "1. Experimental or investigational:",
+            "K173032",
+            "NCCN Guidelines for Ovarian Cancer",
+            "European Society for Medical Oncology",
+            "2. Missing documentation: The requested records are enclosed",
+            "Pathology report confirming the diagnosis",
+            "FDA 510(k) clearance letter for the scalp cooling system",
+        ),
+    ),
+    (
+        "03_ma_cosmetic_scan",
+        "04_prostate_medicare_advantage_outpatient",
+        (
+            "Request for Reconsideration",
+            "treats scalp cooling as cosmetic",
+            "toxicity",
+            "breast and ovarian cancer",  # NCCN does not cover this diagnosis: said honestly
+        ),
+    ),
+    (
+        "07_erisa_exclusion_no_deadline",
+        "06_breast_erisa_not_covered",
+        (
+            "1. Not a covered benefit:",
+            "toxicity",
+            "not a cosmetic service",
+            "the rule for this plan type: employer group plan (ERISA), 180 days",
+        ),
+    ),
+    (
+        "04_medicaid_no_auth",
+        "06_breast_erisa_not_covered",
+        (
+            "1. No prior authorization: Authorization was requested",
+            "PA-2026-0042",
+            "February 20, 2026",
+            "Prior authorization PA-2026-0042 and its determination",
+        ),
+    ),
+    (
+        "13_commercial_coding_bundled",
+        "01_breast_commercial_office",
+        (
+            "1. Coding error: Corrected coding",
+            "CPT 0662T \u00d7 1 unit",
+            "Place of service 11 (Office)",
+            "ICD-10-CM C50.911",
+            "2. Bundled with another service:",
+            "status indicator S",
+            "reprocess claim C2026062200913 with the corrected coding",
+            "Corrected claim (CMS-1500)",
+        ),
+    ),
+    (
+        "19_medicaid_three_reasons_scan",
+        "03_colorectal_medicaid_office",
+        (
+            "The denial gives three reasons: missing documentation, medical necessity, and no "
+            "prior authorization.",
+            "3. No prior authorization: Request for retroactive authorization",
+            "accept this letter as a request for retroactive authorization",
+            "Appeal of an Adverse Benefit Determination",
+        ),
+    ),
+    (
+        "27_erisa_preservice_reference",
+        "01_breast_commercial_office",
+        (
+            "Reference number",
+            "Planned service September 21, 2026",
+            "adverse determination issued by Contoso Mutual Insurance on September 3, 2026 on "
+            "authorization request 2026-PA-55120",
+            "approve authorization request 2026-PA-55120",
+            "planned for September 21, 2026",
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("denial_stem", "case_stem", "expected"), CASES, ids=[f"{d}-{c[:2]}" for d, c, _ in CASES]
+)
+def test_appeal_answers_each_reason(
+    denial_stem: str, case_stem: str, expected: tuple[str, ...]
+) -> None:
+    c, d = case(case_stem), denial(denial_stem)
+    text = flat(render(c, d))
+    common_facts(text, c, d)
+    for needle in expected:
+        assert needle in text, needle
+    # One numbered section per reason category, in the denial's order, and no other.
+    categories = list(dict.fromkeys(r["category"] for r in d["reasons"]))
+    arguments = appeal_arguments(d, c)
+    assert [a.category for a in arguments] == categories
+    headings = [f"{i}. {a.label}: {a.heading}" for i, a in enumerate(arguments, 1)]
+    positions = [text.index(h) for h in headings]
+    assert positions == sorted(positions)
+    assert f"{len(arguments) + 1}. {arguments[0].label}" not in text
+
+
+def test_references_are_the_numbered_evidence_of_the_arguments() -> None:
+    c, d = case(), denial("03_ma_cosmetic_scan")
+    out = document_text(render(c, d))
+    arguments = appeal_arguments(d, c)
+    refs = assemble_evidence(["medical_necessity", "cosmetic"]).references
+    assert [r.key for r in refs] == list(arguments[0].cites)
+    for number, ref in enumerate(refs, 1):
+        assert f"{number}.\t{ref.citation}" in out
+    assert "[6]" in out  # ESMO, cited by the cosmetic paragraph
+    procedural = document_text(render(c, denial("11_eob_timely_filing_scan")))
+    assert "References" not in procedural
+    assert "Copies of the references cited" not in procedural
+
+
+def test_names_and_quotes_with_markup_characters_are_escaped() -> None:
+    c = case()
+    hard = dataclasses.replace(
+        c, patient=dataclasses.replace(c.patient, first_name="O'Connor & <Sons>")
+    )
+    d = denial("01_erisa_medical_necessity")
+    d["reasons"][0]["evidence"] = 'Denied: "A < B & C" under policy <MP-1> (CARC 50).'
+    out = render(hard, d)
+    text = flat(out)
+    assert "O'Connor & <Sons> Samplecase" in text
+    assert 'Denied: "A < B & C" under policy <MP-1> (CARC 50).' in text
+    with zipfile.ZipFile(io.BytesIO(out)) as zf:
+        xml = zf.read("word/document.xml")
+    assert b"&amp;amp;" not in xml
+    assert b"<MP-1>" not in xml
+
+
+def test_erisa_requests_only_in_erisa_appeals() -> None:
+    assert "Requests under ERISA" not in flat(render(case(), denial("04_medicaid_no_auth")))
+
+
+@pytest.mark.parametrize("path", DENIALS, ids=[p.stem for p in DENIALS])
+def test_every_sample_denial_renders_a_clean_letter(path: Path) -> None:
+    c, d = case(), json.loads(path.read_text())
+    text = flat(render(c, d))
+    common_facts(text, c, d)
+    for i, argument in enumerate(appeal_arguments(d, c), 1):
+        assert f"{i}. {argument.label}: {argument.heading}" in text
+
+
+def test_no_denial_is_a_422_naming_denial_id() -> None:
+    with pytest.raises(ValidationProblem) as caught:
+        builders.build_docx_context("appeal", case(), CaseFacts(), TODAY)
+    assert caught.value.errors == {"denial_id": ["An appeal answers a denial: give denial_id."]}
+
+
+def test_kind_is_registered() -> None:
+    kind = catalog.get_kind("appeal")
+    assert kind is not None
+    assert (kind.title, kind.template, kind.formats, kind.needs_denial) == (
+        "Letter of Appeal",
+        "letter_of_appeal",
+        ("docx", "pdf"),
+        True,
+    )
+
+
+def test_template_uses_only_variables_the_context_provides(settings: Settings) -> None:
+    known = template_variables(settings, "letter_of_appeal")
+    assert {"denial", "arguments", "remedy", "appeal_deadline", "appeal"} <= known
+    report = check_template(TEMPLATE.read_bytes(), known)
+    assert report.problems == []
+    assert report.publishable
+    assert {"denial", "arguments", "remedy", "appeal", "evidence"} <= report.variables
+
+
+def test_render_document_makes_the_appeal(services: Services) -> None:
+    c, d = case(), denial("01_erisa_medical_necessity")
+    rendered = render_document(
+        services,
+        c,
+        DocumentRequest(kind="appeal", denial_id="den-1"),
+        CaseFacts(denial=d),
+        letter_date=TODAY,
+    )
+    assert rendered.kind == "appeal"
+    assert rendered.format == "docx"
+    assert rendered.template_name == "letter_of_appeal"
+    assert rendered.details["denial_id"] == "den-1"
+    assert read_properties(rendered.data)["formservice.kind"] == "appeal"
+    assert "2026031500123" in flat(rendered.data)
+    again = render_document(
+        services, c, DocumentRequest(kind="appeal"), CaseFacts(denial=d), letter_date=TODAY
+    )
+    assert again.data == rendered.data
+    other = dataclasses.replace(
+        c, prior_authorization=PriorAuthorization(status="approved", number="PA-X-1")
+    )
+    changed = render_document(
+        services, other, DocumentRequest(kind="appeal"), CaseFacts(denial=d), letter_date=TODAY
+    )
+    assert changed.input_sha256 != again.input_sha256
+
+
+def test_template_is_rebuilt_byte_for_byte() -> None:
+    spec = importlib.util.spec_from_file_location(
+        "build_appeal_template", TEMPLATE.parent / "build_appeal_template.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.build_appeal() == TEMPLATE.read_bytes(), (
+        "run templates/docx/build_appeal_template.py"
+    )
+
+
+# (denial, case) pairs converted to PDF and kept as PNG for people to look at.
+LOOKED_AT = {
+    "erisa_medical_necessity": ("01_erisa_medical_necessity", "01_breast_commercial_office"),
+    "experimental_records": ("02_erisa_experimental_records", "02_ovarian_medicare_outpatient"),
+    "three_reasons": ("19_medicaid_three_reasons_scan", "03_colorectal_medicaid_office"),
+    "coding_bundled": ("13_commercial_coding_bundled", "01_breast_commercial_office"),
+    "no_auth_pa_on_file": ("04_medicaid_no_auth", "06_breast_erisa_not_covered"),
+    "timely_filing": ("11_eob_timely_filing_scan", "01_breast_commercial_office"),
+}
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+def test_appeals_open_in_libreoffice(soffice: str, tmp_path: Path) -> None:
+    src, outdir = tmp_path / "docx", tmp_path / "pdf"
+    src.mkdir()
+    for name, (d, c) in LOOKED_AT.items():
+        # Dated ten days after the denial, as a clinic would send it.
+        sent = date.fromisoformat(denial(d)["letter_date"]) + timedelta(days=10)
+        (src / f"{name}.docx").write_bytes(render(case(c), denial(d), today=sent))
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(outdir),
+            *sorted(str(p) for p in src.glob("*.docx")),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pdftoppm = shutil.which("pdftoppm")
+    for name, (d, c) in LOOKED_AT.items():
+        pdf_path = outdir / f"{name}.pdf"
+        with pdfplumber.open(pdf_path) as pdf:
+            pages = len(pdf.pages)
+            text = unicodedata.normalize(
+                "NFKC", "\n".join(p.extract_text() or "" for p in pdf.pages)
+            )
+            fonts = {ch["fontname"].split("+", 1)[-1] for p in pdf.pages for ch in p.chars}
+        assert 1 <= pages <= 3, f"{name}: {pages} pages"
+        assert case(c).patient.full_name in text
+        assert denial(d)["claim_number"] in text
+        assert any(f.startswith("Carlito") for f in fonts), fonts
+        shutil.copy(pdf_path, ARTIFACTS / pdf_path.name)
+        if pdftoppm:
+            subprocess.run(
+                [pdftoppm, "-r", "80", "-png", str(pdf_path), str(ARTIFACTS / name)],
+                check=False,
+                capture_output=True,
+                timeout=60,
+            )
