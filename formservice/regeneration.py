@@ -40,6 +40,7 @@ from formservice.store.models import (
     RegenerationRun,
     TemplateVersionRow,
 )
+from formservice.store.pa import tracked_case
 
 TERMINAL = ("done", "unchanged", "failed")
 CHUNK_SIZE = 25  # items per queued task: amortises queue and transaction overhead
@@ -326,7 +327,7 @@ def _render_item(services: Services, w: _Work) -> _Outcome:
         template = _template_for(services, w.old.template_name, w.sha)
         rendered = render_document(
             services,
-            case_from_stored(w.case_row.payload),
+            tracked_case(w.case_row, load=lambda row: case_from_stored(row.payload)),
             _request_for(w.old),
             w.facts,
             template=template,

@@ -32,9 +32,17 @@ def _sample_payload(settings: Settings) -> dict[str, Any]:
 
 
 def _sample_facts(settings: Settings) -> CaseFacts:
-    denials = sorted((settings.samples_dir / "denials").glob("*.json"))
-    denial = json.loads(denials[0].read_text(encoding="utf-8")) if denials else None
-    return CaseFacts(denial=denial, documents=frozenset(catalog.KINDS))
+    """Facts every letter kind can draw on: a sample denial and a sample benefits check."""
+
+    def first(folder: str) -> Any:
+        paths = sorted((settings.samples_dir / folder).glob("*.json"))
+        return json.loads(paths[0].read_text(encoding="utf-8")) if paths else None
+
+    return CaseFacts(
+        denial=first("denials"),
+        benefits=first("benefits"),
+        documents=frozenset(catalog.KINDS),
+    )
 
 
 def kind_for_template(name: str) -> catalog.DocumentKind | None:

@@ -46,7 +46,7 @@ def _describe(form_id: str) -> dict[str, Any]:
         "pages": info.pages,
         "fields_count": info.fields,
         "mapped_fields": info.mapped_fields,
-        "fields": fields,
+        "form_fields": fields,
     }
 
 

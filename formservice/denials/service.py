@@ -26,7 +26,8 @@ from formservice.services import Services
 from formservice.settings import Settings
 from formservice.store import access
 from formservice.store.db import transaction
-from formservice.store.models import DenialRow
+from formservice.store.models import CaseRow, DenialRow
+from formservice.store.pa import refresh_next_due
 
 PDF_MAGIC = b"%PDF-"
 # The parser's fields a person may correct on the review page.
@@ -96,6 +97,11 @@ def submit_denial(
         if created:
             services.blobs.delete(digest)
         raise
+    if case_id and not background:
+        with transaction(services.sessions) as session:
+            case_row = session.get(CaseRow, case_id)
+            if case_row is not None:
+                refresh_next_due(session, case_row)
     if background:
         services.jobs.process_denial(row.id)
         with services.sessions() as session:
@@ -124,6 +130,10 @@ def finish_denial(services: Services, denial_id: str) -> None:
             return
         stored.result, stored.status, stored.error = result, status, error
         stored.appeal_deadline = _deadline(result)
+        session.flush()
+        case_row = session.get(CaseRow, stored.case_id) if stored.case_id else None
+        if case_row is not None:
+            refresh_next_due(session, case_row)
 
 
 def correct_denial(
@@ -156,6 +166,9 @@ def correct_denial(
         row.result = result
         row.appeal_deadline = _deadline(result)
         session.flush()
+        case_row = session.get(CaseRow, row.case_id) if row.case_id else None
+        if case_row is not None:
+            refresh_next_due(session, case_row)
         return row
 
 
@@ -168,6 +181,8 @@ def attach_denial(
         row = access.get_denial(session, principal, denial_id)
         row.case_id, row.facility_npi = case.id, case.facility_npi
         session.flush()
+        # The letter's appeal deadline now drives the case's next due date.
+        refresh_next_due(session, case)
         return row
 
 

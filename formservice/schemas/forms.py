@@ -25,4 +25,5 @@ class FormSchema(Schema):
     pages = fields.Integer(required=True)
     fields_count = fields.Integer(required=True, data_key="field_count")
     mapped_fields = fields.Integer(required=True)
-    fields = fields.List(fields.Nested(FormFieldSchema), required=True)
+    # "fields" would shadow marshmallow's own Schema.fields: named in Python, spelled in JSON.
+    form_fields = fields.List(fields.Nested(FormFieldSchema), required=True, data_key="fields")
