@@ -24,7 +24,7 @@ from tests.conftest import REPO, SAMPLES, make_key, require_tool, sample_case_pa
 
 ARTIFACTS = REPO / "test-artifacts" / "letters"
 LETTER_KINDS = sorted(k.name for k in catalog.KINDS.values() if k.template and "pdf" in k.formats)
-DENIAL = json.loads((SAMPLES / "denials" / "01_erisa_medical_necessity.json").read_text())
+BENEFITS = json.loads((SAMPLES / "benefits" / "01_northwind_in_network.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +63,16 @@ def _render(
             f"/api/v1/cases/{case_id}/documents",
             json={"kind": kind, "format": "pdf", "denial_id": denial_id},
             headers=auth,
+        )
+        assert made.status_code == 201, made.json
+        return client.get(made.json["content_url"], headers=auth).data
+    if kind == "sob":
+        # A Summary of Benefits summarises a benefits investigation stored on the case.
+        case_id = client.post("/api/v1/cases", json=payload, headers=auth).json["id"]
+        stored = client.put(f"/api/v1/cases/{case_id}/benefits", json=BENEFITS, headers=auth)
+        assert stored.status_code == 200, stored.json
+        made = client.post(
+            f"/api/v1/cases/{case_id}/documents", json={"kind": kind, "format": "pdf"}, headers=auth
         )
         assert made.status_code == 201, made.json
         return client.get(made.json["content_url"], headers=auth).data
