@@ -164,6 +164,24 @@ def samples_load(services: Any) -> None:
         )
 
 
+def _denial_facts(services: Any, path: Path) -> Any:
+    """Facts from a denial given as JSON, or as the letter PDF (read here, kept for the packet)."""
+    from formservice.denials import read_denial
+    from formservice.denials.service import check_upload, extract_limits
+    from formservice.documents.generate import CaseFacts
+    from formservice.store.blobs import sha256_hex
+
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        _fail(f"denial file not found: {path}", EXIT_BAD_INPUT)
+    if not data.lstrip().startswith(b"%PDF-"):
+        return CaseFacts(denial=_read_json(path, "denial"))
+    check_upload(services.settings, data)
+    result = read_denial(data, limits=extract_limits(services.settings), today=services.today())
+    return CaseFacts(denial=result, denial_source_sha256=sha256_hex(data), denial_pdf=data)
+
+
 @main.group()
 def schemas() -> None:
     """JSON Schema of the public payloads."""
@@ -185,7 +203,12 @@ def schemas_write(directory: Path) -> None:
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["docx", "pdf"]), default=None)
 @click.option("--form", default=None, help="PA form id (pa_form)")
-@click.option("--denial", type=click.Path(path_type=Path), default=None, help="denial JSON")
+@click.option(
+    "--denial",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="the denial as JSON (CONTRACT §4) or the letter PDF (appeal_packet needs the PDF)",
+)
 @click.option("--flatten", is_flag=True, help="burn form values into the page (pa_form, cms1500)")
 @click.option("--pdfa", is_flag=True, help="PDF/A-2b for letters (with --format pdf)")
 @_with_services
@@ -205,7 +228,7 @@ def render(
     from formservice.schemas.case import load_case
 
     case = load_case(_read_json(case_file, "case"))
-    facts = CaseFacts(denial=_read_json(denial, "denial") if denial else None)
+    facts = _denial_facts(services, denial) if denial else CaseFacts()
     ask = DocumentRequest(kind=kind, format=fmt, form=form, flatten=flatten, pdfa=pdfa)
     rendered = render_document(services, case, ask, facts)
     tmp = output.with_name(f".{output.name}.part")

@@ -160,7 +160,7 @@ def _appeal_packet(
         facts,
         today=today,
         render_letter=letter,
-        denial_pdf=services.blobs.get(facts.denial_source_sha256),
+        denial_pdf=facts.denial_pdf or services.blobs.get(facts.denial_source_sha256),
         pa_form_pdf=pa_form,
     )
     digest = hashlib.sha256()

@@ -46,6 +46,8 @@ class CaseFacts:
     denial: dict[str, Any] | None = None  # the parsed denial an appeal answers
     denial_source_sha256: str | None = None  # the uploaded letter itself (for the packet)
     forms: tuple[str, ...] = ()  # PA form ids generated for the case, oldest first
+    # The letter's bytes when they come from outside the blob store (the CLI reads a file).
+    denial_pdf: bytes | None = field(default=None, repr=False, compare=False)
     pa_history: tuple[dict[str, Any], ...] = ()
     case_id: str | None = None
 

@@ -84,3 +84,41 @@ def test_serve_refuses_to_start_without_a_secret_in_production(runner: CliRunner
     result = runner.invoke(main, ["serve"], env={"FORMSERVICE_ENV": "production"})
     assert result.exit_code == 2
     assert "SECRET_KEY" in result.stderr
+
+
+def test_render_appeal_and_pdf_letters_and_packet(runner: CliRunner, tmp_path: Path) -> None:
+    import io
+
+    import pdfplumber
+    from pypdf import PdfReader
+
+    case = SAMPLES / "cases" / "06_breast_erisa_not_covered.json"
+    denial_json = SAMPLES / "denials" / "01_erisa_medical_necessity.json"
+    denial_pdf = SAMPLES / "denials" / "01_erisa_medical_necessity.pdf"
+    appeal = tmp_path / "appeal.docx"
+    result = runner.invoke(
+        main, ["render", "appeal", str(case), "--denial", str(denial_json), "-o", str(appeal)]
+    )
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(appeal) as z:
+        assert "2026031500123" in z.read("word/document.xml").decode()
+    no_denial = runner.invoke(main, ["render", "appeal", str(case), "-o", str(tmp_path / "x.docx")])
+    assert no_denial.exit_code == 2
+    assert "denial_id" in no_denial.stderr
+    pdf = tmp_path / "lmn.pdf"
+    result = runner.invoke(main, ["render", "lmn", str(case), "--format", "pdf", "-o", str(pdf)])
+    assert result.exit_code == 0, result.output
+    with pdfplumber.open(pdf) as doc:
+        assert "O'Sample" in doc.pages[0].extract_text()
+    packet = tmp_path / "packet.pdf"
+    result = runner.invoke(
+        main, ["render", "appeal_packet", str(case), "--denial", str(denial_pdf), "-o", str(packet)]
+    )
+    assert result.exit_code == 0, result.output
+    reader = PdfReader(io.BytesIO(packet.read_bytes()))
+    assert [o.title for o in reader.outline][:4] == [
+        "Fax cover sheet",
+        "Letter of appeal",
+        "Letter of medical necessity",
+        "Denial letter",
+    ]

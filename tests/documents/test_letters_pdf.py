@@ -83,7 +83,7 @@ def _render(
 
 
 @pytest.mark.parametrize("kind", LETTER_KINDS)
-@pytest.mark.parametrize("path", sample_case_paths()[:6], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sample_case_paths(), ids=lambda p: p.stem)
 def test_letter_pdf_has_the_facts(
     shared: tuple[Services, Flask, dict[str, str]], kind: str, path: Path
 ) -> None:
