@@ -47,7 +47,11 @@ run: $(STAMP) system-deps
 	$(BIN)/formservice keys create --role hub --name "make run $$(date +%F)"
 	$(BIN)/formservice serve --host $(HOST) --port $(PORT)
 
+# The browser tests use Debian's chromium (DEB_TEST); Playwright never downloads a browser.
+test: export FORMSERVICE_TEST_CHROMIUM ?= /usr/bin/chromium
+test: export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD = 1
 test: $(STAMP) system-deps
+	@test -x "$$FORMSERVICE_TEST_CHROMIUM" || { echo "no chromium at $$FORMSERVICE_TEST_CHROMIUM (apt-get install chromium)"; exit 1; }
 	$(BIN)/pytest -q
 
 lint: $(STAMP)

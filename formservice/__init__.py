@@ -27,6 +27,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     register_error_handlers(app)
     register_health(app)
     register_api(app, services)
+    register_web(app, services)
+    register_audit(app, services)
     return app
 
 
@@ -38,6 +40,12 @@ def register_config(app: Flask, settings: Settings) -> None:
         MAX_CONTENT_LENGTH=max(settings.max_body_bytes, settings.max_upload_bytes),
         JSON_SORT_KEYS=False,
         TESTING=settings.env == "test",
+        # The staff pages' session cookie: not readable by scripts, not sent on cross-site
+        # requests (with the CSRF token this stops cross-site form posts), HTTPS-only in production.
+        SESSION_COOKIE_NAME="formservice_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
     )
     app.extensions["formservice.settings"] = settings
 
@@ -54,6 +62,9 @@ def register_logging(app: Flask) -> None:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
         )
+    # pdfminer (under pdfplumber) logs every token of a PDF at DEBUG, so a denial letter's
+    # patient names and member ids would reach the logs whenever DEBUG is on: never below INFO.
+    logging.getLogger("pdfminer").setLevel(logging.INFO)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -74,5 +85,19 @@ def register_health(app: Flask) -> None:
 def register_api(app: Flask, services: Services) -> None:
     """The JSON API under /api/v1 and its OpenAPI document."""
     from formservice.api import register_api as register
+
+    register(app, services)
+
+
+def register_web(app: Flask, services: Services) -> None:
+    """The staff pages at / (session login, CSRF-protected forms)."""
+    from formservice.web import register_web as register
+
+    register(app, services)
+
+
+def register_audit(app: Flask, services: Services) -> None:
+    """The audit trail: one after-request hook records every access to patient data."""
+    from formservice.audit import register_audit as register
 
     register(app, services)

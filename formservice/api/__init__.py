@@ -29,6 +29,8 @@ BLUEPRINT_MODULES = (
     "pa",
     "denials",
     "case_denials",
+    "forms",
+    "audit",
 )
 
 

@@ -171,3 +171,41 @@ class RegenerationItem(Base):
         UniqueConstraint("document_id", "template_sha256", name="uq_regeneration_item"),
         Index("ix_regeneration_items_run_status", "run_id", "status"),
     )
+
+
+class User(Base):
+    """A person who logs in to the staff pages; the password is kept only as a slow hash."""
+
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20))  # hub_admin | hub_staff | clinic_staff
+    facility_npi: Mapped[str | None] = mapped_column(String(10), default=None)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    # Changed at logout and on a password change, so every cookie issued before stops working.
+    session_nonce: Mapped[str] = mapped_column(String(32), default=new_id)
+    disabled: Mapped[bool] = mapped_column(default=False)
+    last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    """One access to patient data or one security event; rows are only ever added."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(260), index=True)  # "user:<email>" | "key:<name>"
+    actor_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    role: Mapped[str | None] = mapped_column(String(20), default=None)
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    method: Mapped[str | None] = mapped_column(String(10), default=None)
+    path: Mapped[str | None] = mapped_column(String(500), default=None)
+    status: Mapped[int | None] = mapped_column(Integer, default=None)
+    case_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    document_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    denial_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    remote_addr: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -1,0 +1,85 @@
+"""The audit trail, read-only, for hub administrators and operations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from formservice.api.common import AUTH, require_role, services
+from formservice.audit import event_json, list_events
+from formservice.schemas.common import StrictSchema
+
+blp = Blueprint("audit", __name__, url_prefix="/audit", description="Audit trail")
+# The API is key-only: `ops` keys belong to hub operations. `hub_admin` is the same right for a
+# principal that is a person (the staff pages' audit view uses it).
+AUDIT_ROLES = ("ops", "hub_admin")
+
+
+class AuditQuerySchema(StrictSchema):
+    """Filters; every one given must match."""
+
+    actor = fields.String(
+        load_default=None, metadata={"description": "e.g. user:ana@clinic.example or key:portal"}
+    )
+    action = fields.String(load_default=None, metadata={"example": "view_case"})
+    case_id = fields.String(load_default=None)
+    since = fields.AwareDateTime(
+        load_default=None, metadata={"description": "from this moment (inclusive), ISO 8601"}
+    )
+    until = fields.AwareDateTime(
+        load_default=None, metadata={"description": "before this moment, ISO 8601"}
+    )
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class AuditEventSchema(Schema):
+    """One recorded access or security event."""
+
+    id = fields.Integer(required=True)
+    at = fields.DateTime(required=True)
+    actor = fields.String(required=True)
+    role = fields.String(allow_none=True)
+    action = fields.String(required=True)
+    method = fields.String(allow_none=True)
+    path = fields.String(allow_none=True)
+    status = fields.Integer(allow_none=True)
+    case_id = fields.String(allow_none=True)
+    document_id = fields.String(allow_none=True)
+    denial_id = fields.String(allow_none=True)
+    remote_addr = fields.String(allow_none=True)
+
+
+@blp.route("")
+class AuditEvents(MethodView):
+    @blp.doc(security=AUTH)
+    @blp.arguments(AuditQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, AuditEventSchema(many=True))
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    def get(
+        self,
+        actor: str | None,
+        action: str | None,
+        case_id: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        """Audit events, newest first, filtered by actor, action, case and time."""
+        require_role(*AUDIT_ROLES)
+        with services().sessions() as session:
+            events = list_events(
+                session,
+                actor=actor,
+                action=action,
+                case_id=case_id,
+                since=since,
+                until=until,
+                limit=limit,
+            )
+            return [event_json(e) for e in events]

@@ -1,0 +1,259 @@
+"""The audit trail: who saw or changed which patient data, when, and from where.
+
+Rows are only ever added (the migration makes the database refuse UPDATE and DELETE). HTTP
+requests are recorded in ONE place, `register_audit`'s after-request hook: the endpoint and
+method name the action (the `ACTIONS` table), the ids come from the URL, from the JSON body of a
+creating response, or from the page a form redirects to. Views carry no audit code.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, g, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
+
+from formservice.security import Principal
+from formservice.services import Services
+from formservice.store.db import transaction
+from formservice.store.models import AuditEvent, DenialRow, DocumentRow
+
+__all__ = [
+    "ACTIONS",
+    "ID_FIELDS",
+    "Action",
+    "cli_actor",
+    "event_json",
+    "list_events",
+    "record_event",
+    "register_audit",
+]
+
+log = logging.getLogger(__name__)
+ID_FIELDS = ("case_id", "document_id", "denial_id")
+
+
+@dataclass(frozen=True)
+class Action:
+    """What a request did; `created` names the id column the response's own id fills."""
+
+    name: str
+    created: str | None = None
+    failed: str | None = None  # the action to record instead when the status is 4xx/5xx
+
+
+# (endpoint, method) → action. API endpoints are flask-smorest's "<blueprint>.<MethodView>".
+ACTIONS: Mapping[tuple[str, str], Action] = {
+    ("cases.Cases", "GET"): Action("list_cases"),
+    ("cases.Cases", "POST"): Action("create_case", created="case_id"),
+    ("cases.CaseItem", "GET"): Action("view_case"),
+    ("cases.CaseDocuments", "POST"): Action("generate_document", created="document_id"),
+    ("documents.DocumentContent", "GET"): Action("download_document"),
+    ("render.Render", "POST"): Action("render_document"),
+    ("templates.TemplateVersions", "POST"): Action("publish_template"),
+    ("templates.TemplateActivate", "POST"): Action("activate_template"),
+    ("regenerations.Regenerations", "POST"): Action("start_regeneration"),
+    ("pap.Eligibility", "POST"): Action("check_pap"),
+    ("benefits.Benefits", "GET"): Action("view_benefits"),
+    ("benefits.Benefits", "PUT"): Action("record_benefits"),
+    ("prior_authorization.PriorAuthorization", "GET"): Action("view_prior_authorization"),
+    ("prior_authorization.PriorAuthorization", "POST"): Action("update_prior_authorization"),
+    ("denials.Denials", "POST"): Action("upload_denial", created="denial_id"),
+    ("denials.DenialItem", "GET"): Action("view_denial"),
+    ("denials.DenialItem", "PATCH"): Action("correct_denial"),
+    ("case_denials.CaseDenials", "POST"): Action("attach_denial", created="denial_id"),
+    ("audit.AuditEvents", "GET"): Action("view_audit"),
+    # Staff pages.
+    ("web.login", "POST"): Action("login", failed="failed_login"),
+    ("web.logout", "POST"): Action("logout"),
+    ("web.cases", "GET"): Action("list_cases"),
+    ("web.case", "GET"): Action("view_case"),
+    ("web.document", "GET"): Action("view_document"),
+    ("web.download", "GET"): Action("download_document"),
+    ("web.denial_upload", "POST"): Action("upload_denial"),
+    ("web.denial", "GET"): Action("view_denial"),
+    ("web.denial", "POST"): Action("correct_denial"),
+    ("web.denial_page", "GET"): Action("view_denial_page"),
+    ("web.denial_attach", "POST"): Action("attach_denial"),
+    ("web.denial_packet", "POST"): Action("generate_document"),
+    ("web.audit", "GET"): Action("view_audit"),
+}
+
+
+def record_event(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    principal: Principal | None = None,
+    method: str | None = None,
+    path: str | None = None,
+    status: int | None = None,
+    case_id: str | None = None,
+    document_id: str | None = None,
+    denial_id: str | None = None,
+    remote_addr: str | None = None,
+) -> AuditEvent:
+    """Add one audit row (the caller's transaction commits it)."""
+    event = AuditEvent(
+        actor=actor[:260],
+        actor_id=principal.id if principal else None,
+        role=principal.role if principal else None,
+        action=action,
+        method=method,
+        path=(path or "")[:500] or None,
+        status=status,
+        case_id=case_id,
+        document_id=document_id,
+        denial_id=denial_id,
+        remote_addr=remote_addr,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def cli_actor() -> str:
+    """The actor label of a command-line user (the operating-system account)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return "cli:unknown"
+
+
+def list_events(
+    session: Session,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    case_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+) -> list[AuditEvent]:
+    """Audit rows matching every given filter, newest first."""
+    query = select(AuditEvent)
+    if actor:
+        query = query.where(AuditEvent.actor == actor)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if case_id:
+        query = query.where(AuditEvent.case_id == case_id)
+    if since:
+        query = query.where(AuditEvent.at >= _utc(since))
+    if until:
+        query = query.where(AuditEvent.at < _utc(until))
+    query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def _utc(moment: datetime) -> datetime:
+    # Rows are written in UTC; SQLite keeps no offset, so compare in UTC on every database.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _actor(action: Action) -> tuple[str, Principal | None] | None:
+    principal: Principal | None = g.get("principal")
+    if principal is not None:
+        return principal.label, principal
+    if action.failed and request.endpoint == "web.login":
+        # A failed login has no principal: record the account name that was tried.
+        return f"user:{request.form.get('email', '').strip().lower()[:254]}", None
+    return None  # not authenticated: nothing was seen, nothing to record
+
+
+def _ids_from_location(location: str | None) -> dict[str, str]:
+    # A form that creates something redirects to its page: its URL names the new id.
+    if not location:
+        return {}
+    path = urlsplit(location).path
+    try:
+        _, args = current_app.url_map.bind("localhost").match(path, method="GET")
+    except (HTTPException, RequestRedirect):
+        return {}
+    return {k: str(v) for k, v in args.items() if k in ID_FIELDS}
+
+
+def _ids(action: Action, response: Response) -> dict[str, str | None]:
+    ids: dict[str, str | None] = dict.fromkeys(ID_FIELDS)
+    for key, value in (request.view_args or {}).items():
+        if key in ID_FIELDS:
+            ids[key] = str(value)
+    if response.status_code in (301, 302, 303):
+        for key, value in _ids_from_location(response.headers.get("Location")).items():
+            ids[key] = ids[key] or value
+    elif action.created and response.status_code < 300 and response.is_json:
+        body = response.get_json(silent=True)
+        if isinstance(body, dict) and isinstance(body.get("id"), str):
+            ids[action.created] = body["id"]
+    return ids
+
+
+def _case_of(session: Session, document_id: str | None, denial_id: str | None) -> str | None:
+    # A row names its case too, so the trail of one case can be read with one filter.
+    if document_id:
+        return session.scalar(select(DocumentRow.case_id).where(DocumentRow.id == document_id))
+    if denial_id:
+        return session.scalar(select(DenialRow.case_id).where(DenialRow.id == denial_id))
+    return None
+
+
+def _record_request(services: Services, response: Response) -> Response:
+    if request.endpoint is None:
+        return response
+    action = ACTIONS.get((request.endpoint, request.method))
+    if action is None:
+        return response
+    failed = response.status_code >= 400
+    who = _actor(action)
+    if who is None:
+        return response
+    name = action.failed if failed and action.failed else action.name
+    ids = _ids(action, response)
+    with transaction(services.sessions) as session:
+        if ids["case_id"] is None:
+            ids["case_id"] = _case_of(session, ids["document_id"], ids["denial_id"])
+        record_event(
+            session,
+            actor=who[0],
+            principal=who[1],
+            action=name,
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            remote_addr=request.remote_addr,
+            **ids,
+        )
+    return response
+
+
+def register_audit(app: Flask, services: Services) -> None:
+    """Record every request that reads or changes patient data, and every login."""
+    app.after_request(lambda response: _record_request(services, response))
+
+
+def event_json(event: AuditEvent) -> dict[str, Any]:
+    """An audit row as the API and the audit page show it."""
+    return {
+        "id": event.id,
+        "at": _utc(event.at),
+        "actor": event.actor,
+        "role": event.role,
+        "action": event.action,
+        "method": event.method,
+        "path": event.path,
+        "status": event.status,
+        "case_id": event.case_id,
+        "document_id": event.document_id,
+        "denial_id": event.denial_id,
+        "remote_addr": event.remote_addr,
+    }

@@ -1,0 +1,340 @@
+"""Staff pages for denial letters: upload, review beside the page image, correct, appeal packet."""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pypdfium2
+from flask import Response, flash, redirect, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response as BaseResponse
+
+from formservice.api.pa import tracked_case
+from formservice.denials.service import (
+    attach_denial,
+    correct_denial,
+    denial_json,
+    submit_denial,
+)
+from formservice.documents.generate import DocumentRequest, render_document, save_document
+from formservice.errors import (
+    FormserviceError,
+    NotFoundError,
+    PayloadTooLargeError,
+    ValidationProblem,
+)
+from formservice.schemas.denial import PLAN_TYPES
+from formservice.store import access
+from formservice.store.cases import case_facts
+from formservice.store.models import DenialRow
+from formservice.web import bp, current_principal, web_services
+from formservice.web.views import patient_name
+
+# A value the parser reported below this confidence is shown as an open field to check. It is
+# stricter than the parser's own needs_review line so a person also looks at borderline values.
+CHECK_BELOW = 0.8
+PAGE_IMAGE_DPI = 110
+MAX_SIDE_PX = 2000
+PACKET_KIND = "appeal_packet"
+# pdfium is not thread-safe, not even across documents, and waitress serves pages from several
+# threads: one pdfium call at a time in this process.
+PDFIUM_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A correctable fact: its key, label and input type ("text", "date", "list", "select")."""
+
+    key: str
+    label: str
+    kind: str = "text"
+    hint: str = ""
+
+
+FIELDS = (
+    FieldSpec("payer_name", "Payer"),
+    FieldSpec("plan_type", "Plan type", "select"),
+    FieldSpec("patient_name", "Patient name"),
+    FieldSpec("member_id", "Member ID"),
+    FieldSpec("claim_number", "Claim number"),
+    FieldSpec("authorization_number", "Authorization number"),
+    FieldSpec("letter_date", "Letter date", "date"),
+    FieldSpec("date_of_service", "Date of service", "date"),
+    FieldSpec("procedure_codes", "Procedure codes (CPT)", "list", "Separate codes with commas."),
+    FieldSpec("diagnosis_codes", "Diagnosis codes (ICD-10)", "list", "Separate codes with commas."),
+    FieldSpec("carc_codes", "CARC codes", "list", "Without the group prefix: 50, not CO-50."),
+    FieldSpec("rarc_codes", "RARC codes", "list", "For example N115."),
+    FieldSpec("categories", "Denial categories", "list", "For example medical_necessity."),
+    FieldSpec("appeal_deadline", "Appeal deadline", "date"),
+)
+
+
+@dataclass(frozen=True)
+class FactView:
+    """A fact as the review page shows it."""
+
+    spec: FieldSpec
+    value: Any
+    shown: str  # the value as text for the input
+    sources: list[dict[str, Any]]  # [{page, text, confidence}], the sentences it came from
+    entered_by: str | None  # the staff member who corrected or confirmed it
+    confidence: float | None
+    check: bool  # unsure: shown as an open field, marked
+    reviewed: bool
+    errors: list[str]
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _sources(evidence: Any) -> list[dict[str, Any]]:
+    items = evidence if isinstance(evidence, list) else [evidence]
+    return [e for e in items if isinstance(e, dict) and e.get("text")]
+
+
+def fact_views(
+    denial: dict[str, Any], errors: dict[str, list[str]] | None = None
+) -> list[FactView]:
+    """Every correctable fact with its source sentences and whether a person should check it."""
+    evidence = denial.get("evidence") or {}
+    reviewed = set(denial.get("reviewed_fields") or [])
+    by_field: dict[str, list[str]] = {}
+    for path, messages in (errors or {}).items():
+        # "procedure_codes.0" → the procedure_codes field: one input holds the whole list.
+        by_field.setdefault(path.split(".", 1)[0], []).extend(messages)
+    views = []
+    for spec in FIELDS:
+        value = denial.get(spec.key)
+        raw = evidence.get(spec.key)
+        sources = _sources(raw)
+        entered_by = raw.get("reviewed_by") if isinstance(raw, dict) else None
+        scores = [float(s["confidence"]) for s in sources if s.get("confidence") is not None]
+        confidence = min(scores) if scores else None
+        empty = value in (None, "", [])
+        unsure = confidence is not None and confidence < CHECK_BELOW
+        check = spec.key not in reviewed and (
+            unsure or (empty and bool(denial.get("needs_review")))
+        )
+        views.append(
+            FactView(
+                spec=spec,
+                value=value,
+                shown=_shown(value),
+                sources=sources,
+                entered_by=entered_by,
+                confidence=confidence,
+                check=check or spec.key in by_field,
+                reviewed=spec.key in reviewed,
+                errors=by_field.get(spec.key, []),
+            )
+        )
+    return views
+
+
+def _parse_field(spec: FieldSpec, raw: str) -> Any:
+    raw = raw.strip()
+    if spec.kind == "list":
+        return [p.strip() for p in re.split(r"[,;\s]+", raw) if p.strip()]
+    return raw or None
+
+
+def corrections_from_form(denial: dict[str, Any], form: Any) -> dict[str, Any]:
+    """The fields whose submitted value differs from the stored one."""
+    changed: dict[str, Any] = {}
+    for spec in FIELDS:
+        if spec.key not in form:
+            continue
+        value = _parse_field(spec, form.get(spec.key, ""))
+        if value != _parse_field(spec, _shown(denial.get(spec.key))):
+            changed[spec.key] = value
+    if form.get("checked") == "yes":
+        # The person vouches for every fact the page asked them to check: they count as reviewed.
+        for view in fact_views(denial):
+            if view.check and view.spec.key not in changed and view.spec.key in form:
+                changed[view.spec.key] = _parse_field(view.spec, form.get(view.spec.key, ""))
+        changed["needs_review"] = False
+    return changed
+
+
+def _review(row: DenialRow, *, errors: dict[str, list[str]] | None = None, status: int = 200,
+            message: str | None = None) -> tuple[str, int]:  # fmt: skip
+    svc = web_services()
+    who = current_principal()
+    denial = denial_json(row)
+    case_row = None
+    cases: list[Any] = []
+    with svc.sessions() as db:
+        if row.case_id:
+            case_row = access.get_case(db, who, row.case_id)
+        else:
+            cases = list(db.scalars(access.cases_for(who).limit(200)))
+    template = "denial_processing.html" if row.status != "done" else "denial_review.html"
+    return (
+        render_template(
+            template,
+            denial=denial,
+            row=row,
+            facts=fact_views(denial, errors) if row.status == "done" else [],
+            case=case_row,
+            patient=patient_name(case_row.payload) if case_row else None,
+            cases=[(c.id, c.external_id, patient_name(c.payload)) for c in cases],
+            plan_types=PLAN_TYPES,
+            message=message,
+            errors=errors or {},
+            today=svc.today(),
+        ),
+        status,
+    )
+
+
+def upload_page(
+    message: str | None = None, status: int = 200, selected: str | None = None
+) -> tuple[str, int]:
+    """The upload form, with a message when the last upload was refused."""
+    who = current_principal()
+    with web_services().sessions() as db:
+        cases = list(db.scalars(access.cases_for(who).limit(200)))
+    return (
+        render_template(
+            "denial_upload.html",
+            message=message,
+            cases=[(c.id, c.external_id, patient_name(c.payload)) for c in cases],
+            selected=request.args.get("case_id", "") if selected is None else selected,
+            max_bytes=web_services().settings.max_upload_bytes,
+        ),
+        status,
+    )
+
+
+def _problem_message(error: FormserviceError) -> str:
+    if isinstance(error, PayloadTooLargeError):
+        limit = web_services().settings.max_upload_bytes
+        return f"The file is too large: the limit is {limit // (1024 * 1024)} MB."
+    details = "; ".join(" ".join(m) for m in error.errors.values())
+    return f"{error.detail}. {details}".strip() if details else error.detail
+
+
+@bp.route("/denials/new", methods=["GET", "POST"], endpoint="denial_upload")
+def denial_upload() -> BaseResponse | tuple[str, int]:
+    """Upload a denial letter (PDF, text or scanned); its facts open for review."""
+    if request.method == "GET":
+        return upload_page()
+    try:
+        upload = request.files.get("file")
+    except RequestEntityTooLarge:
+        return upload_page(_problem_message(PayloadTooLargeError()), 413)
+    if upload is None or not upload.filename:
+        return upload_page("Choose a PDF file of the denial letter first.", 422)
+    try:
+        row = submit_denial(
+            web_services(),
+            current_principal(),
+            filename=upload.filename,
+            data=upload.read(),
+            case_id=request.form.get("case_id") or None,
+        )
+    except FormserviceError as error:
+        if error.status >= 500:
+            raise
+        return upload_page(_problem_message(error), error.status, request.form.get("case_id"))
+    return redirect(url_for("web.denial", denial_id=row.id), code=303)
+
+
+@bp.route("/denials/<denial_id>", methods=["GET", "POST"], endpoint="denial")
+def denial(denial_id: str) -> BaseResponse | tuple[str, int]:
+    """The review page: facts beside the letter; POST saves corrections."""
+    svc = web_services()
+    who = current_principal()
+    with svc.sessions() as db:
+        row = access.get_denial(db, who, denial_id)
+    if request.method == "GET":
+        return _review(row)
+    changes = corrections_from_form(denial_json(row), request.form)
+    if not changes:
+        flash("Nothing changed.")
+        return redirect(url_for("web.denial", denial_id=row.id), code=303)
+    try:
+        row = correct_denial(svc, who, denial_id, changes)
+    except ValidationProblem as problem:
+        return _review(row, errors=problem.errors, status=422, message=problem.detail)
+    flash("Saved. Corrected facts are marked as checked by you.")
+    return redirect(url_for("web.denial", denial_id=row.id), code=303)
+
+
+@bp.get("/denials/<denial_id>/pages/<int:page>.png", endpoint="denial_page")
+def denial_page(denial_id: str, page: int) -> Response:
+    """One page of the uploaded letter as a PNG image."""
+    svc = web_services()
+    with svc.sessions() as db:
+        row = access.get_denial(db, current_principal(), denial_id)
+    data = svc.blobs.get(row.source_sha256)
+    with PDFIUM_LOCK:
+        pdf = pypdfium2.PdfDocument(data, password="")
+        try:
+            if not 1 <= page <= min(len(pdf), svc.settings.max_pdf_pages):
+                raise NotFoundError(f"no page {page}")
+            sheet = pdf[page - 1]
+            # Never more than MAX_SIDE_PX on a side, whatever size the page claims to be.
+            scale = min(PAGE_IMAGE_DPI / 72, MAX_SIDE_PX / max(*sheet.get_size(), 1.0))
+            # A copy: the bitmap's memory belongs to pdfium and goes with the document.
+            image = sheet.render(scale=scale).to_pil().copy()
+        finally:
+            pdf.close()
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=False)
+    return Response(out.getvalue(), mimetype="image/png")
+
+
+@bp.post("/denials/<denial_id>/attach", endpoint="denial_attach")
+def denial_attach(denial_id: str) -> BaseResponse | tuple[str, int]:
+    """Link the letter to one of the user's cases."""
+    case_id = request.form.get("case_id", "")
+    if not case_id:
+        with web_services().sessions() as db:
+            row = access.get_denial(db, current_principal(), denial_id)
+        return _review(row, status=422, message="Choose the case this letter belongs to.")
+    attach_denial(web_services(), current_principal(), denial_id, case_id)
+    flash("The letter is now linked to the case.")
+    return redirect(url_for("web.denial", denial_id=denial_id), code=303)
+
+
+@bp.post("/denials/<denial_id>/packet", endpoint="denial_packet")
+def denial_packet(denial_id: str) -> BaseResponse | tuple[str, int]:
+    """Generate the appeal packet (one PDF) for the letter's case."""
+    svc = web_services()
+    who = current_principal()
+    ask = DocumentRequest(kind=PACKET_KIND, format="pdf", denial_id=denial_id)
+    with svc.sessions() as db:
+        row = access.get_denial(db, who, denial_id)
+        if row.case_id is None:
+            return _review(row, status=422, message="Link the letter to a case first.")
+        case_row = access.get_case(db, who, row.case_id)
+        facts = case_facts(db, who, case_row, ask)
+    try:
+        rendered = render_document(svc, tracked_case(case_row), ask, facts)
+    except FormserviceError as error:
+        if error.status >= 500 and error.status not in (503, 504):
+            raise
+        return _review(row, status=error.status, message=_problem_message(error))
+    saved = save_document(svc, case_row.id, rendered)
+    flash("The appeal packet is ready.")
+    return redirect(url_for("web.document", document_id=saved.id), code=303)
+
+
+def deadline_state(deadline: date | None, today: date) -> str:
+    """ "passed", "soon" (within 14 days) or "" for a deadline."""
+    if deadline is None:
+        return ""
+    if deadline < today:
+        return "passed"
+    return "soon" if (deadline - today).days <= 14 else ""

@@ -1,0 +1,273 @@
+"""Staff pages: login and logout, the facility's cases, a case, a document, the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Response, flash, g, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from formservice.accounts import LoginFailedError, authenticate_user, end_sessions
+from formservice.api.pa import tracked_case
+from formservice.audit import event_json, list_events
+from formservice.documents.generate import CaseFacts
+from formservice.errors import NotFoundError
+from formservice.reimbursement import checklists
+from formservice.store import access
+from formservice.store.db import transaction
+from formservice.store.models import CaseRow, DenialRow, DocumentRow, User
+from formservice.web import bp, current_principal, start_session, web_services
+
+# How many cases the list shows at most (hub users see every facility).
+MAX_LISTED = 500
+AUDIT_PAGE_ROLES = ("hub_admin",)
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    """One line of the case list."""
+
+    id: str
+    external_id: str
+    patient: str
+    payer: str
+    facility_npi: str
+    pa_status: str
+    due: date | None
+    due_reason: str | None
+    appeal: bool  # the due date is an appeal deadline
+
+
+def patient_name(payload: dict[str, Any]) -> str:
+    """The patient's name from a stored case payload."""
+    patient = payload.get("patient") or {}
+    return f"{patient.get('first_name', '')} {patient.get('last_name', '')}".strip()
+
+
+def _payer(payload: dict[str, Any]) -> str:
+    coverage = payload.get("coverage") or {}
+    return str((coverage.get("payer") or {}).get("name") or coverage.get("status") or "")
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path on this site: an absolute URL here would be an open redirect.
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.netloc and not parts.scheme:
+            return target
+    return url_for("web.cases")
+
+
+@bp.get("/")
+def index() -> BaseResponse:
+    """The start page is the case list."""
+    return redirect(url_for("web.cases"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> BaseResponse | tuple[str, int]:
+    """The login form; a failure says only that it failed (and counts it)."""
+    if request.method == "GET":
+        if g.get("principal") is not None:
+            return redirect(url_for("web.cases"))
+        return render_template("login.html", next=request.args.get("next", "")), 200
+    email = request.form.get("email", "")
+    password = request.form.get("password", "")
+    svc = web_services()
+    failed = False
+    with transaction(svc.sessions) as db:
+        try:
+            principal, user = authenticate_user(
+                db, email, password, max_failures=svc.settings.login_max_failures
+            )
+            nonce = user.session_nonce
+        except LoginFailedError:
+            failed = True  # the failure count is committed with this transaction
+    if failed:
+        return (
+            render_template("login.html", error=True, email=email, next=request.form.get("next")),
+            401,
+        )
+    start_session(principal, nonce)
+    return redirect(_safe_next(request.form.get("next")), code=303)
+
+
+@bp.post("/logout")
+def logout() -> BaseResponse:
+    """End the session here and every other session of this user."""
+    with transaction(web_services().sessions) as db:
+        user = db.get(User, current_principal().id)
+        if user is not None:
+            end_sessions(user)
+    session.clear()
+    flash("You are logged out.")
+    return redirect(url_for("web.login"), code=303)
+
+
+def _case_lines(rows: list[CaseRow], denials: list[DenialRow]) -> list[CaseLine]:
+    deadlines: dict[str, date] = {}
+    for denial in denials:
+        if denial.case_id and denial.appeal_deadline:
+            known = deadlines.get(denial.case_id)
+            if known is None or denial.appeal_deadline < known:
+                deadlines[denial.case_id] = denial.appeal_deadline
+    lines = []
+    for row in rows:
+        appeal = deadlines.get(row.id)
+        lines.append(
+            CaseLine(
+                id=row.id,
+                external_id=row.external_id,
+                patient=patient_name(row.payload),
+                payer=_payer(row.payload),
+                facility_npi=row.facility_npi,
+                pa_status=row.pa_status,
+                due=appeal or row.next_due,
+                due_reason="Appeal deadline (denial letter)" if appeal else row.next_due_reason,
+                appeal=appeal is not None or row.pa_status in ("denied", "appeal_denied"),
+            )
+        )
+    # Appeal deadlines first (a missed one loses the appeal), then the soonest date.
+    lines.sort(key=lambda c: (not c.appeal, c.due or date.max, c.external_id))
+    return lines
+
+
+@bp.get("/cases")
+def cases() -> str:
+    """The cases the user may see, appeal deadlines first."""
+    who = current_principal()
+    with web_services().sessions() as db:
+        rows = list(db.scalars(access.cases_for(who).limit(MAX_LISTED)))
+        denials = list(db.scalars(access.denials_for(who)))
+    loose = sorted(
+        (d for d in denials if d.case_id is None),
+        key=lambda d: (d.appeal_deadline or date.max, d.created_at),
+    )
+    return render_template(
+        "cases.html",
+        lines=_case_lines(rows, denials),
+        loose_denials=loose,
+        today=web_services().today(),
+    )
+
+
+def _checklists(row: CaseRow, documents: list[DocumentRow], denial: DenialRow | None) -> Any:
+    case = tracked_case(row)
+    facts = CaseFacts(
+        benefits=row.benefits,
+        documents=frozenset(d.kind for d in documents),
+        denial=denial.result if denial is not None else None,
+        pa_history=tuple(row.pa_history or ()),
+        case_id=row.id,
+    )
+    today = web_services().today()
+    lists = [
+        ("Prior authorization", checklists.pa_checklist(case, facts, today)),
+        ("Claim", checklists.claim_checklist(case, facts, today)),
+    ]
+    if denial is not None and denial.result is not None:
+        lists.append(("Letter of appeal", checklists.appeal_checklist(case, facts, today)))
+    return lists
+
+
+@bp.get("/cases/<case_id>")
+def case(case_id: str) -> str:
+    """One case: its facts, denial letters, documents and checklists."""
+    who = current_principal()
+    with web_services().sessions() as db:
+        row = access.get_case(db, who, case_id)
+        documents = list(
+            db.scalars(
+                access.documents_for(who)
+                .where(DocumentRow.case_id == row.id)
+                .order_by(DocumentRow.created_at.desc())
+            )
+        )
+        denials = list(
+            db.scalars(
+                access.denials_for(who)
+                .where(DenialRow.case_id == row.id)
+                .order_by(DenialRow.created_at.desc())
+            )
+        )
+    latest = next((d for d in denials if d.status == "done"), None)
+    return render_template(
+        "case.html",
+        row=row,
+        payload=row.payload,
+        patient=patient_name(row.payload),
+        documents=documents,
+        denials=denials,
+        checklists=_checklists(row, documents, latest),
+        today=web_services().today(),
+    )
+
+
+@bp.get("/documents/<document_id>")
+def document(document_id: str) -> str:
+    """A generated document with its download link."""
+    with web_services().sessions() as db:
+        row = access.get_document(db, current_principal(), document_id)
+        case_row = access.get_case(db, current_principal(), row.case_id)
+    return render_template(
+        "document.html", doc=row, case=case_row, patient=patient_name(case_row.payload)
+    )
+
+
+@bp.get("/documents/<document_id>/download")
+def download(document_id: str) -> Response:
+    """The file itself, as an attachment."""
+    svc = web_services()
+    with svc.sessions() as db:
+        row = access.get_document(db, current_principal(), document_id)
+    return Response(
+        svc.blobs.get(row.blob_sha256),
+        mimetype=row.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{row.filename}"'},
+    )
+
+
+def _when(raw: str | None, field: str, errors: dict[str, str]) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw)
+    except ValueError:
+        errors[field] = "Use a date such as 2026-11-27 or 2026-11-27T13:00."
+        return None
+
+
+@bp.get("/audit")
+def audit() -> tuple[str, int]:
+    """The audit trail with filters (hub administrators only)."""
+    if current_principal().role not in AUDIT_PAGE_ROLES:
+        raise NotFoundError("no such page")
+    args = request.args
+    errors: dict[str, str] = {}
+    since = _when(args.get("since"), "since", errors)
+    until = _when(args.get("until"), "until", errors)
+    events: list[dict[str, Any]] = []
+    if not errors:
+        with web_services().sessions() as db:
+            events = [
+                event_json(e)
+                for e in list_events(
+                    db,
+                    actor=args.get("actor") or None,
+                    action=args.get("action") or None,
+                    case_id=args.get("case_id") or None,
+                    since=since,
+                    until=until,
+                    limit=200,
+                )
+            ]
+    return (
+        render_template("audit.html", events=events, errors=errors, args=args),
+        422 if errors else 200,
+    )
+
+
+__all__ = ["CaseLine", "patient_name"]
