@@ -1,8 +1,9 @@
 """Staff accounts: create a user, check a password, lock after repeated failures.
 
 Passwords are kept only as a scrypt hash (werkzeug). A failed login never says which part was
-wrong; after `login_max_failures` failures in a row the account is locked for `LOCK_MINUTES`,
-and while it is locked even the right password is refused with the same message.
+wrong; after `login_max_failures` failures in a row the account is locked for
+`login_lock_minutes` (both settings), and while it is locked even the right password is
+refused with the same message.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from formservice.store.models import User
 
 __all__ = [
     "HUB_ROLES",
-    "LOCK_MINUTES",
     "LOGIN_FAILED_MESSAGE",
     "MIN_PASSWORD_LENGTH",
     "USER_ROLES",
@@ -38,7 +38,7 @@ __all__ = [
 USER_ROLES = ("hub_admin", "hub_staff", "clinic_staff")
 HUB_ROLES = ("hub_admin", "hub_staff")  # see every facility
 MIN_PASSWORD_LENGTH = 12
-LOCK_MINUTES = 15
+DEFAULT_LOCK_MINUTES = 15
 LOGIN_FAILED_MESSAGE = (
     "The email or password is not right, or the account is locked after too many attempts. "
     "Try again, or ask your hub administrator."
@@ -150,6 +150,7 @@ def authenticate_user(
     password: str,
     *,
     max_failures: int,
+    lock_minutes: int = DEFAULT_LOCK_MINUTES,
     now: datetime | None = None,
 ) -> tuple[Principal, User]:
     """The principal of a correct login (counters reset), or LoginFailedError (failure counted).
@@ -170,7 +171,7 @@ def authenticate_user(
     if user.disabled or not check_password_hash(user.password_hash, password):
         user.failed_logins += 1
         if user.failed_logins >= max_failures:
-            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+            user.locked_until = now + timedelta(minutes=lock_minutes)
             user.failed_logins = 0
         raise LoginFailedError(user_id=user.id)
     user.failed_logins = 0

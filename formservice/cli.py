@@ -366,6 +366,13 @@ def templates_publish(services: Any, name: str, file: Path) -> None:
     except FileNotFoundError:
         _fail(f"file not found: {file}", EXIT_BAD_INPUT)
     row = publish_template(services, name, data)
+    from formservice.audit import cli_actor, record_event
+    from formservice.store.db import transaction
+
+    with transaction(services.sessions) as session:
+        record_event(
+            session, actor=cli_actor(), action="publish_template", path=f"{name}@v{row.version}"
+        )
     click.echo(f"published {name} v{row.version} ({row.sha256[:12]}), now active")
 
 

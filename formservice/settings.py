@@ -49,6 +49,7 @@ class Settings:
     soffice_path: str = ""
     session_idle_minutes: int = 15
     login_max_failures: int = 5
+    login_lock_minutes: int = 15
     huey_immediate: bool = False
 
     @property
@@ -86,6 +87,7 @@ class Settings:
             "converter_pool_size",
             "session_idle_minutes",
             "login_max_failures",
+            "login_lock_minutes",
         ):
             if getattr(self, name) <= 0:
                 problems.append(f"{PREFIX}{name.upper()} must be a positive integer")

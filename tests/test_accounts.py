@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from formservice.accounts import (
-    LOCK_MINUTES,
+    DEFAULT_LOCK_MINUTES,
     LOGIN_FAILED_MESSAGE,
     LoginFailedError,
     authenticate_user,
@@ -92,7 +92,7 @@ def test_lockout_after_repeated_failures_then_unlock_after_the_lock_time(
     for _ in range(3):
         _fail_once(services, "wrong password!", now)
     _fail_once(services, SECRET, now + timedelta(minutes=1))  # locked: the right one fails too
-    later = now + timedelta(minutes=LOCK_MINUTES + 1)
+    later = now + timedelta(minutes=DEFAULT_LOCK_MINUTES + 1)
     with transaction(services.sessions) as session:
         principal, user = authenticate_user(
             session, "ana@clinic.example", SECRET, max_failures=3, now=later

@@ -32,6 +32,7 @@ from formservice.errors import (
     UnsupportedMediaError,
     ValidationProblem,
 )
+from formservice.pdfium import PDFIUM_LOCK
 
 __all__ = [
     "ExtractLimits",
@@ -331,7 +332,8 @@ def _ocr_pages(
     out: dict[int, str] = {}
     warnings: list[str] = []
     started = time.monotonic()
-    pdf = pypdfium2.PdfDocument(data, password="")
+    with PDFIUM_LOCK:
+        pdf = pypdfium2.PdfDocument(data, password="")
     try:
         for index in indexes:
             remaining = limits.max_ocr_seconds - (time.monotonic() - started)
@@ -342,7 +344,8 @@ def _ocr_pages(
                 )
                 out[index] = ""
                 continue
-            image = _render(pdf, index, limits.ocr_dpi)
+            with PDFIUM_LOCK:  # render under the lock; OCR the image without it
+                image = _render(pdf, index, limits.ocr_dpi)
             try:
                 out[index] = ocr(image, min(limits.ocr_seconds_per_page, remaining))
             except RuntimeError as exc:
@@ -352,5 +355,6 @@ def _ocr_pages(
             finally:
                 image.close()
     finally:
-        pdf.close()
+        with PDFIUM_LOCK:
+            pdf.close()
     return out, warnings

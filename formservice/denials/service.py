@@ -159,7 +159,14 @@ def correct_denial(
         for key, value in clean.items():
             result[key] = value.isoformat() if isinstance(value, date) else value
             if key != "needs_review":
-                evidence[key] = {"source": "staff", "reviewed_by": principal.label}
+                original = evidence.get(key)
+                if isinstance(original, dict) and original.get("source") == "staff":
+                    original = original.get("original")  # keep what the letter said, once
+                evidence[key] = {
+                    "source": "staff",
+                    "reviewed_by": principal.label,
+                    "original": original,
+                }
                 if key not in reviewed:
                     reviewed.append(key)
         result["evidence"], result["reviewed_fields"] = evidence, reviewed

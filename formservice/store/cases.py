@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from formservice.documents.generate import CaseFacts, DocumentRequest
 
 
+PACKET_CONTENTS = frozenset({"appeal", "lmn", "appeal_checklist"})
+
+
 def payload_hash(payload: dict[str, Any]) -> str:
     """SHA-256 of a canonical case payload (sorted keys, no whitespace)."""
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -80,9 +83,12 @@ def case_facts(
     """What the store knows about a case that documents draw on besides its payload."""
     from formservice.store.access import get_denial
 
-    kinds = frozenset(
+    kinds = set(
         session.scalars(select(DocumentRow.kind).where(DocumentRow.case_id == row.id).distinct())
     )
+    if "appeal_packet" in kinds:
+        # A packet holds its own appeal letter, LMN and appeal checklist.
+        kinds |= PACKET_CONTENTS
     denial, source = None, None
     if request.denial_id:
         denial_row = get_denial(session, principal, request.denial_id)
@@ -105,7 +111,7 @@ def case_facts(
 
     return CaseFacts(
         benefits=row.benefits,
-        documents=kinds,
+        documents=frozenset(kinds),
         denial=denial,
         denial_source_sha256=source,
         forms=forms,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import threading
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -28,6 +27,7 @@ from formservice.errors import (
     PayloadTooLargeError,
     ValidationProblem,
 )
+from formservice.pdfium import PDFIUM_LOCK
 from formservice.schemas.denial import PLAN_TYPES
 from formservice.store import access
 from formservice.store.cases import case_facts
@@ -43,7 +43,6 @@ MAX_SIDE_PX = 2000
 PACKET_KIND = "appeal_packet"
 # pdfium is not thread-safe, not even across documents, and waitress serves pages from several
 # threads: one pdfium call at a time in this process.
-PDFIUM_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,11 @@ def login() -> BaseResponse | tuple[str, int]:
     with transaction(svc.sessions) as db:
         try:
             principal, user = authenticate_user(
-                db, email, password, max_failures=svc.settings.login_max_failures
+                db,
+                email,
+                password,
+                max_failures=svc.settings.login_max_failures,
+                lock_minutes=svc.settings.login_lock_minutes,
             )
             nonce = user.session_nonce
         except LoginFailedError:

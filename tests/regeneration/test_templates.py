@@ -77,13 +77,14 @@ def test_shipped_template_is_version_1_and_clean(services: Services) -> None:
 
 
 def test_publish_activates_and_rollback_restores(services: Services) -> None:
-    row = publish_template(services, LMN, changed_lmn())
+    v2 = changed_lmn()
+    row = publish_template(services, LMN, v2)
     assert row.version == 2
     assert MARKER in document_text(preview_template(services, LMN))
     activate_template(services, LMN, 1)
     assert MARKER not in document_text(preview_template(services, LMN))
     assert MARKER in document_text(preview_template(services, LMN, 2))
-    again = publish_template(services, LMN, changed_lmn())  # same bytes: the same version
+    again = publish_template(services, LMN, v2)  # same bytes: the same version
     assert again.version == 2
 
 
