@@ -32,7 +32,7 @@ from formservice.errors import FormserviceError, NotFoundError
 from formservice.schemas.case import case_from_stored
 from formservice.security import Principal
 from formservice.services import Services
-from formservice.store.cases import case_facts
+from formservice.store.cases import case_facts, documents_made
 from formservice.store.db import transaction
 from formservice.store.models import (
     CaseRow,
@@ -40,6 +40,7 @@ from formservice.store.models import (
     RegenerationItem,
     RegenerationRun,
     TemplateVersionRow,
+    new_id,
 )
 from formservice.store.pa import tracked_case
 
@@ -254,14 +255,29 @@ def process_items(services: Services, item_ids: list[str]) -> None:
                 outcome.digest, outcome.created_blob = outcome.pending_put.result()
     try:
         with transaction(services.sessions) as session:
+            items = {
+                i.id: i
+                for i in session.scalars(
+                    select(RegenerationItem).where(
+                        RegenerationItem.id.in_([o.work.item_id for o in outcomes])
+                    )
+                )
+            }
             for outcome in outcomes:
-                _write_outcome(session, outcome)
+                _write_outcome(session, outcome, items.get(outcome.work.item_id))
+        for outcome in outcomes:
+            if outcome.status == "done":
+                outcome.created_blob = False  # committed: the blob is referenced now
     except IntegrityError:
         # Another worker superseded one of these documents first: settle each on its own.
         for outcome in outcomes:
             try:
                 with transaction(services.sessions) as session:
-                    _write_outcome(session, outcome)
+                    _write_outcome(
+                        session, outcome, session.get(RegenerationItem, outcome.work.item_id)
+                    )
+                if outcome.status == "done":
+                    outcome.created_blob = False
             except IntegrityError:
                 _take_winner(services, outcome)
     for outcome in outcomes:
@@ -305,11 +321,14 @@ def _load_chunk(services: Services, item_ids: list[str]) -> list[_Work]:
             .join(CaseRow, CaseRow.id == DocumentRow.case_id)
             .where(RegenerationItem.id.in_(item_ids), RegenerationItem.status == "pending")
         ).all()
+        made = documents_made(session, list({case_row.id for _, _, case_row in rows}))
         work = []
         for item, old, case_row in rows:
             w = _Work(item.id, item.run_id, item.template_sha256, old, case_row)
             try:
-                w.facts = case_facts(session, _SYSTEM, case_row, _request_for(old))
+                w.facts = case_facts(
+                    session, _SYSTEM, case_row, _request_for(old), made=made[case_row.id]
+                )
             except FormserviceError as exc:
                 w.error = exc.detail
             work.append(w)
@@ -352,9 +371,8 @@ def _render_item(services: Services, w: _Work, pool: ThreadPoolExecutor) -> _Out
     )
 
 
-def _write_outcome(session: Session, outcome: _Outcome) -> None:
+def _write_outcome(session: Session, outcome: _Outcome, item: RegenerationItem | None) -> None:
     w = outcome.work
-    item = session.get(RegenerationItem, w.item_id)
     if item is None or item.status in TERMINAL:
         return
     item.attempts += 1
@@ -363,6 +381,7 @@ def _write_outcome(session: Session, outcome: _Outcome) -> None:
         return
     rendered = outcome.rendered
     new = DocumentRow(
+        id=new_id(),  # set here, so rows need no flush each: one INSERT batch per chunk
         case_id=w.case_row.id,
         kind=rendered.kind,
         format=rendered.format,
@@ -379,9 +398,7 @@ def _write_outcome(session: Session, outcome: _Outcome) -> None:
         supersedes_id=w.old.id,
     )
     session.add(new)
-    session.flush()
     item.status, item.new_document_id = "done", new.id
-    outcome.created_blob = False  # the blob is referenced now
 
 
 def _take_winner(services: Services, outcome: _Outcome) -> None:

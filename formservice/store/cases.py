@@ -77,15 +77,37 @@ def case_model(row: CaseRow) -> model.Case:
     return load_case(row.payload)
 
 
+def documents_made(
+    session: Session, case_ids: list[str]
+) -> dict[str, list[tuple[str, str | None]]]:
+    """(kind, form) of every document of each case, oldest first, in one query."""
+    made: dict[str, list[tuple[str, str | None]]] = {case_id: [] for case_id in case_ids}
+    for case_id, kind, form in session.execute(
+        select(DocumentRow.case_id, DocumentRow.kind, DocumentRow.form)
+        .where(DocumentRow.case_id.in_(case_ids))
+        .order_by(DocumentRow.created_at)
+    ):
+        made[case_id].append((kind, form))
+    return made
+
+
 def case_facts(
-    session: Session, principal: Principal, row: CaseRow, request: DocumentRequest
+    session: Session,
+    principal: Principal,
+    row: CaseRow,
+    request: DocumentRequest,
+    *,
+    made: list[tuple[str, str | None]] | None = None,
 ) -> CaseFacts:
-    """What the store knows about a case that documents draw on besides its payload."""
+    """What the store knows about a case that documents draw on besides its payload.
+
+    `made` is the case's (kind, form) list when the caller already read it (batch work).
+    """
     from formservice.store.access import get_denial
 
-    kinds = set(
-        session.scalars(select(DocumentRow.kind).where(DocumentRow.case_id == row.id).distinct())
-    )
+    if made is None:
+        made = documents_made(session, [row.id])[row.id]
+    kinds = {kind for kind, _ in made}
     if "appeal_packet" in kinds:
         # A packet holds its own appeal letter, LMN and appeal checklist.
         kinds |= PACKET_CONTENTS
@@ -98,15 +120,7 @@ def case_facts(
                 errors={"denial_id": [f"The denial is {denial_row.status}."]},
             )
         denial, source = denial_row.result, denial_row.source_sha256
-    forms = tuple(
-        f
-        for f in session.scalars(
-            select(DocumentRow.form)
-            .where(DocumentRow.case_id == row.id, DocumentRow.kind == "pa_form")
-            .order_by(DocumentRow.created_at)
-        )
-        if f
-    )
+    forms = tuple(form for kind, form in made if kind == "pa_form" and form)
     from formservice.documents.generate import CaseFacts
 
     return CaseFacts(
