@@ -26,7 +26,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from formservice.documents.generate import DocumentRequest, render_document
+from formservice.documents.generate import DocumentRequest, document_row, render_document
 from formservice.documents.templates import TemplateVersion
 from formservice.errors import FormserviceError, NotFoundError
 from formservice.schemas.case import case_from_stored
@@ -40,7 +40,6 @@ from formservice.store.models import (
     RegenerationItem,
     RegenerationRun,
     TemplateVersionRow,
-    new_id,
 )
 from formservice.store.pa import tracked_case
 
@@ -379,23 +378,9 @@ def _write_outcome(session: Session, outcome: _Outcome, item: RegenerationItem |
     if outcome.status != "done":
         item.status, item.error = outcome.status, outcome.error
         return
-    rendered = outcome.rendered
-    new = DocumentRow(
-        id=new_id(),  # set here, so rows need no flush each: one INSERT batch per chunk
-        case_id=w.case_row.id,
-        kind=rendered.kind,
-        format=rendered.format,
-        form=rendered.form,
-        template_name=rendered.template_name,
-        template_sha256=rendered.template_sha256,
-        template_version=rendered.template_version,
-        input_sha256=rendered.input_sha256,
-        blob_sha256=outcome.digest,
-        media_type=rendered.media_type,
-        size=len(rendered.data),
-        filename=rendered.filename,
-        details=rendered.details or None,
-        supersedes_id=w.old.id,
+    # The id is set on the row, so rows need no flush each: one INSERT batch per chunk.
+    new = document_row(
+        outcome.rendered, w.case_row.id, blob_sha256=str(outcome.digest), supersedes_id=w.old.id
     )
     session.add(new)
     item.status, item.new_document_id = "done", new.id

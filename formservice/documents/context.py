@@ -49,7 +49,7 @@ _POS_LABELS = {
     "19": "Off-campus outpatient hospital",
     "22": "On-campus outpatient hospital",
 }
-_PLAN_LABELS = {
+PLAN_LABELS = {
     "commercial": "Commercial",
     "erisa": "Employer-sponsored (ERISA)",
     "medicare_ffs": "Medicare (fee-for-service)",
@@ -246,7 +246,7 @@ def _coverage(case: Case) -> dict[str, Any]:
         "member_id": _s(c.member_id),
         "group_number": _s(c.group_number),
         "plan_type": _s(plan),
-        "plan_type_label": _PLAN_LABELS.get(plan or "", ""),
+        "plan_type_label": PLAN_LABELS.get(plan or "", ""),
     }
 
 

@@ -22,7 +22,7 @@ from formservice.errors import ValidationProblem
 from formservice.schemas.case import dump_case
 from formservice.services import Services
 from formservice.store.db import transaction
-from formservice.store.models import DocumentRow
+from formservice.store.models import DocumentRow, new_id
 
 
 @dataclass(frozen=True)
@@ -182,6 +182,33 @@ def render_document(
     )
 
 
+def document_row(
+    rendered: RenderedDocument,
+    case_id: str,
+    *,
+    blob_sha256: str,
+    supersedes_id: str | None = None,
+) -> DocumentRow:
+    """The row that records a rendered document (its provenance and where its bytes are)."""
+    return DocumentRow(
+        id=new_id(),
+        case_id=case_id,
+        kind=rendered.kind,
+        format=rendered.format,
+        form=rendered.form,
+        template_name=rendered.template_name,
+        template_sha256=rendered.template_sha256,
+        template_version=rendered.template_version,
+        input_sha256=rendered.input_sha256,
+        blob_sha256=blob_sha256,
+        media_type=rendered.media_type,
+        size=len(rendered.data),
+        filename=rendered.filename,
+        details=rendered.details or None,
+        supersedes_id=supersedes_id,
+    )
+
+
 def save_document(
     services: Services,
     case_id: str,
@@ -193,22 +220,7 @@ def save_document(
     digest, created = services.blobs.put(rendered.data)
     try:
         with transaction(services.sessions) as session:
-            row = DocumentRow(
-                case_id=case_id,
-                kind=rendered.kind,
-                format=rendered.format,
-                form=rendered.form,
-                template_name=rendered.template_name,
-                template_sha256=rendered.template_sha256,
-                template_version=rendered.template_version,
-                input_sha256=rendered.input_sha256,
-                blob_sha256=digest,
-                media_type=rendered.media_type,
-                size=len(rendered.data),
-                filename=rendered.filename,
-                details=rendered.details or None,
-                supersedes_id=supersedes_id,
-            )
+            row = document_row(rendered, case_id, blob_sha256=digest, supersedes_id=supersedes_id)
             session.add(row)
     except BaseException:
         if created:

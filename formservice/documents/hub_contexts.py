@@ -13,7 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from formservice import model
-from formservice.documents.context import build_context, context_variables, format_date
+from formservice.documents.context import PLAN_LABELS, build_context, context_variables, format_date
 from formservice.errors import ValidationProblem
 from formservice.reimbursement import checklists, poverty
 from formservice.reimbursement.benefits import estimate_patient_cost, payer_facts
@@ -91,15 +91,6 @@ _NEXT_STEPS = {
     ],
 }
 _MARKS = {True: "Met", False: "Not met", None: "Unknown"}
-_PLAN_LABELS = {
-    "commercial": "Commercial",
-    "erisa": "Employer-sponsored (ERISA)",
-    "medicare_ffs": "Medicare (fee-for-service)",
-    "medicare_advantage": "Medicare Advantage",
-    "medicaid": "Medicaid",
-    "aca_individual": "ACA individual market",
-    "other": "Other",
-}
 _NETWORK = {"in_network": "In network", "out_of_network": "Out of network", "unknown": "Unknown"}
 _CHANNELS = {"portal": "Payer portal", "fax": "Fax", "phone": "Phone", "mail": "Mail"}
 _DISCLAIMER = (
@@ -236,7 +227,7 @@ def _sob(case: model.Case, benefits: Mapping[str, Any]) -> dict[str, Any]:
             "label": "Coverage",
             "value": _yes_no(benefits.get("coverage_active"), "Active", "Not active"),
         },
-        {"label": "Plan type", "value": _PLAN_LABELS.get(plan or "", "Not stated")},
+        {"label": "Plan type", "value": PLAN_LABELS.get(plan or "", "Not stated")},
         {"label": "Network", "value": _NETWORK.get(str(benefits.get("network_status")), "Unknown")},
         {
             "label": "Scalp cooling covered",
