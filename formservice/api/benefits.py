@@ -8,13 +8,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from formservice.api.common import AUTH, principal, services
-from formservice.api.pa import refresh_next_due, tracked_case
 from formservice.errors import NotFoundError
 from formservice.reimbursement.benefits import estimate_patient_cost, payer_facts
 from formservice.schemas.benefits import BenefitsOutSchema, BenefitsSchema
 from formservice.store import access
 from formservice.store.db import transaction
 from formservice.store.models import CaseRow
+from formservice.store.pa import refresh_next_due, tracked_case
 
 blp = Blueprint(
     "benefits", __name__, url_prefix="/cases", description="Benefits investigation (BI)"

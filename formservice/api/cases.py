@@ -12,9 +12,7 @@ from sqlalchemy import select
 
 from formservice import model
 from formservice.api.common import AUTH, principal, services
-from formservice.api.pa import refresh_next_due, tracked_case
 from formservice.documents.generate import (
-    CaseFacts,
     DocumentRequest,
     render_document,
     save_document,
@@ -32,6 +30,7 @@ from formservice.store import access
 from formservice.store.cases import case_facts, save_case
 from formservice.store.db import transaction
 from formservice.store.models import CaseRow, DocumentRow
+from formservice.store.pa import refresh_next_due, tracked_case
 
 blp = Blueprint("cases", __name__, url_prefix="/cases", description="Patient cases")
 
@@ -50,12 +49,14 @@ def document_out(row: DocumentRow) -> dict[str, Any]:
 def case_out(row: CaseRow, documents: list[DocumentRow]) -> dict[str, Any]:
     """A case row with its documents, PA tracking and checklists, as the API shows it."""
     case = tracked_case(row)
-    facts = CaseFacts(
-        benefits=row.benefits,
-        documents=frozenset(d.kind for d in documents),
-        pa_history=tuple(row.pa_history or ()),
-        case_id=row.id,
-    )
+    with services().sessions() as session:
+        facts = case_facts(
+            session,
+            principal(),
+            row,
+            DocumentRequest("lmn"),
+            made=[(d.kind, d.form) for d in documents],
+        )
     today = services().today()
     return {
         "id": row.id,

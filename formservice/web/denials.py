@@ -13,7 +13,6 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
-from formservice.api.pa import tracked_case
 from formservice.denials.service import (
     attach_denial,
     correct_denial,
@@ -32,6 +31,7 @@ from formservice.schemas.denial import PLAN_TYPES
 from formservice.store import access
 from formservice.store.cases import case_facts
 from formservice.store.models import DenialRow
+from formservice.store.pa import tracked_case
 from formservice.web import bp, current_principal, web_services
 from formservice.web.views import patient_name
 

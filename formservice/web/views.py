@@ -11,14 +11,15 @@ from flask import Response, flash, g, redirect, render_template, request, sessio
 from werkzeug.wrappers import Response as BaseResponse
 
 from formservice.accounts import LoginFailedError, authenticate_user, end_sessions
-from formservice.api.pa import tracked_case
 from formservice.audit import event_json, list_events
-from formservice.documents.generate import CaseFacts
+from formservice.documents.generate import DocumentRequest
 from formservice.errors import NotFoundError
 from formservice.reimbursement import checklists
 from formservice.store import access
+from formservice.store.cases import case_facts
 from formservice.store.db import transaction
 from formservice.store.models import CaseRow, DenialRow, DocumentRow, User
+from formservice.store.pa import tracked_case
 from formservice.web import bp, current_principal, start_session, web_services
 
 # How many cases the list shows at most (hub users see every facility).
@@ -160,13 +161,14 @@ def cases() -> str:
 
 def _checklists(row: CaseRow, documents: list[DocumentRow], denial: DenialRow | None) -> Any:
     case = tracked_case(row)
-    facts = CaseFacts(
-        benefits=row.benefits,
-        documents=frozenset(d.kind for d in documents),
-        denial=denial.result if denial is not None else None,
-        pa_history=tuple(row.pa_history or ()),
-        case_id=row.id,
-    )
+    with web_services().sessions() as db:
+        facts = case_facts(
+            db,
+            current_principal(),
+            row,
+            DocumentRequest("appeal_checklist", denial_id=denial.id if denial else None),
+            made=[(d.kind, d.form) for d in documents],
+        )
     today = web_services().today()
     lists = [
         ("Prior authorization", checklists.pa_checklist(case, facts, today)),
