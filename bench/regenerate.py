@@ -119,7 +119,7 @@ def _regenerate(services, workers: int, version_text: str) -> tuple[float, list[
             current = regeneration.summarize(services, summary.id)
             if current.finished:
                 break
-            time.sleep(0.2)
+            time.sleep(0.5)  # the poll itself costs CPU the workers would use
         peaks = pool.peak_memory_mb() or peaks
     elapsed = time.perf_counter() - start
     if current.failed or current.done != summary.total:

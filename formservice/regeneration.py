@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
 import time
 import zipfile
 from collections.abc import Iterator
@@ -87,16 +88,42 @@ class RunSummary:
 
 
 def content_sha256(data: bytes) -> str:
-    """Hash of what a reader sees: every DOCX part but the document properties (PDFs whole)."""
+    """Hash of what a reader sees: every DOCX part but the document properties (PDFs whole).
+
+    Built from the zip's central directory (name, CRC-32 and size of each part), so nothing is
+    decompressed; read with struct because this runs twice per regenerated letter.
+    """
     if not data.startswith(b"PK"):
         return hashlib.sha256(data).hexdigest()
-    # From the zip directory (CRC-32 and size per part): nothing is decompressed.
+    entries = _central_directory(data)
     digest = hashlib.sha256()
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        for info in sorted(zf.infolist(), key=lambda i: i.filename):
-            if not info.filename.startswith("docProps/"):
-                digest.update(f"{info.filename}\0{info.CRC:08x}\0{info.file_size}\n".encode())
+    for name, crc, size in sorted(entries):
+        if not name.startswith("docProps/"):
+            digest.update(f"{name}\0{crc:08x}\0{size}\n".encode())
     return digest.hexdigest()
+
+
+_EOCD = b"PK\x05\x06"
+_CENTRAL = b"PK\x01\x02"
+
+
+def _central_directory(data: bytes) -> list[tuple[str, int, int]]:
+    end = data.rfind(_EOCD, max(0, len(data) - 65_557))
+    if end >= 0:
+        count, _size, offset = struct.unpack_from("<HIIH", data, end + 10)[:3]
+        entries, pos = [], offset
+        for _ in range(count):
+            if data[pos : pos + 4] != _CENTRAL:
+                break
+            crc, _csize, usize, nlen, elen, clen = struct.unpack_from("<IIIHHH", data, pos + 16)
+            name = data[pos + 46 : pos + 46 + nlen].decode("utf-8", "replace")
+            entries.append((name, crc, usize))
+            pos += 46 + nlen + elen + clen
+        else:
+            return entries
+    # Anything unusual (zip64, a damaged directory): let zipfile read it.
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return [(i.filename, i.CRC, i.file_size) for i in zf.infolist()]
 
 
 def _active(session: Session, name: str) -> TemplateVersionRow:

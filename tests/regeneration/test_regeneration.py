@@ -273,3 +273,20 @@ def test_api_regeneration_run_and_status(
     assert status.json["total"] == 4
     unknown = client.post("/api/v1/regenerations", json={"template": "nope"}, headers=ops)
     assert unknown.status_code == 404
+
+
+def test_content_hash_reads_the_zip_directory_like_zipfile() -> None:
+    import io
+    import zipfile
+
+    from formservice.regeneration import _central_directory, content_sha256
+    from tests.conftest import REPO
+
+    for path in sorted((REPO / "templates" / "docx").glob("*.docx")):
+        data = path.read_bytes()
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            expected = sorted((i.filename, i.CRC, i.file_size) for i in zf.infolist())
+        assert sorted(_central_directory(data)) == expected, path.name
+    lmn = (REPO / "templates" / "docx" / f"{LMN}.docx").read_bytes()
+    assert content_sha256(lmn) != content_sha256(changed_lmn())
+    assert content_sha256(b"%PDF-1.7 x") == content_sha256(b"%PDF-1.7 x")
