@@ -105,3 +105,10 @@ def test_blob_store_is_content_addressed_and_atomic(tmp_path: Path) -> None:
     assert not list((tmp_path / "blobs").rglob(".tmp-*"))
     with pytest.raises(ValueError, match="sha256"):
         store.get("../../etc/passwd")
+
+
+def test_blobs_written_without_fsync_are_made_durable_by_one_sync(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "blobs")
+    digests = [store.put(f"letter {i}".encode(), sync=False)[0] for i in range(5)]
+    store.sync()  # one filesystem flush for the batch (syncfs, else sync)
+    assert [store.get(d) for d in digests] == [f"letter {i}".encode() for i in range(5)]
