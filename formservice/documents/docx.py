@@ -72,6 +72,7 @@ TemplateSource = str | PathLike[str] | bytes
 
 _FIXED_TIMESTAMP = "1980-01-01T00:00:00Z"
 _CACHE_SIZE = 32
+_LISTING_CHARS = "\t\n\a\f"  # what docxtpl's resolve_listing turns into tabs, breaks, pages
 _FOOTNOTES_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 
 
@@ -302,6 +303,10 @@ def _render_text(part: _Part, context: Mapping[str, Any], compiled: CompiledTemp
     # docxtpl's render_xml_part post-processing, in its order.
     xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
     xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+    if not any(c in xml for c in _LISTING_CHARS):
+        # resolve_listing rewrites only these characters; without them it returns its input,
+        # after a regex pass over every paragraph and run (a third of a render).
+        return xml
     return str(compiled.helper.resolve_listing(xml))
 
 
