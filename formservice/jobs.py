@@ -44,6 +44,9 @@ class Jobs:
     def __init__(self, services: Services, huey: Huey | None = None) -> None:
         self.services = services
         self.huey = huey or make_huey(services.settings)
+        # Set only while this process runs as a worker: enqueuers and immediate mode commit
+        # each chunk in the calling thread.
+        self.committer: Any = None
         self.regenerate_chunk: Callable[..., Any] = self.huey.task(name="regenerate_chunk")(
             self._regenerate_chunk
         )
@@ -54,7 +57,7 @@ class Jobs:
     def _regenerate_chunk(self, item_ids: list[str]) -> None:
         from formservice.regeneration import process_items
 
-        process_items(self.services, item_ids)
+        process_items(self.services, item_ids, self.committer)
 
     def _process_denial(self, denial_id: str) -> None:
         from formservice.denials.service import finish_denial
@@ -86,5 +89,13 @@ class Jobs:
             backoff=1.15,
             check_worker_health=True,
         )
+        from formservice.regeneration import Committer
+
+        self.committer = Committer(self.services)
         log.info("worker started: %d thread(s)", workers)
-        consumer.run()
+        try:
+            consumer.run()
+        finally:
+            # A graceful stop (SIGINT) commits what was rendered; a kill leaves it pending.
+            self.committer.close()
+            self.committer = None

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
+import queue
 import struct
+import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -44,6 +47,7 @@ from formservice.store.models import (
 )
 from formservice.store.pa import tracked_case
 
+log = logging.getLogger(__name__)
 TERMINAL = ("done", "unchanged", "failed")
 CHUNK_SIZE = 25  # items per queued task: amortises queue and transaction overhead
 _SYSTEM = Principal("user", "regeneration", "regeneration", "ops", None)
@@ -264,21 +268,31 @@ def pending_chunks(services: Services, run_id: str, size: int = CHUNK_SIZE) -> I
             yield chunk
 
 
-def process_items(services: Services, item_ids: list[str]) -> None:
+def process_items(
+    services: Services, item_ids: list[str], committer: Committer | None = None
+) -> None:
     """Regenerate a chunk of items once each; record done/unchanged/failed; finish the run.
 
     Reads the chunk in one query and writes it in one transaction (a worker's time goes to
-    rendering, not to the database); a conflict falls back to item-by-item commits.
+    rendering, not to the database); a conflict falls back to item-by-item commits. With a
+    `committer` (queue workers), making the blobs durable and committing happen on its thread
+    while this one renders the next chunk; nothing is committed before its blobs are durable.
     """
     work = _load_chunk(services, item_ids)
-    # Blob writes run on a small thread pool while the next item renders, and the chunk's
-    # blobs are made durable together with one filesystem flush (a group commit), before the
-    # chunk's rows are committed: the disk wait neither adds to the CPU work nor repeats.
+    # Blob writes run on a small thread pool while the next item renders.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="blob") as pool:
         outcomes = [_render_item(services, w, pool) for w in work]
         for outcome in outcomes:
             if outcome.pending_put is not None:
                 outcome.digest, outcome.created_blob = outcome.pending_put.result()
+    if committer is None:
+        commit_chunk(services, work, outcomes)
+    else:
+        committer.submit(work, outcomes)
+
+
+def commit_chunk(services: Services, work: list[_Work], outcomes: list[_Outcome]) -> None:
+    """Make a rendered chunk's blobs durable (one filesystem flush), then write its rows."""
     if any(o.created_blob for o in outcomes):
         services.blobs.sync()
     try:
@@ -313,6 +327,43 @@ def process_items(services: Services, item_ids: list[str]) -> None:
             _drop_if_unreferenced(services, outcome.digest)
     for run_id in {w.run_id for w in work}:
         _finish_if_complete(services, run_id)
+
+
+class Committer:
+    """One background thread per worker that makes chunks durable and commits them, in order.
+
+    The flush of the blob store waits on the disk; doing it here lets the worker's own thread
+    render the next chunk meanwhile. At most `depth` rendered chunks wait (bounded memory);
+    `close()` drains them. A worker killed before a chunk commits leaves its items pending,
+    and the resumed run renders them again: still exactly once.
+    """
+
+    def __init__(self, services: Services, depth: int = 2) -> None:
+        self.services = services
+        self._queue: queue.Queue[tuple[list[_Work], list[_Outcome]] | None] = queue.Queue(depth)
+        self._thread = threading.Thread(target=self._run, name="committer", daemon=True)
+        self._thread.start()
+
+    def submit(self, work: list[_Work], outcomes: list[_Outcome]) -> None:
+        """Queue a rendered chunk (blocks while `depth` chunks already wait)."""
+        self._queue.put((work, outcomes))
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            try:
+                if job is None:
+                    return
+                commit_chunk(self.services, *job)
+            except Exception:  # noqa: BLE001  # the items stay pending; a resumed run redoes them
+                log.exception("could not commit a regeneration chunk")
+            finally:
+                self._queue.task_done()
+
+    def close(self) -> None:
+        """Commit what is queued and stop the thread."""
+        self._queue.put(None)
+        self._thread.join()
 
 
 @dataclass

@@ -290,3 +290,18 @@ def test_content_hash_reads_the_zip_directory_like_zipfile() -> None:
     lmn = (REPO / "templates" / "docx" / f"{LMN}.docx").read_bytes()
     assert content_sha256(lmn) != content_sha256(changed_lmn())
     assert content_sha256(b"%PDF-1.7 x") == content_sha256(b"%PDF-1.7 x")
+
+
+def test_committer_commits_rendered_chunks_after_their_blobs_are_durable(
+    services: Services, seeded: Callable[..., list[str]]
+) -> None:
+    old_ids = seeded(6)
+    publish_template(services, LMN, changed_lmn())
+    run = regeneration.start_run(services, LMN)
+    committer = regeneration.Committer(services)
+    for chunk in regeneration.pending_chunks(services, run.id, size=4):
+        regeneration.process_items(services, chunk, committer)
+    committer.close()  # drains: everything rendered is committed
+    summary = regeneration.summarize(services, run.id)
+    assert (summary.done, summary.pending, summary.status) == (6, 0, "finished")
+    assert set(_superseding_counts(services)) == set(old_ids)
