@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import sys
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,13 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # this folder is not a package: share the LMN's house style
+
+from build_templates import border_bottom as _border_bottom  # noqa: E402
+from build_templates import fixed_widths as widths  # noqa: E402
+from build_templates import normalise_zip as _normalise_zip  # noqa: E402
+from build_templates import page_field as _field  # noqa: E402
+
 FONT = "Calibri"  # LibreOffice draws it with Carlito, its metric-compatible twin
 ACCENT = RGBColor(0x1F, 0x3A, 0x5F)
 MUTED = RGBColor(0x59, 0x59, 0x59)
@@ -150,32 +156,6 @@ def bullet(doc: Any, *runs: Run, size: float | None = None) -> Paragraph:
     return para(doc, "\u2022\t", *runs, size=size, indent=0.25, hanging=0.17, after=1)
 
 
-def _border_bottom(p: Paragraph, color: str = "1F3A5F", size: int = 12) -> None:
-    ppr = p._p.get_or_add_pPr()
-    borders = OxmlElement("w:pBdr")
-    bottom = OxmlElement("w:bottom")
-    for k, v in (("w:val", "single"), ("w:sz", str(size)), ("w:space", "4"), ("w:color", color)):
-        bottom.set(qn(k), v)
-    borders.append(bottom)
-    ppr.append(borders)
-
-
-def _field(p: Paragraph, instr: str, size: float) -> None:
-    fld = OxmlElement("w:fldSimple")
-    fld.set(qn("w:instr"), instr)
-    run = OxmlElement("w:r")
-    rpr = OxmlElement("w:rPr")
-    sz = OxmlElement("w:sz")
-    sz.set(qn("w:val"), str(int(size * 2)))
-    rpr.append(sz)
-    run.append(rpr)
-    text = OxmlElement("w:t")
-    text.text = "1"
-    run.append(text)
-    fld.append(run)
-    p._p.append(fld)
-
-
 def _cell_margins(table: Table, top: int = 30, bottom: int = 30, side: int = 80) -> None:
     mar = OxmlElement("w:tblCellMar")
     for name, width in (("top", top), ("left", side), ("bottom", bottom), ("right", side)):
@@ -205,21 +185,6 @@ def cell(
     if fill:
         _shade(c, fill)
     return p
-
-
-def widths(table: Table, inches: tuple[float, ...]) -> None:
-    """Fixed column widths that Word and LibreOffice both honour."""
-    table.autofit = False
-    for column, width in zip(table.columns, inches, strict=True):
-        column.width = Inches(width)
-    for row in table.rows:
-        col = 0
-        for tc in row._tr.tc_lst:
-            tc.width = Inches(sum(inches[col : col + tc.grid_span]))
-            col += tc.grid_span
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    table._tbl.tblPr.append(layout)
 
 
 def grid_table(doc: Any, rows: int, cols: int) -> Table:
@@ -637,19 +602,6 @@ def _save(doc: Any) -> bytes:
     buf = io.BytesIO()
     doc.save(buf)
     return _normalise_zip(buf.getvalue())
-
-
-def _normalise_zip(data: bytes) -> bytes:
-    """Rewrite the zip with fixed timestamps and order so the build is byte-reproducible."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.create_system = 3
-            fixed.external_attr = 0o644 << 16
-            dst.writestr(fixed, src.read(info.filename), compresslevel=6)
-    return out.getvalue()
 
 
 TEMPLATES: dict[str, Callable[[], bytes]] = {

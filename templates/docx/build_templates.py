@@ -494,6 +494,7 @@ cell_margins = _cell_margins
 shade = _shade
 fixed_widths = _widths
 normalise_zip = _normalise_zip
+page_field = _field
 
 TEMPLATES = {"letter_of_medical_necessity.docx": build_lmn}
 
