@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import subprocess
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -107,3 +108,29 @@ def soffice() -> str:
 def lmn_template() -> Path:
     """The shipped letter of medical necessity template."""
     return LMN_TEMPLATE
+
+
+def convert_batch(soffice: str, docs: dict[str, bytes], workdir: Path) -> dict[str, Path]:
+    """One-shot LibreOffice conversion of several DOCX files, with a private profile."""
+    src = workdir / "docx"
+    src.mkdir()
+    for name, data in docs.items():
+        (src / f"{name}.docx").write_bytes(data)
+    outdir = workdir / "pdf"
+    profile = (workdir / "profile").as_uri()
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(outdir),
+            *sorted(str(p) for p in src.glob("*.docx")),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
+    return {name: outdir / f"{name}.pdf" for name in docs}

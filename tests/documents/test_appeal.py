@@ -29,6 +29,7 @@ from formservice.schemas.case import load_case
 from formservice.services import Services
 from formservice.settings import Settings
 from formservice.template_admin import template_variables
+from tests.documents.conftest import convert_batch
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "templates" / "docx" / "letter_of_appeal.docx"
@@ -325,31 +326,16 @@ LOOKED_AT = {
 @pytest.mark.libreoffice
 @pytest.mark.slow
 def test_appeals_open_in_libreoffice(soffice: str, tmp_path: Path) -> None:
-    src, outdir = tmp_path / "docx", tmp_path / "pdf"
-    src.mkdir()
+    docs = {}
     for name, (d, c) in LOOKED_AT.items():
         # Dated ten days after the denial, as a clinic would send it.
         sent = date.fromisoformat(denial(d)["letter_date"]) + timedelta(days=10)
-        (src / f"{name}.docx").write_bytes(render(case(c), denial(d), today=sent))
-    subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(outdir),
-            *sorted(str(p) for p in src.glob("*.docx")),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=240,
-    )
+        docs[name] = render(case(c), denial(d), today=sent)
+    pdfs = convert_batch(soffice, docs, tmp_path)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pdftoppm = shutil.which("pdftoppm")
     for name, (d, c) in LOOKED_AT.items():
-        pdf_path = outdir / f"{name}.pdf"
+        pdf_path = pdfs[name]
         with pdfplumber.open(pdf_path) as pdf:
             pages = len(pdf.pages)
             text = unicodedata.normalize(

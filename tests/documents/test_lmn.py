@@ -22,6 +22,7 @@ from formservice.documents.docx import document_text, read_properties, render_do
 from formservice.model import Case, to_plain
 from formservice.reimbursement.evidence import assemble_evidence
 from formservice.schemas.case import load_case
+from tests.documents.conftest import convert_batch
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "templates" / "docx" / "letter_of_medical_necessity.docx"
@@ -142,32 +143,6 @@ def test_template_is_rebuilt_byte_for_byte() -> None:
     assert module.build_lmn() == TEMPLATE.read_bytes(), "run templates/docx/build_templates.py"
 
 
-def _convert(soffice: str, docs: dict[str, bytes], workdir: Path) -> dict[str, Path]:
-    """One-shot LibreOffice conversion of several DOCX files, with a private profile."""
-    src = workdir / "docx"
-    src.mkdir()
-    for name, data in docs.items():
-        (src / f"{name}.docx").write_bytes(data)
-    outdir = workdir / "pdf"
-    profile = (workdir / "profile").as_uri()
-    subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation={profile}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(outdir),
-            *sorted(str(p) for p in src.glob("*.docx")),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=240,
-    )
-    return {name: outdir / f"{name}.pdf" for name in docs}
-
-
 def _keep_artifacts(pdfs: dict[str, Path]) -> None:
     """Copy PDFs (and PNG pages when pdftoppm exists) to test-artifacts/ for people to look at."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -194,7 +169,7 @@ def test_letters_open_in_libreoffice(
 ) -> None:
     docs: dict[str, Any] = {p.stem: render_lmn(sample(p)) for p in SAMPLES}
     docs["hard_name"] = render_lmn(make_case(first_name=HARD_FIRST, last_name=HARD_LAST))
-    pdfs = _convert(soffice, docs, tmp_path)
+    pdfs = convert_batch(soffice, docs, tmp_path)
     _keep_artifacts(pdfs)
     for name, path in pdfs.items():
         with pdfplumber.open(path) as pdf:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from formservice.denials.taxonomy import CATEGORIES
 from formservice.model import Case, PriorAuthorization
 from formservice.reimbursement import appeals
 from formservice.reimbursement.evidence import assemble_evidence, load_evidence
@@ -20,23 +21,6 @@ from formservice.schemas.case import load_case
 REPO = Path(__file__).resolve().parents[2]
 APPEALS_DATA = REPO / "formservice" / "reimbursement" / "data" / "appeals.yaml"
 DENIALS = sorted((REPO / "samples" / "denials").glob("*.json"))
-CATEGORIES = (
-    "medical_necessity",
-    "experimental_investigational",
-    "not_covered_benefit",
-    "no_prior_authorization",
-    "authorization_mismatch",
-    "out_of_network",
-    "missing_documentation",
-    "coding_error",
-    "bundled",
-    "timely_filing",
-    "duplicate",
-    "eligibility",
-    "frequency_limit",
-    "wrong_payer",
-    "other",
-)
 
 
 def denial(stem: str) -> dict[str, Any]:
