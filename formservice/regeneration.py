@@ -18,7 +18,6 @@ import logging
 import queue
 import struct
 import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -560,13 +559,3 @@ def summarize(services: Services, run_id: str, *, max_failures: int = 100) -> Ru
             elapsed_seconds=(end - start).total_seconds(),
             created_at=run.created_at,
         )
-
-
-def wait_for(services: Services, run_id: str, *, timeout: float, poll: float = 0.5) -> RunSummary:
-    """Poll a run until nothing is pending or `timeout` seconds pass."""
-    deadline = time.monotonic() + timeout
-    while True:
-        summary = summarize(services, run_id)
-        if summary.finished or time.monotonic() > deadline:
-            return summary
-        time.sleep(poll)

@@ -30,8 +30,6 @@ from formservice.store.models import CaseRow, DenialRow
 from formservice.store.pa import refresh_next_due
 
 PDF_MAGIC = b"%PDF-"
-# The parser's fields a person may correct on the review page.
-CORRECTABLE = tuple(DenialCorrectionSchema().fields)
 
 
 def extract_limits(settings: Settings) -> ExtractLimits:
@@ -224,7 +222,6 @@ def _safe_filename(name: str) -> str:
 
 
 __all__ = [
-    "CORRECTABLE",
     "attach_denial",
     "check_upload",
     "correct_denial",

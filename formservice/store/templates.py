@@ -10,7 +10,6 @@ overridden by a deploy.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,13 +145,4 @@ def get_version(
         )
     return TemplateVersion(
         name=name, version=row.version, sha256=row.sha256, data=blobs.get(row.sha256)
-    )
-
-
-def version_rows(session: Session, name: str) -> Iterable[TemplateVersionRow]:
-    """The versions of one template, oldest first."""
-    return session.scalars(
-        select(TemplateVersionRow)
-        .where(TemplateVersionRow.name == name)
-        .order_by(TemplateVersionRow.version)
     )
