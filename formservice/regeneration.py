@@ -30,7 +30,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from formservice.documents.generate import DocumentRequest, document_row, render_document
-from formservice.documents.templates import TemplateVersion
 from formservice.errors import FormserviceError, NotFoundError
 from formservice.schemas.case import case_from_stored
 from formservice.security import Principal
@@ -430,7 +429,7 @@ def _render_item(services: Services, w: _Work, pool: ThreadPoolExecutor) -> _Out
         return _Outcome(w, "failed", error=w.error)
     letter_date = (w.old.details or {}).get("letter_date")
     try:
-        template = _template_for(services, w.old.template_name, w.sha)
+        template = services.template(w.old.template_name, sha256=w.sha)
         rendered = render_document(
             services,
             tracked_case(w.case_row, load=lambda row: case_from_stored(row.payload)),
@@ -479,24 +478,6 @@ def _take_winner(services: Services, outcome: _Outcome) -> None:
         item = session.get(RegenerationItem, w.item_id)
         if item is not None and item.status not in TERMINAL:
             item.status, item.new_document_id = "done", winner
-
-
-_TEMPLATES: dict[tuple[str, str], TemplateVersion] = {}
-
-
-def _template_for(services: Services, name: str, sha: str) -> TemplateVersion:
-    cached = _TEMPLATES.get((name, sha))
-    if cached is None:
-        with services.sessions() as session:
-            row = session.scalars(
-                select(TemplateVersionRow).where(
-                    TemplateVersionRow.name == name, TemplateVersionRow.sha256 == sha
-                )
-            ).one()
-            cached = TemplateVersion(name, row.version, row.sha256, services.blobs.get(sha))
-        # Versions are immutable, so an entry keyed by (name, sha) never goes stale.
-        _TEMPLATES[(name, sha)] = cached
-    return cached
 
 
 def _drop_if_unreferenced(services: Services, digest: str) -> None:

@@ -30,6 +30,7 @@ class Services:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _templates_synced: bool = field(default=False, repr=False)
     _jobs: Any = field(default=None, repr=False)
+    _template_bytes: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     @property
     def jobs(self) -> Any:
@@ -63,11 +64,19 @@ class Services:
 
     def active_template(self, name: str) -> TemplateVersion:
         """The active version of a letter template, with its bytes."""
+        return self.template(name)
+
+    def template(
+        self, name: str, *, version: int | None = None, sha256: str | None = None
+    ) -> TemplateVersion:
+        """A template version (default: the active one); its bytes are read once per process."""
         from formservice.store.templates import get_version
 
         self.sync_templates()
         with self.sessions() as session:
-            return get_version(session, self.blobs, name)
+            return get_version(
+                session, self.blobs, name, version, sha256=sha256, cache=self._template_bytes
+            )
 
     @property
     def converter(self) -> Any:

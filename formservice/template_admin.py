@@ -117,10 +117,7 @@ def preview_template(
     services: Services, name: str, version: int | None = None, payload: Any = None
 ) -> bytes:
     """Render a stored version (default: active) against a case (default: a sample)."""
-    services.sync_templates()
-    with services.sessions() as session:
-        tv = registry.get_version(session, services.blobs, name, version)
-    return _render_preview(services, name, tv.data, payload)
+    return _render_preview(services, name, services.template(name, version=version).data, payload)
 
 
 def activate_template(services: Services, name: str, version: int) -> TemplateVersionRow:

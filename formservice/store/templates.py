@@ -129,20 +129,33 @@ def list_templates(session: Session) -> list[TemplateInfo]:
 
 
 def get_version(
-    session: Session, blobs: LocalBlobStore, name: str, version: int | None = None
+    session: Session,
+    blobs: LocalBlobStore,
+    name: str,
+    version: int | None = None,
+    *,
+    sha256: str | None = None,
+    cache: dict[str, bytes] | None = None,
 ) -> TemplateVersion:
-    """A version of a template with its bytes (default: the active one)."""
+    """A version of a template with its bytes: by number, by content hash, or the active one.
+
+    Versions are immutable, so `cache` (sha256 → bytes) can spare the blob read on every render.
+    """
     query = select(TemplateVersionRow).where(TemplateVersionRow.name == name)
-    query = query.where(
-        TemplateVersionRow.version == version
-        if version is not None
-        else TemplateVersionRow.active.is_(True)
-    )
+    if sha256 is not None:
+        query = query.where(TemplateVersionRow.sha256 == sha256)
+    elif version is not None:
+        query = query.where(TemplateVersionRow.version == version)
+    else:
+        query = query.where(TemplateVersionRow.active.is_(True))
     row = session.scalars(query).first()
     if row is None:
         raise NotFoundError(
             f"no template named {name!r}" + (f" with version {version}" if version else "")
         )
-    return TemplateVersion(
-        name=name, version=row.version, sha256=row.sha256, data=blobs.get(row.sha256)
-    )
+    data = cache.get(row.sha256) if cache is not None else None
+    if data is None:
+        data = blobs.get(row.sha256)
+        if cache is not None:
+            cache[row.sha256] = data
+    return TemplateVersion(name=name, version=row.version, sha256=row.sha256, data=data)
