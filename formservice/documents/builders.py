@@ -64,25 +64,46 @@ def _form_identity(forms_dir: Any, form_id: str) -> str:
     return digest.hexdigest()
 
 
+def provenance(kind: str, name: str, version: int, sha256: str, inputs: str) -> dict[str, str]:
+    """The properties every generated document carries: what made it, from what."""
+    return {
+        "formservice.template": name,
+        "formservice.template_version": str(version),
+        "formservice.template_sha256": sha256,
+        "formservice.input_sha256": inputs,
+        "formservice.kind": kind,
+    }
+
+
 def build_pdf(
     services: Services,
     case: model.Case,
     facts: CaseFacts,
     request: DocumentRequest,
     today: date,
+    *,
+    input_sha256: str,
 ) -> BuiltPdf:
-    """Fill the payer form a PDF kind asks for."""
-    from formservice.documents.pdf_forms import render_pa_form
+    """Fill the payer form a PDF kind asks for (or assemble the appeal packet)."""
+    from formservice.documents.pdf_forms import load_form, render_pa_form
 
+    if request.kind == "appeal_packet":
+        return _appeal_packet(services, case, facts, request, today, input_sha256)
     forms_dir = services.settings.templates_dir / "pdf"
+    form_id = "cms1500" if request.kind == "cms1500" else str(request.form)
+    load_form(form_id, forms_dir)  # NotFoundError (404) for an unknown form, before hashing it
+    identity = _form_identity(forms_dir, form_id)
+    properties = provenance(request.kind, form_id, 1, identity, input_sha256)
     if request.kind == "cms1500":
         from formservice.documents.claim_form import render_claim_form
 
-        claim = render_claim_form(case, today=today, flatten=request.flatten, forms_dir=forms_dir)
+        claim = render_claim_form(
+            case, today=today, flatten=request.flatten, forms_dir=forms_dir, properties=properties
+        )
         return BuiltPdf(
             data=claim.pdf,
-            template_name="cms1500",
-            template_sha256=_form_identity(forms_dir, "cms1500"),
+            template_name=form_id,
+            template_sha256=identity,
             template_version=1,
             details={
                 "forms": claim.forms,
@@ -92,21 +113,13 @@ def build_pdf(
                 "overflow": claim.overflow,
             },
         )
-    if request.kind == "appeal_packet":
-        return _appeal_packet(services, case, facts, request, today)
-    form_id = "cms1500" if request.kind == "cms1500" else str(request.form)
-    claim_lines: list[Any] = []
-    if request.kind == "cms1500":
-        from formservice.reimbursement.billing import build_claim_lines
-
-        claim_lines = build_claim_lines(case)
     result = render_pa_form(
         case,
         form_id,
         today=today,
         flatten=request.flatten,
-        claim_lines=claim_lines,
         forms_dir=forms_dir,
+        properties=properties,
     )
     details: dict[str, Any] = {
         "overflow": [
@@ -118,7 +131,7 @@ def build_pdf(
     return BuiltPdf(
         data=result.pdf,
         template_name=form_id,
-        template_sha256=_form_identity(forms_dir, form_id),
+        template_sha256=identity,
         template_version=1,
         details=details,
     )
@@ -130,6 +143,7 @@ def _appeal_packet(
     facts: CaseFacts,
     request: DocumentRequest,
     today: date,
+    input_sha256: str,
 ) -> BuiltPdf:
     """Cover sheet, appeal, LMN, the denial itself, the PA form (flattened), the checklist."""
     from dataclasses import replace
@@ -155,6 +169,9 @@ def _appeal_packet(
         pa_form = render_pa_form(
             case, facts.forms[-1], today=today, flatten=True, forms_dir=forms_dir
         ).pdf
+    digest = hashlib.sha256()
+    for name in ("letter_of_appeal", "letter_of_medical_necessity", "appeal_checklist"):
+        digest.update(services.active_template(name).sha256.encode())
     pdf, details = build_appeal_packet(
         case,
         facts,
@@ -162,10 +179,10 @@ def _appeal_packet(
         render_letter=letter,
         denial_pdf=facts.denial_pdf or services.blobs.get(facts.denial_source_sha256),
         pa_form_pdf=pa_form,
+        properties=provenance(
+            "appeal_packet", "appeal_packet", 1, digest.hexdigest(), input_sha256
+        ),
     )
-    digest = hashlib.sha256()
-    for name in ("letter_of_appeal", "letter_of_medical_necessity", "appeal_checklist"):
-        digest.update(services.active_template(name).sha256.encode())
     return BuiltPdf(
         data=pdf,
         template_name="appeal_packet",

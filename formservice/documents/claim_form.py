@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -158,6 +158,7 @@ def render_claim_form(
     today: date,
     flatten: bool = False,
     forms_dir: Path | str | None = None,
+    properties: Mapping[str, str] | None = None,
 ) -> ClaimForm:
     """Fill as many CMS-1500 copies as the claim lines need and merge them into one PDF."""
     lines, notes = claim_form_lines(case)
@@ -168,7 +169,13 @@ def render_claim_form(
     overflow: list[dict[str, Any]] = []
     for number, chunk in enumerate(chunks, 1):
         result = render_pa_form(
-            filled_case, FORM_ID, today=today, flatten=flat, claim_lines=chunk, forms_dir=forms_dir
+            filled_case,
+            FORM_ID,
+            today=today,
+            flatten=flat,
+            claim_lines=chunk,
+            forms_dir=forms_dir,
+            properties=properties,
         )
         overflow += [
             {
@@ -186,6 +193,8 @@ def render_claim_form(
     if "/AcroForm" in writer._root_object:
         # Flattened copies have no widgets left; an empty AcroForm would only confuse viewers.
         del writer._root_object["/AcroForm"]
+    if properties:
+        writer.add_metadata({f"/{k}": v for k, v in properties.items()})
     buf = io.BytesIO()
     writer.write(buf)
     return ClaimForm(buf.getvalue(), len(chunks), lines, flat, _warnings(notes, lines), overflow)

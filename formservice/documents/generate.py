@@ -144,7 +144,7 @@ def render_document(
     today = letter_date or services.today()
     inputs = input_hash(case, request, facts, today)
     if spec.template is None:
-        made = builders.build_pdf(services, case, facts, request, today)
+        made = builders.build_pdf(services, case, facts, request, today, input_sha256=inputs)
         data, details = made.data, made.details
         identity = (made.template_name, made.template_sha256, made.template_version)
     else:
@@ -153,13 +153,9 @@ def render_document(
         data = render_docx(
             template.data,
             context,
-            properties={
-                "formservice.template": template.name,
-                "formservice.template_version": str(template.version),
-                "formservice.template_sha256": template.sha256,
-                "formservice.input_sha256": inputs,
-                "formservice.kind": spec.name,
-            },
+            properties=builders.provenance(
+                spec.name, template.name, template.version, template.sha256, inputs
+            ),
         )
         details = {"letter_date": today.isoformat()}
         identity = (template.name, template.sha256, template.version)

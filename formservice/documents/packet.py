@@ -10,7 +10,7 @@ every page a "Page X of Y" stamp, and the document properties name the case and 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -150,7 +150,15 @@ def _stamp(page_size: tuple[float, float], number: int, total: int, label: str) 
     return PdfReader(io.BytesIO(buf.getvalue()))
 
 
-def assemble(parts: list[Part], *, title: str, subject: str, author: str, label: str) -> bytes:
+def assemble(
+    parts: list[Part],
+    *,
+    title: str,
+    subject: str,
+    author: str,
+    label: str,
+    properties: Mapping[str, str] | None = None,
+) -> bytes:
     """Merge parts with a bookmark each, stamp "Page X of Y" on every page, set properties."""
     writer = PdfWriter()
     starts: list[tuple[str, int]] = []
@@ -172,6 +180,7 @@ def assemble(parts: list[Part], *, title: str, subject: str, author: str, label:
             "/Author": author,
             "/Creator": "formservice",
             "/Keywords": "appeal packet; scalp cooling; 0662T; 0663T",
+            **{f"/{key}": value for key, value in (properties or {}).items()},
         }
     )
     writer.page_mode = "/UseOutlines"
@@ -188,6 +197,7 @@ def build_appeal_packet(
     render_letter: Callable[[str], bytes],
     denial_pdf: bytes,
     pa_form_pdf: bytes | None,
+    properties: Mapping[str, str] | None = None,
 ) -> tuple[bytes, dict[str, Any]]:
     """The packet PDF and a description of its parts (title, first page, pages)."""
     denial = facts.denial
@@ -218,6 +228,7 @@ def build_appeal_packet(
         subject="Contents: " + "; ".join(p.title for p in all_parts),
         author=case.facility.name,
         label=label,
+        properties=properties,
     )
     first = 1
     described = []

@@ -143,6 +143,7 @@ def render_pa_form(
     flatten: bool = False,
     claim_lines: Sequence[Any] = (),
     forms_dir: Path | str | None = None,
+    properties: Mapping[str, str] | None = None,
 ) -> FillResult:
     """Fill a shipped payer form from a case through the form's field map."""
     template = load_form(form_id, forms_dir)
@@ -150,7 +151,7 @@ def render_pa_form(
     fmap = load_field_map(form_id, folder, template)
     values, options = resolve_values(fmap, case, today=today, claim_lines=claim_lines)
     try:
-        return fill_form(template, values, flatten=flatten, options=options)
+        return fill_form(template, values, flatten=flatten, options=options, properties=properties)
     except ValidationProblem as exc:
         # Name the case path a client can fix, and the form field it was going into.
         paths = {e.field: e.source or e.computed or e.field for e in fmap.entries}
@@ -167,13 +168,22 @@ def fill_form(
     *,
     flatten: bool = False,
     options: Mapping[str, FieldOptions] | None = None,
+    properties: Mapping[str, str] | None = None,
 ) -> FillResult:
-    """Fill fields by full name; None leaves a field as it is. Raises ValidationProblem."""
+    """Fill fields by full name; None leaves a field as it is. Raises ValidationProblem.
+
+    `properties` are added to the document information (provenance, as letters carry it).
+    """
     tpl = template if isinstance(template, FormTemplate) else prepare_template(template)
     filler = _Filler(tpl, options or {})
     filler.fill_all(values)
     if flatten:
         filler.flatten()
+    if properties:
+        info = DictionaryObject(tpl.info)
+        for key, value in properties.items():
+            info[NameObject("/" + key)] = TextStringObject(value)
+        filler.update.set_info(info)
     out = io.BytesIO()
     filler.update.write(out, tpl.data)
     return FillResult(pdf=out.getvalue(), overflow=filler.overflow, filled=filler.filled)

@@ -70,6 +70,7 @@ class Increment:
         self._data = data
         self._next = base.size
         self._objects: dict[int, tuple[int, PdfObject | bytes]] = {}
+        self._info: IndirectObject | None = None
 
     def add(self, obj: PdfObject | bytes) -> IndirectObject:
         """Give obj a new object number; bytes are written verbatim (a pre-serialised object)."""
@@ -77,6 +78,10 @@ class Increment:
         self._next += 1
         self._objects[number] = (0, obj)
         return IndirectObject(number, 0, None)  # pdf=None: only ever written, never resolved
+
+    def set_info(self, info: PdfObject) -> None:
+        """Point the trailer at a new document-information dictionary."""
+        self._info = self.add(info)
 
     def replace(self, ref: IndirectObject, obj: PdfObject) -> None:
         """Write a new version of an existing object."""
@@ -113,7 +118,9 @@ class Increment:
     def _trailer_entries(self, size: int) -> bytes:
         base = self._base
         parts = [b"/Size %d" % size, b"/Root " + base.root, b"/Prev %d" % base.startxref]
-        if base.info:
+        if self._info is not None:
+            parts.append(b"/Info " + _ref_bytes(self._info))
+        elif base.info:
             parts.append(b"/Info " + base.info)
         if base.file_id:
             parts.append(b"/ID " + base.file_id)

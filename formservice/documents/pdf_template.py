@@ -135,6 +135,7 @@ class FormTemplate:
     acroform: DictionaryObject
     font_ref: IndirectObject
     zapf_ref: IndirectObject
+    info: DictionaryObject = field(default_factory=DictionaryObject)  # the document properties
 
 
 def prepare_template(data: bytes, *, form_id: str = "", source: str = "<bytes>") -> FormTemplate:
@@ -270,7 +271,15 @@ def _index(reader: PdfReader, data: bytes, *, form_id: str, source: str) -> Form
         acroform=DictionaryObject(acroform),
         font_ref=fonts.raw_get(FONT_RESOURCE),
         zapf_ref=fonts.raw_get("/ZaDb"),
+        info=_info(reader),
     )
+
+
+def _info(reader: PdfReader) -> DictionaryObject:
+    """The document-information dictionary, resolved (empty when the file has none)."""
+    info = reader.trailer.get("/Info")
+    info = info.get_object() if info is not None else None
+    return DictionaryObject(info) if isinstance(info, DictionaryObject) else DictionaryObject()
 
 
 def _deep_dict(value: Any) -> DictionaryObject:

@@ -46,6 +46,11 @@ def test_pa_form_for_a_case_carries_provenance(
     assert len(doc["input_sha256"]) == 64
     assert doc["details"]["overflow"] == []
     pdf = client.get(doc["content_url"], headers=auth).data
+    info = PdfReader(io.BytesIO(pdf)).metadata or {}
+    assert info["/formservice.template"] == "tx_nofr001"
+    assert info["/formservice.template_sha256"] == doc["template_sha256"]
+    assert info["/formservice.input_sha256"] == doc["input_sha256"]
+    assert info["/Title"].startswith("Texas Standard Prior Authorization")  # the form's own kept
     fields = PdfReader(io.BytesIO(pdf)).get_fields() or {}
     values = {k: v.get("/V") for k, v in fields.items()}
     assert case_payload["coverage"]["member_id"] in {str(v) for v in values.values()}

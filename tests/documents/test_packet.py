@@ -81,6 +81,7 @@ def test_packet_parts_bookmarks_page_numbers_and_properties(
     assert info is not None
     assert case_payload["external_id"] in (info.title or "")
     assert "Denial letter" in (info.subject or "")
+    assert info["/formservice.input_sha256"] == made.json["input_sha256"]
     assert re.search(r"Letter of appeal checklist", info.subject or "")
 
 
