@@ -20,7 +20,7 @@ DEB_ALL := $(DEB_DOCS) $(DEB_OCR) $(DEB_TEST)
 help:
 	@echo "make run    - install, migrate, load samples, print an API key, serve on http://$(HOST):$(PORT)"
 	@echo "make test   - install everything the tests need and run them"
-	@echo "make lint   - ruff check, ruff format --check, mypy"
+	@echo "make lint   - ruff check, ruff format --check, mypy, import-linter layer contracts"
 	@echo "make bench  - run the benchmarks in bench/"
 
 $(STAMP): pyproject.toml
@@ -55,13 +55,14 @@ test: $(STAMP) system-deps
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check formservice tests bench
-	$(BIN)/ruff format --check formservice tests bench
+	$(BIN)/ruff check formservice tests bench scripts
+	$(BIN)/ruff format --check formservice tests bench scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 fmt: $(STAMP)
-	$(BIN)/ruff format formservice tests bench
-	$(BIN)/ruff check --fix formservice tests bench
+	$(BIN)/ruff format formservice tests bench scripts
+	$(BIN)/ruff check --fix formservice tests bench scripts
 
 bench: $(STAMP) system-deps
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

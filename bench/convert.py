@@ -25,7 +25,7 @@ from pathlib import Path
 import docx
 import pdfplumber
 
-from formservice.documents.convert import LibreOfficeConverter, cold_convert
+from formservice.documents.convert.libreoffice import LibreOfficeConverter, cold_convert
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "docx" / "letter_of_medical_necessity.docx"
@@ -35,8 +35,8 @@ TIMEOUT = 120.0
 
 def shipped_lmn() -> tuple[bytes, str]:
     """The shipped LMN template rendered for the first sample case."""
-    from formservice.documents.context import build_context
-    from formservice.documents.docx import render_docx
+    from formservice.documents.contexts.common import build_context
+    from formservice.documents.docx.render import render_docx
     from formservice.schemas.case import load_case
 
     sample = sorted(CASES.glob("*.json"))[0]

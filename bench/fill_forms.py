@@ -25,8 +25,8 @@ from xml.sax.saxutils import escape, quoteattr
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from formservice.documents.field_maps import load_field_map, resolve_values  # noqa: E402
-from formservice.documents.pdf_forms import (  # noqa: E402
+from formservice.documents.forms.field_maps import load_field_map, resolve_values  # noqa: E402
+from formservice.documents.forms.fill import (  # noqa: E402
     DEFAULT_FORMS_DIR,
     load_form,
     render_pa_form,

@@ -31,16 +31,16 @@ from sqlalchemy import insert
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from formservice import regeneration  # noqa: E402
-from formservice.documents.generate import DocumentRequest, render_document  # noqa: E402
+from formservice.cli.worker_pool import WorkerPool  # noqa: E402
+from formservice.model import DocumentRequest  # noqa: E402
 from formservice.schemas.case import dump_case, load_case  # noqa: E402
-from formservice.services import build_services  # noqa: E402
 from formservice.settings import Settings  # noqa: E402
 from formservice.store.cases import payload_hash  # noqa: E402
 from formservice.store.db import upgrade_database  # noqa: E402
 from formservice.store.models import CaseRow, DocumentRow, new_id  # noqa: E402
-from formservice.template_admin import publish_template  # noqa: E402
-from formservice.worker_pool import WorkerPool  # noqa: E402
+from formservice.usecases import build_services, regeneration  # noqa: E402
+from formservice.usecases.documents import render_for_case as render_document  # noqa: E402
+from formservice.usecases.templates import publish_template  # noqa: E402
 
 LMN = "letter_of_medical_necessity"
 WORKER_START_SECONDS = 3.0
@@ -118,7 +118,7 @@ def _regenerate(services, workers: int, version_text: str) -> tuple[float, list[
         time.sleep(WORKER_START_SECONDS)
         summary = regeneration.start_run(services, LMN, created_by="bench")
         start = time.perf_counter()
-        services.jobs.enqueue_run(summary.id)
+        regeneration.enqueue_run(services, summary.id)
         peaks: list[float] = []
         while True:
             peaks = pool.peak_memory_mb() or peaks

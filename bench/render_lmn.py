@@ -1,7 +1,7 @@
 """Letters per second: the service's LMN renderer against plain docxtpl, in one process.
 
 (a) naive: ``DocxTemplate(path)``, ``render(context, jinja_env)``, ``save`` for every letter;
-(b) service: ``formservice.documents.docx.render_docx`` (compiled-template cache, zip-level
+(b) service: ``formservice.documents.docx.render.render_docx`` (compiled-template cache, zip-level
     assembly, deterministic output and provenance properties included).
 Both render the shipped template for the sample cases (samples/cases/*.json, or built-in
 synthetic cases when the samples are absent) with the same contexts, and must produce the same
@@ -27,8 +27,8 @@ from typing import Any
 
 from docxtpl import DocxTemplate
 
-from formservice.documents.context import build_context
-from formservice.documents.docx import document_text, render_docx, template_environment
+from formservice.documents.contexts.common import build_context
+from formservice.documents.docx.render import document_text, render_docx, template_environment
 from formservice.model import (
     Address,
     Case,

@@ -10,8 +10,12 @@ import logging
 
 from flask import Flask, Response, jsonify
 
-from formservice.services import Services, build_services
+from formservice.api import register_api as mount_api
+from formservice.api.problems import register_error_handlers as mount_error_handlers
+from formservice.audit import register_audit as mount_audit
 from formservice.settings import Settings, load_settings
+from formservice.usecases import Services, build_services
+from formservice.web import register_web as mount_web
 
 __all__ = ["Settings", "create_app", "load_settings"]
 
@@ -69,9 +73,7 @@ def register_logging(app: Flask) -> None:
 
 def register_error_handlers(app: Flask) -> None:
     """Every error as application/problem+json."""
-    from formservice.api.problems import register_error_handlers as register
-
-    register(app)
+    mount_error_handlers(app)
 
 
 def register_health(app: Flask) -> None:
@@ -84,20 +86,14 @@ def register_health(app: Flask) -> None:
 
 def register_api(app: Flask, services: Services) -> None:
     """The JSON API under /api/v1 and its OpenAPI document."""
-    from formservice.api import register_api as register
-
-    register(app, services)
+    mount_api(app, services)
 
 
 def register_web(app: Flask, services: Services) -> None:
     """The staff pages at / (session login, CSRF-protected forms)."""
-    from formservice.web import register_web as register
-
-    register(app, services)
+    mount_web(app, services)
 
 
 def register_audit(app: Flask, services: Services) -> None:
     """The audit trail: one after-request hook records every access to patient data."""
-    from formservice.audit import register_audit as register
-
-    register(app, services)
+    mount_audit(app, services)

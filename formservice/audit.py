@@ -12,31 +12,18 @@ import getpass
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from formservice.security import Principal
-from formservice.services import Services
+from formservice.model import Principal
+from formservice.store.audit import case_of, record_event
 from formservice.store.db import transaction
-from formservice.store.models import AuditEvent, DenialRow, DocumentRow
+from formservice.usecases.services import Services
 
-__all__ = [
-    "ACTIONS",
-    "ID_FIELDS",
-    "Action",
-    "cli_actor",
-    "event_json",
-    "list_events",
-    "record_event",
-    "register_audit",
-]
+__all__ = ["ACTIONS", "ID_FIELDS", "Action", "cli_actor", "register_audit"]
 
 log = logging.getLogger(__name__)
 ID_FIELDS = ("case_id", "document_id", "denial_id")
@@ -89,76 +76,12 @@ ACTIONS: Mapping[tuple[str, str], Action] = {
 }
 
 
-def record_event(
-    session: Session,
-    *,
-    actor: str,
-    action: str,
-    principal: Principal | None = None,
-    method: str | None = None,
-    path: str | None = None,
-    status: int | None = None,
-    case_id: str | None = None,
-    document_id: str | None = None,
-    denial_id: str | None = None,
-    remote_addr: str | None = None,
-) -> AuditEvent:
-    """Add one audit row (the caller's transaction commits it)."""
-    event = AuditEvent(
-        actor=actor[:260],
-        actor_id=principal.id if principal else None,
-        role=principal.role if principal else None,
-        action=action,
-        method=method,
-        path=(path or "")[:500] or None,
-        status=status,
-        case_id=case_id,
-        document_id=document_id,
-        denial_id=denial_id,
-        remote_addr=remote_addr,
-    )
-    session.add(event)
-    session.flush()
-    return event
-
-
 def cli_actor() -> str:
     """The actor label of a command-line user (the operating-system account)."""
     try:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # no passwd entry (some containers)
         return "cli:unknown"
-
-
-def list_events(
-    session: Session,
-    *,
-    actor: str | None = None,
-    action: str | None = None,
-    case_id: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = 100,
-) -> list[AuditEvent]:
-    """Audit rows matching every given filter, newest first."""
-    query = select(AuditEvent)
-    if actor:
-        query = query.where(AuditEvent.actor == actor)
-    if action:
-        query = query.where(AuditEvent.action == action)
-    if case_id:
-        query = query.where(AuditEvent.case_id == case_id)
-    if since:
-        query = query.where(AuditEvent.at >= _utc(since))
-    if until:
-        query = query.where(AuditEvent.at < _utc(until))
-    query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
-    return list(session.scalars(query))
-
-
-def _utc(moment: datetime) -> datetime:
-    # Rows are written in UTC; SQLite keeps no offset, so compare in UTC on every database.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _actor(action: Action) -> tuple[str, Principal | None] | None:
@@ -198,15 +121,6 @@ def _ids(action: Action, response: Response) -> dict[str, str | None]:
     return ids
 
 
-def _case_of(session: Session, document_id: str | None, denial_id: str | None) -> str | None:
-    # A row names its case too, so the trail of one case can be read with one filter.
-    if document_id:
-        return session.scalar(select(DocumentRow.case_id).where(DocumentRow.id == document_id))
-    if denial_id:
-        return session.scalar(select(DenialRow.case_id).where(DenialRow.id == denial_id))
-    return None
-
-
 def _record_request(services: Services, response: Response) -> Response:
     if request.endpoint is None:
         return response
@@ -221,7 +135,7 @@ def _record_request(services: Services, response: Response) -> Response:
     ids = _ids(action, response)
     with transaction(services.sessions) as session:
         if ids["case_id"] is None:
-            ids["case_id"] = _case_of(session, ids["document_id"], ids["denial_id"])
+            ids["case_id"] = case_of(session, ids["document_id"], ids["denial_id"])
         record_event(
             session,
             actor=who[0],
@@ -239,21 +153,3 @@ def _record_request(services: Services, response: Response) -> Response:
 def register_audit(app: Flask, services: Services) -> None:
     """Record every request that reads or changes patient data, and every login."""
     app.after_request(lambda response: _record_request(services, response))
-
-
-def event_json(event: AuditEvent) -> dict[str, Any]:
-    """An audit row as the API and the audit page show it."""
-    return {
-        "id": event.id,
-        "at": _utc(event.at),
-        "actor": event.actor,
-        "role": event.role,
-        "action": event.action,
-        "method": event.method,
-        "path": event.path,
-        "status": event.status,
-        "case_id": event.case_id,
-        "document_id": event.document_id,
-        "denial_id": event.denial_id,
-        "remote_addr": event.remote_addr,
-    }

@@ -9,9 +9,14 @@ The tree::
     ├── ForbiddenError (403)           authenticated, but the role may not do this
     ├── NotFoundError (404)            unknown id, or another facility's data
     ├── ConflictError (409)            same external_id with another payload, a bad transition
+    │   └── InvalidTransition (409)    a PA status change the machine does not allow; `allowed`
     ├── PayloadTooLargeError (413)     body or upload over its limit
     ├── UnsupportedMediaError (415)    an upload that is not what the endpoint takes
     ├── ValidationProblem (422)        invalid values; ``errors`` maps field path → messages
+    │   ├── RuleInputError (422)       a value a rule cannot use; names its path in the case
+    │   │   ├── PapInputError          PAP rules: negative income, a household of 0 ...
+    │   │   └── ClaimBuildError        claim lines: no start date, no diagnosis ...
+    │   └── CodeNotInEffect (422)      a procedure code not valid on the date of service
     ├── ServiceUnavailableError (503)  a dependency (the PDF converter) cannot serve
     └── GatewayTimeoutError (504)      a dependency took longer than its time limit
 
@@ -22,6 +27,7 @@ The CLI maps 4xx errors to exit code 2 and everything else to 1.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -116,6 +122,58 @@ class ValidationProblem(FormserviceError):
     status = 422
     slug = "validation"
     title = "Validation failed"
+
+
+class RuleInputError(ValidationProblem, ValueError):
+    """A value of the case a business rule cannot use; ``field`` is its path in the payload.
+
+    Also a `ValueError`: to the pure rules that raise it, it is a value they cannot take.
+
+    ``str(error)`` reads ``"<field>: <message>"``; the problem's ``errors`` maps the field to the
+    message, so every face shows it the same way.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}", errors={field: [message]})
+        self.field = field
+        self.message = message
+
+
+class PapInputError(RuleInputError):
+    """An input the PAP rules refuse (negative income, a household of 0)."""
+
+    title = "Invalid PAP input"
+
+
+class ClaimBuildError(RuleInputError):
+    """The case lacks what claim lines need (no start date, no diagnosis, a bad chemo code)."""
+
+    title = "The claim cannot be built"
+
+
+class CodeNotInEffect(ValidationProblem, ValueError):
+    """A procedure code (or any scalp-cooling code) is not valid on the date of service."""
+
+    title = "Code not in effect"
+
+    def __init__(self, message: str, *, code: str | None, date_of_service: date) -> None:
+        super().__init__(message, errors={"date_of_service": [message]})
+        self.code = code
+        self.date_of_service = date_of_service
+
+
+class InvalidTransition(ConflictError):
+    """A PA status change the machine does not allow; ``allowed`` lists the moves it does."""
+
+    def __init__(self, current: str, new: str, allowed: tuple[str, ...]) -> None:
+        names = ", ".join(allowed) if allowed else "none (final status)"
+        super().__init__(
+            f"prior authorization cannot go from {current!r} to {new!r}; allowed: {names}",
+            allowed=list(allowed),
+        )
+        self.current = current
+        self.new = new
+        self.allowed = allowed
 
 
 class ServiceUnavailableError(FormserviceError):

@@ -1,10 +1,11 @@
-"""Background work on Huey: regeneration chunks (and anything else too slow for a request).
+"""The job queue (Huey): background work too slow for a request, run by `formservice worker`.
 
 The queue is built from settings, never at import: `SqliteHuey` in a file beside the database by
 default (one machine, no extra server) or `RedisHuey` when ``FORMSERVICE_REDIS_URL`` is set, so
-workers on several machines share one queue. Tasks are closures over the process's `Services`
-and are registered under fixed names, so a producer and a worker process agree on them.
-With ``huey_immediate`` (tests), tasks run in the calling thread as they are enqueued.
+workers on several machines share one queue. What a task does is the application's business:
+`formservice.usecases.tasks` registers a handler under each fixed name below, in producers and
+workers alike, so both agree on them. With ``huey_immediate`` (tests), tasks run in the calling
+thread as they are enqueued.
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey
 
-from formservice.services import Services
 from formservice.settings import Settings
 
+__all__ = ["PROCESS_DENIAL", "REGENERATE_CHUNK", "Jobs", "make_huey"]
+
 log = logging.getLogger(__name__)
+
+REGENERATE_CHUNK = "regenerate_chunk"
+PROCESS_DENIAL = "process_denial"
 
 
 def make_huey(settings: Settings) -> Huey:
@@ -39,46 +44,27 @@ def make_huey(settings: Settings) -> Huey:
 
 
 class Jobs:
-    """The queue and the tasks this service puts on it."""
+    """The queue, its tasks by name, and what a worker process shares between tasks."""
 
-    def __init__(self, services: Services, huey: Huey | None = None) -> None:
-        self.services = services
-        self.huey = huey or make_huey(services.settings)
-        # Set only while this process runs as a worker: enqueuers and immediate mode commit
-        # each chunk in the calling thread.
-        self.committer: Any = None
-        self.regenerate_chunk: Callable[..., Any] = self.huey.task(name="regenerate_chunk")(
-            self._regenerate_chunk
-        )
-        self.process_denial: Callable[..., Any] = self.huey.task(name="process_denial")(
-            self._process_denial
-        )
+    def __init__(self, huey: Huey) -> None:
+        self.huey = huey
+        self._tasks: dict[str, Callable[..., Any]] = {}
+        # Set by the worker entry (e.g. the regeneration committer) while this process consumes.
+        self.worker_state: dict[str, Any] = {}
 
-    def _regenerate_chunk(self, item_ids: list[str]) -> None:
-        from formservice.regeneration import process_items
+    def register(self, name: str, handler: Callable[..., None]) -> None:
+        """Make `handler` the task called `name`."""
+        self._tasks[name] = self.huey.task(name=name)(handler)
 
-        process_items(self.services, item_ids, self.committer)
-
-    def _process_denial(self, denial_id: str) -> None:
-        from formservice.denials.service import finish_denial
-
-        finish_denial(self.services, denial_id)
-
-    def enqueue_run(self, run_id: str) -> int:
-        """Queue every pending item of a run in chunks; return how many chunks."""
-        from formservice.regeneration import pending_chunks
-
-        count = 0
-        for chunk in pending_chunks(self.services, run_id):
-            self.regenerate_chunk(chunk)
-            count += 1
-        return count
+    def enqueue(self, name: str, *args: Any) -> None:
+        """Queue the task `name` with `args` (run now in immediate mode)."""
+        self._tasks[name](*args)
 
     def queued(self) -> int:
         """How many tasks wait in the queue."""
         return int(self.huey.pending_count())
 
-    def run_worker(self, workers: int = 1) -> None:
+    def consume(self, workers: int = 1) -> None:
         """Consume tasks in this process until interrupted (SIGINT/SIGTERM)."""
         consumer = self.huey.create_consumer(
             workers=workers,
@@ -89,13 +75,5 @@ class Jobs:
             backoff=1.15,
             check_worker_health=True,
         )
-        from formservice.regeneration import Committer
-
-        self.committer = Committer(self.services)
         log.info("worker started: %d thread(s)", workers)
-        try:
-            consumer.run()
-        finally:
-            # A graceful stop (SIGINT) commits what was rendered; a kill leaves it pending.
-            self.committer.close()
-            self.committer = None
+        consumer.run()

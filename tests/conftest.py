@@ -22,9 +22,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from formservice import create_app
-from formservice.services import Services, build_services
 from formservice.settings import Settings
 from formservice.store.db import upgrade_database
+from formservice.usecases import Services, build_services
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"
@@ -100,8 +100,8 @@ def runner(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 
 def make_key(services: Services, role: str = "hub", facility: str | None = None) -> str:
     """Create an API key directly in the test database."""
-    from formservice.security import create_api_key
     from formservice.store.db import transaction
+    from formservice.usecases.keys import create_api_key
 
     with transaction(services.sessions) as session:
         _, key = create_api_key(session, name=f"test-{role}", role=role, facility_npi=facility)

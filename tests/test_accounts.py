@@ -8,7 +8,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from formservice.accounts import (
+from formservice.cli import main
+from formservice.errors import ConflictError, ValidationProblem
+from formservice.store.db import transaction
+from formservice.store.models import AuditEvent, User
+from formservice.usecases.accounts import (
     DEFAULT_LOCK_MINUTES,
     LOGIN_FAILED_MESSAGE,
     LoginFailedError,
@@ -17,11 +21,7 @@ from formservice.accounts import (
     end_sessions,
     session_principal,
 )
-from formservice.cli import main
-from formservice.errors import ConflictError, ValidationProblem
-from formservice.services import Services
-from formservice.store.db import transaction
-from formservice.store.models import AuditEvent, User
+from formservice.usecases.services import Services
 
 SECRET = "a long test password"  # noqa: S105  # a test account's password
 NPI = "1003000126"

@@ -14,11 +14,11 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from formservice.accounts import create_user
 from formservice.audit import ACTIONS
-from formservice.services import Services
 from formservice.store.db import transaction
 from formservice.store.models import AuditEvent
+from formservice.usecases.accounts import create_user
+from formservice.usecases.services import Services
 from tests.conftest import SAMPLES, load_sample, make_key, sample_case_paths
 from tests.web.conftest import PASSWORD, csrf_of
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http
-import importlib
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -11,26 +10,40 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
+from formservice.api import (
+    audit,
+    benefits,
+    case_denials,
+    cases,
+    denials,
+    documents,
+    forms,
+    pa,
+    pap,
+    regenerations,
+    render,
+    templates,
+)
 from formservice.api.problems import ProblemSchema, problem_from_http_exception, problem_response
 from formservice.errors import PROBLEM_MEDIA_TYPE, PayloadTooLargeError, UnsupportedMediaError
-from formservice.security import authenticate_key
-from formservice.services import Services
+from formservice.usecases import Services
+from formservice.usecases.keys import authenticate_key
 
 API_PREFIX = "/api/v1"
 # One blueprint module per resource, each exposing `blp`; add a module here to mount it.
 BLUEPRINT_MODULES = (
-    "cases",
-    "documents",
-    "render",
-    "templates",
-    "regenerations",
-    "pap",
-    "benefits",
-    "pa",
-    "denials",
-    "case_denials",
-    "forms",
-    "audit",
+    cases,
+    documents,
+    render,
+    templates,
+    regenerations,
+    pap,
+    benefits,
+    pa,
+    denials,
+    case_denials,
+    forms,
+    audit,
 )
 
 
@@ -102,6 +115,5 @@ def register_api(app: Flask, services: Services) -> Api:
     app.before_request(lambda: _check_body(services))
     app.before_request(lambda: _authenticate(services))
     for module in BLUEPRINT_MODULES:
-        blp = importlib.import_module(f"formservice.api.{module}").blp
-        api.register_blueprint(blp, url_prefix=API_PREFIX + blp.url_prefix)
+        api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.blp.url_prefix)
     return api

@@ -10,8 +10,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from formservice.api.common import AUTH, require_role, services
-from formservice.audit import event_json, list_events
 from formservice.schemas.common import StrictSchema
+from formservice.usecases.audit import read_audit
 
 blp = Blueprint("audit", __name__, url_prefix="/audit", description="Audit trail")
 # The API is key-only: `ops` keys belong to hub operations. `hub_admin` is the same right for a
@@ -72,14 +72,12 @@ class AuditEvents(MethodView):
     ) -> list[dict[str, Any]]:
         """Audit events, newest first, filtered by actor, action, case and time."""
         require_role(*AUDIT_ROLES)
-        with services().sessions() as session:
-            events = list_events(
-                session,
-                actor=actor,
-                action=action,
-                case_id=case_id,
-                since=since,
-                until=until,
-                limit=limit,
-            )
-            return [event_json(e) for e in events]
+        return read_audit(
+            services(),
+            actor=actor,
+            action=action,
+            case_id=case_id,
+            since=since,
+            until=until,
+            limit=limit,
+        )

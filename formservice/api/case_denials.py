@@ -9,8 +9,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from formservice.api.common import AUTH, principal, services
-from formservice.denials.service import attach_denial, denial_json
 from formservice.schemas.denial import AttachDenialSchema, DenialSchema
+from formservice.usecases.denials import attach_denial, denial_json
 
 blp = Blueprint("case_denials", __name__, url_prefix="/cases", description="Denials of a case")
 

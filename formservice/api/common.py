@@ -6,8 +6,9 @@ from typing import cast
 
 from flask import current_app, g
 
-from formservice.security import Principal
-from formservice.services import Services
+from formservice.errors import ForbiddenError
+from formservice.model import Principal
+from formservice.usecases.services import Services
 
 AUTH: list[dict[str, list[str]]] = [{"apiKey": []}]
 
@@ -24,8 +25,6 @@ def principal() -> Principal:
 
 def require_role(*roles: str) -> Principal:
     """The caller, if their role is one of `roles`; else a 403 problem."""
-    from formservice.errors import ForbiddenError
-
     who = principal()
     if who.role not in roles:
         raise ForbiddenError(f"this needs one of the roles: {', '.join(roles)}")

@@ -9,18 +9,18 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from formservice.api.common import AUTH, principal, services
-from formservice.denials.service import (
-    correct_denial,
-    denial_json,
-    get_denial_row,
-    submit_denial,
-)
 from formservice.errors import ValidationProblem
 from formservice.schemas.denial import (
     DenialCorrectionSchema,
     DenialSchema,
     DenialUploadFormSchema,
     DenialUploadSchema,
+)
+from formservice.usecases.denials import (
+    correct_denial,
+    denial_json,
+    read_denial_row,
+    submit_denial,
 )
 
 blp = Blueprint("denials", __name__, url_prefix="/denials", description="Denial letters")
@@ -65,7 +65,7 @@ class DenialItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, denial_id: str) -> dict[str, Any]:
         """A denial's status and facts (poll this after a 202)."""
-        return _out(get_denial_row(services(), principal(), denial_id))
+        return _out(read_denial_row(services(), principal(), denial_id))
 
     @blp.doc(security=AUTH)
     @blp.arguments(DenialCorrectionSchema)

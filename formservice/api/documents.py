@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from formservice.api.common import AUTH, principal, services
-from formservice.store import access
+from formservice.usecases.documents import document_file
 
 blp = Blueprint("documents", __name__, url_prefix="/documents", description="Generated documents")
 
@@ -24,10 +24,7 @@ class DocumentContent(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, document_id: str) -> Response:
         """Download a document with its media type and a filename."""
-        svc = services()
-        with svc.sessions() as session:
-            row = access.get_document(session, principal(), document_id)
-        data = svc.blobs.get(row.blob_sha256)
+        row, data = document_file(services(), principal(), document_id)
         return Response(
             data,
             mimetype=row.media_type,

@@ -9,29 +9,11 @@ from flask_smorest import Blueprint
 
 from formservice import model
 from formservice.api.common import AUTH, services
-from formservice.errors import ValidationProblem
-from formservice.reimbursement.pap import PapInputError, decide_pap
 from formservice.schemas.case import CaseSchema
 from formservice.schemas.pap import PapDecisionSchema, PapOptionsSchema
+from formservice.usecases.pap import check_pap
 
 blp = Blueprint("pap", __name__, url_prefix="/pap", description="Patient Assistance Program")
-
-
-def pap_decision(case: model.Case, options: dict[str, Any], today: Any) -> dict[str, Any]:
-    """Decide PAP eligibility; a value the rules refuse is a 422 naming its field."""
-    try:
-        decision = decide_pap(
-            case,
-            application_date=options.get("application_date"),
-            cost=options.get("cost"),
-            today=today,
-            underinsured=options.get("underinsured"),
-            appeal_available=options.get("appeal_available"),
-        )
-    except PapInputError as exc:
-        message = str(exc).split(": ", 1)[-1]
-        raise ValidationProblem(str(exc), errors={exc.field: [message]}) from exc
-    return decision.to_json()
 
 
 @blp.route("/eligibility")
@@ -46,4 +28,12 @@ class Eligibility(MethodView):
     @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
     def post(self, case: model.Case, **options: Any) -> dict[str, Any]:
         """Decide PAP eligibility for a case payload; nothing is stored."""
-        return pap_decision(case, options, services().today())
+        decision = check_pap(
+            services(),
+            case,
+            application_date=options.get("application_date"),
+            cost=options.get("cost"),
+            underinsured=options.get("underinsured"),
+            appeal_available=options.get("appeal_available"),
+        )
+        return decision.to_json()

@@ -8,13 +8,13 @@ from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from formservice import regeneration
 from formservice.api.common import AUTH, principal, require_role, services
 from formservice.schemas.templates import (
     DryRunSchema,
     RegenerationRequestSchema,
     RegenerationSchema,
 )
+from formservice.usecases import regeneration
 
 blp = Blueprint(
     "regenerations", __name__, url_prefix="/regenerations", description="Batch regeneration"
@@ -40,7 +40,7 @@ class Regenerations(MethodView):
             plan = DryRunSchema().dump(regeneration.dry_run(svc, body["template"]))
             return jsonify(plan)
         summary = regeneration.start_run(svc, body["template"], created_by=principal().label)
-        svc.jobs.enqueue_run(summary.id)
+        regeneration.enqueue_run(svc, summary.id)
         return regeneration.summarize(svc, summary.id).to_json(), 202
 
 

@@ -10,9 +10,10 @@ from flask_smorest import Blueprint
 
 from formservice import model
 from formservice.api.common import AUTH, services
-from formservice.documents.generate import DocumentRequest, render_document
+from formservice.model import DocumentRequest
 from formservice.schemas.case import CaseSchema
 from formservice.schemas.documents import RenderQuerySchema
+from formservice.usecases.documents import render_for_case
 
 blp = Blueprint("render", __name__, url_prefix="/render", description="Stateless rendering")
 
@@ -36,7 +37,7 @@ class Render(MethodView):
             flatten=query.get("flatten", False),
             pdfa=query.get("pdfa", False),
         )
-        rendered = render_document(services(), case, ask)
+        rendered = render_for_case(services(), case, ask)
         return Response(
             rendered.data,
             mimetype=rendered.media_type,

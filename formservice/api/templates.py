@@ -16,7 +16,7 @@ from formservice.schemas.templates import (
     TemplateUploadSchema,
     TemplateVersionSchema,
 )
-from formservice.template_admin import (
+from formservice.usecases.templates import (
     activate_template,
     list_template_versions,
     preview_template,

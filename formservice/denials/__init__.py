@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from formservice.denials.extract import (
     ExtractedDocument,
@@ -17,8 +16,10 @@ from formservice.denials.extract import (
     tesseract_ocr,
 )
 from formservice.denials.parse import parse_denial
+from formservice.model.denial import Denial
 
 __all__ = [
+    "Denial",
     "ExtractLimits",
     "ExtractedDocument",
     "estimate_ocr_pages",
@@ -34,7 +35,7 @@ def read_denial(
     limits: ExtractLimits,
     today: date | None = None,
     ocr: OcrEngine = tesseract_ocr,
-) -> dict[str, Any]:
+) -> Denial:
     """Return the CONTRACT.md §4 facts (plus evidence) of a denial-letter PDF."""
     doc = extract_pages(data, limits=limits, ocr=ocr)
     result = parse_denial(
@@ -42,6 +43,6 @@ def read_denial(
     )
     if doc.warnings:
         # A page that could not be read may hold a reason or the deadline: a person must look.
-        result["needs_review"] = True
-        result["evidence"]["extraction_warnings"] = list(doc.warnings)
+        evidence = {**result.evidence, "extraction_warnings": list(doc.warnings)}
+        result = result.with_changes(needs_review=True, evidence=evidence)
     return result

@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from formservice.denials import taxonomy
+from formservice.model.denial import Denial
+from formservice.reimbursement import deadlines
 
 __all__ = ["REVIEW_BELOW", "parse_date", "parse_denial"]
 
@@ -578,24 +580,22 @@ def _deadline(
         if letter_date is None:
             return None, n, f"letter states: {phrase}; the letter date was not found", evidence
         basis = f"letter states: {phrase}"
-        start = letter_date
+        counted = deadlines.stated_days_deadline(
+            letter_date, n, from_receipt=receipt, plan_type=plan_type
+        )
         if receipt:
-            rule = taxonomy.deadline_rule(plan_type, letter_date) if plan_type else None
-            presumed = rule.receipt_presumption_days if rule else 0
-            start = letter_date + timedelta(days=presumed)
+            presumed = counted.presumed_receipt_days
             basis += (
                 f" (receipt presumed {presumed} days after the notice date)"
                 if presumed
                 else " (counted from the letter date, the earliest possible receipt)"
             )
-        return start + timedelta(days=n), n, basis, evidence
-    if plan_type and letter_date:
-        rule = taxonomy.deadline_rule(plan_type, letter_date)
-        if rule:
-            presumed = rule.receipt_presumption_days if rule.count_from == "receipt" else 0
-            deadline = letter_date + timedelta(days=presumed + rule.days)
-            basis = f"plan rule: {rule.label}, {rule.days} days ({rule.source})"
-            return deadline, rule.days, basis, None
+        return counted.deadline, n, basis, evidence
+    ruled = deadlines.plan_rule_deadline(plan_type, letter_date) if letter_date else None
+    if ruled is not None and ruled.rule is not None:
+        rule = ruled.rule
+        basis = f"plan rule: {rule.label}, {rule.days} days ({rule.source})"
+        return ruled.deadline, rule.days, basis, None
     return None, None, None, None
 
 
@@ -605,7 +605,7 @@ def parse_denial(
     today: date | None = None,
     text_source: str | None = None,
     page_count: int | None = None,
-) -> dict[str, Any]:
+) -> Denial:
     """Return the CONTRACT.md §4 facts of a denial letter, with evidence, from its page texts.
 
     ``pages`` holds ``(page_no, text)`` or ``(page_no, text, source)`` with source ``text`` or
@@ -682,7 +682,7 @@ def parse_denial(
         if deadline is not None and "appeal_deadline" in evidence:
             evidence["appeal_deadline"]["passed"] = deadline < today
     result["evidence"] = evidence
-    return result
+    return Denial.from_json(result)
 
 
 def _text_source(pages: list[tuple[int, str, bool]]) -> str:

@@ -1,37 +1,37 @@
 """Denial vocabulary as data: categories, CARC/RARC meanings, phrase and label rules, appeal rules.
 
-Everything here is read from YAML files (``denials/data/*.yaml`` and
-``reimbursement/data/appeal_deadlines.yaml``) on first use and cached; nothing is loaded at import.
+Everything here is read from YAML files (``denials/data/*.yaml``) on first use and cached; nothing
+is loaded at import. The appeal-window rules live with the other rules in
+`formservice.reimbursement.deadlines` and are re-exported here for the parser.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import yaml
 
-CATEGORIES: tuple[str, ...] = (
-    "medical_necessity",
-    "experimental_investigational",
-    "not_covered_benefit",
-    "no_prior_authorization",
-    "authorization_mismatch",
-    "out_of_network",
-    "missing_documentation",
-    "coding_error",
-    "bundled",
-    "timely_filing",
-    "duplicate",
-    "eligibility",
-    "frequency_limit",
-    "wrong_payer",
-    "other",
-)
+from formservice.model.denial import CATEGORIES
+from formservice.reimbursement.deadlines import DeadlineRule, deadline_rule, plan_types
+
+__all__ = [
+    "CATEGORIES",
+    "CodeMeaning",
+    "DeadlineRule",
+    "carc_meaning",
+    "deadline_rule",
+    "known_rarcs",
+    "label_rules",
+    "phrase_rules",
+    "plan_signals",
+    "plan_types",
+    "rarc_meaning",
+]
+
 
 _FLAGS = re.IGNORECASE
 
@@ -90,19 +90,6 @@ class PlanSignal:
     plan_type: str
     pattern: re.Pattern[str]
     weight: int
-
-
-@dataclass(frozen=True)
-class DeadlineRule:
-    """A plan type's first-level appeal window (DOMAIN.md §5)."""
-
-    plan_type: str
-    label: str
-    days: int
-    count_from: str
-    receipt_presumption_days: int
-    source: str
-    effective_from: date
 
 
 def _load(package: str, name: str) -> Any:
@@ -190,35 +177,3 @@ def plan_signals() -> tuple[tuple[PlanSignal, ...], int]:
         for item in items
     )
     return signals, int(raw["min_score"])
-
-
-@cache
-def _deadline_rules() -> dict[str, tuple[DeadlineRule, ...]]:
-    raw = _load("formservice.reimbursement", "appeal_deadlines.yaml")
-    out = {}
-    for plan, item in raw["plan_types"].items():
-        rules = [
-            DeadlineRule(
-                plan_type=plan,
-                label=item["label"],
-                days=int(rule["days"]),
-                count_from=rule["count_from"],
-                receipt_presumption_days=int(rule["receipt_presumption_days"]),
-                source=rule["source"],
-                effective_from=date.fromisoformat(str(rule["effective_from"])),
-            )
-            for rule in item["rules"]
-        ]
-        out[plan] = tuple(sorted(rules, key=lambda r: r.effective_from))
-    return out
-
-
-def deadline_rule(plan_type: str, on: date) -> DeadlineRule | None:
-    """Return the appeal-window rule of a plan type in force on a date, if any."""
-    rules = [r for r in _deadline_rules().get(plan_type, ()) if r.effective_from <= on]
-    return rules[-1] if rules else None
-
-
-def plan_types() -> tuple[str, ...]:
-    """Return every plan type that has an appeal rule."""
-    return tuple(_deadline_rules())

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from formservice.model import Case
+from formservice.model import Case, Denial
 from formservice.reimbursement import codes, load_data
 from formservice.reimbursement.billing import diagnosis_letters
 from formservice.reimbursement.evidence import (
@@ -110,51 +110,51 @@ def _data() -> dict[str, Any]:
     return data
 
 
-def _plan_type(denial: Mapping[str, Any], case: Case | None) -> str:
-    if denial.get("plan_type"):
-        return str(denial["plan_type"])
+def _plan_type(denial: Denial, case: Case | None) -> str:
+    if denial.plan_type:
+        return str(denial.plan_type)
     payer = case.coverage.payer if case is not None else None
     return (payer.plan_type or "") if payer else ""
 
 
-def is_erisa(denial: Mapping[str, Any], case: Case | None = None) -> bool:
+def is_erisa(denial: Denial, case: Case | None = None) -> bool:
     """Whether the denied plan is an ERISA employer plan (denial's plan type, else the case's)."""
     return _plan_type(denial, case) == "erisa"
 
 
-def is_pre_service(denial: Mapping[str, Any]) -> bool:
+def is_pre_service(denial: Denial) -> bool:
     """Whether the denial answers an authorization request rather than a claim.
 
     A pre-service letter names a service date after its own date, or an authorization request
     and no claim.
     """
     letter, service = (
-        parse_date(denial.get("letter_date")),
-        parse_date(denial.get("date_of_service")),
+        parse_date(denial.letter_date),
+        parse_date(denial.date_of_service),
     )
     if letter and service and service > letter:
         return True
-    return not denial.get("claim_number") and bool(denial.get("authorization_number"))
+    return not denial.claim_number and bool(denial.authorization_number)
 
 
-def appeal_request(denial: Mapping[str, Any], case: Case | None = None) -> dict[str, str]:
+def appeal_request(denial: Denial, case: Case | None = None) -> dict[str, str]:
     """The letter's title and the review it asks for, by plan type."""
     requests = _data()["requests"]
     found = requests.get(_plan_type(denial, case)) or requests["default"]
     return {"title": str(found["title"]), "noun": str(found["noun"])}
 
 
-def _pa_number(denial: Mapping[str, Any], case: Case) -> str:
-    return case.prior_authorization.number or str(denial.get("authorization_number") or "")
+def _pa_number(denial: Denial, case: Case) -> str:
+    return case.prior_authorization.number or str(denial.authorization_number or "")
 
 
-def _pa_after_service(denial: Mapping[str, Any], case: Case) -> bool:
+def _pa_after_service(denial: Denial, case: Case) -> bool:
     pa = case.prior_authorization
-    service = parse_date(denial.get("date_of_service"))
+    service = parse_date(denial.date_of_service)
     return bool(pa.number and pa.submitted_on and service and pa.submitted_on > service)
 
 
-def _holds(when: str, denial: Mapping[str, Any], case: Case) -> bool:
+def _holds(when: str, denial: Denial, case: Case) -> bool:
     """Whether a fact of the case named by the data (`when`) holds for this denial."""
     pa = case.prior_authorization
     if when == "pa_denied":
@@ -163,9 +163,7 @@ def _holds(when: str, denial: Mapping[str, Any], case: Case) -> bool:
         return _pa_after_service(denial, case)
     if when == "pa_on_file":
         ours = bool(pa.number) and pa.status in _PA_ON_FILE
-        return (
-            ours and not _pa_after_service(denial, case) or bool(denial.get("authorization_number"))
-        )
+        return ours and not _pa_after_service(denial, case) or bool(denial.authorization_number)
     if when == "pa_not_required":
         return pa.required is False or pa.status == "not_required"
     if when == "hospital_outpatient":
@@ -175,7 +173,7 @@ def _holds(when: str, denial: Mapping[str, Any], case: Case) -> bool:
     raise ValueError(f"evidence.yaml: unknown appeal condition {when!r}")
 
 
-def _variant(text: AppealText, denial: Mapping[str, Any], case: Case) -> AppealVariant:
+def _variant(text: AppealText, denial: Denial, case: Case) -> AppealVariant:
     for variant in text.variants:
         if _holds(variant.when, denial, case):
             return variant
@@ -233,7 +231,7 @@ def _nccn(case: Case, lib: EvidenceLibrary) -> str:
     )
 
 
-def _facts(denial: Mapping[str, Any], case: Case, lib: EvidenceLibrary) -> dict[str, str]:
+def _facts(denial: Denial, case: Case, lib: EvidenceLibrary) -> dict[str, str]:
     """The values placeholders stand for, each with a sensible text when unknown."""
     t, pa = case.treatment, case.prior_authorization
     payer = case.coverage.payer
@@ -244,16 +242,16 @@ def _facts(denial: Mapping[str, Any], case: Case, lib: EvidenceLibrary) -> dict[
     pos = codes.place_of_service(t.site_of_care)
     chemo = sorted(codes.chemo_admin_codes())
     clearance = lib.clearances[0]
-    dos = format_date(denial.get("date_of_service")) or format_date(t.start_date)
-    claim = str(denial.get("claim_number") or "")
+    dos = format_date(denial.date_of_service) or format_date(t.start_date)
+    claim = str(denial.claim_number or "")
     return {
         "patient": case.patient.full_name,
-        "payer": str(denial.get("payer_name") or (payer.name if payer else "") or "the plan"),
-        "member_id": str(denial.get("member_id") or case.coverage.member_id or "on file"),
+        "payer": str(denial.payer_name or (payer.name if payer else "") or "the plan"),
+        "member_id": str(denial.member_id or case.coverage.member_id or "on file"),
         "claim": claim or "for these services",
-        "reference": str(denial.get("authorization_number") or claim or pa.number or ""),
+        "reference": str(denial.authorization_number or claim or pa.number or ""),
         "dos": dos or "the date of service",
-        "codes": _codes_text(list(denial.get("procedure_codes") or _DEFAULT_CODES)),
+        "codes": _codes_text(list(denial.procedure_codes or _DEFAULT_CODES)),
         "diagnosis": f"{description} (ICD-10-CM {primary.code})"
         if description
         else f"ICD-10-CM {primary.code}",
@@ -305,11 +303,11 @@ class _Section:
     themes: tuple[str, ...]
 
 
-def _sections(denial: Mapping[str, Any], lib: EvidenceLibrary) -> list[_Section]:
+def _sections(denial: Denial, lib: EvidenceLibrary) -> list[_Section]:
     """Distinct reason categories in the denial's order, each with its quotes and themes."""
-    reasons = list(denial.get("reasons") or [])
-    order = list(dict.fromkeys([str(r.get("category") or "other") for r in reasons]))
-    for category in denial.get("categories") or []:
+    reasons = list(denial.reasons)
+    order = list(dict.fromkeys([r.category or "other" for r in reasons]))
+    for category in denial.categories:
         if category not in order:  # a category the parser reported without a reason sentence
             order.append(str(category))
     if not order:
@@ -318,17 +316,17 @@ def _sections(denial: Mapping[str, Any], lib: EvidenceLibrary) -> list[_Section]
     raised: set[str] = set(order)
     sections = []
     for category in order:
-        mine = [r for r in reasons if (r.get("category") or "other") == category]
+        mine = [r for r in reasons if (r.category or "other") == category]
         if category not in lib.appeals:  # a category the library does not know: reconsider
             category = "other"
         quotes = tuple(
             Quote(
-                evidence=" ".join(str(r.get("evidence") or "").split()),
-                carc=str(r.get("carc") or ""),
-                page=r.get("page"),
+                evidence=" ".join(r.evidence.split()),
+                carc=r.carc or "",
+                page=r.page,
             )
             for r in mine
-            if r.get("evidence")
+            if r.evidence
         )
         said = " ".join(q.evidence for q in quotes).lower()
         themes = []
@@ -349,7 +347,7 @@ def evidence_categories(arguments: Sequence[Argument]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def appeal_arguments(denial: Mapping[str, Any], case: Case) -> list[Argument]:
+def appeal_arguments(denial: Denial, case: Case) -> list[Argument]:
     """One argument per distinct denial reason category, in the order of the denial's reasons."""
     lib = load_evidence()
     sections = _sections(denial, lib)
@@ -386,7 +384,7 @@ def appeal_arguments(denial: Mapping[str, Any], case: Case) -> list[Argument]:
     return arguments
 
 
-def _remedy_key(denial: Mapping[str, Any], arguments: Sequence[Argument]) -> str:
+def _remedy_key(denial: Denial, arguments: Sequence[Argument]) -> str:
     if is_pre_service(denial):
         return "pre_service"
     remedies = _data()["remedies"]
@@ -395,7 +393,7 @@ def _remedy_key(denial: Mapping[str, Any], arguments: Sequence[Argument]) -> str
 
 
 def appeal_remedy(
-    denial: Mapping[str, Any],
+    denial: Denial,
     case: Case | None = None,
     arguments: Sequence[Argument] | None = None,
 ) -> str:
@@ -420,15 +418,15 @@ def appeal_remedy(
         else:
             arguments = appeal_arguments(denial, case)
     template = _data()["remedies"][_remedy_key(denial, arguments)]["post_service"]
-    claim = str(denial.get("claim_number") or "")
-    reference = str(denial.get("authorization_number") or claim)
+    claim = str(denial.claim_number or "")
+    reference = str(denial.authorization_number or claim)
     if case is not None and not reference:
         reference = case.prior_authorization.number or ""
     values = {
         "claim": claim or "for these services",
         "reference": reference or "for these services",
-        "codes": _codes_text(list(denial.get("procedure_codes") or _DEFAULT_CODES)),
-        "dos": format_date(denial.get("date_of_service"))
+        "codes": _codes_text(list(denial.procedure_codes or _DEFAULT_CODES)),
+        "dos": format_date(denial.date_of_service)
         or (format_date(case.treatment.start_date) if case else "")
         or "at issue",
     }
@@ -446,17 +444,17 @@ def _basis_text(basis: str) -> str:
     return basis
 
 
-def deadline_text(denial: Mapping[str, Any], today: date, case: Case | None = None) -> str:
+def deadline_text(denial: Denial, today: date, case: Case | None = None) -> str:
     """The sentence that says when the appeal is due and that it meets the deadline."""
     phrases = _data()["deadline"]
-    deadline = parse_date(denial.get("appeal_deadline"))
+    deadline = parse_date(denial.appeal_deadline)
     values = {"today": format_date(today)}
     if deadline is not None:
-        basis = _basis_text(str(denial.get("appeal_deadline_basis") or "stated in the denial"))
+        basis = _basis_text(str(denial.appeal_deadline_basis or "stated in the denial"))
         values |= {"deadline": format_date(deadline), "basis": basis}
         key = "timely" if today <= deadline else "late"
         return str(phrases[key]).format(**values)
-    letter = parse_date(denial.get("letter_date"))
+    letter = parse_date(denial.letter_date)
     if letter is None:
         return f"This appeal is submitted on {values['today']}."
     days = (today - letter).days
@@ -466,14 +464,12 @@ def deadline_text(denial: Mapping[str, Any], today: date, case: Case | None = No
     return str(phrases[key]).format(**values, days=days)
 
 
-def erisa_requests(denial: Mapping[str, Any], case: Case | None = None) -> list[str]:
+def erisa_requests(denial: Denial, case: Case | None = None) -> list[str]:
     """The ERISA paragraphs (claim file, criteria relied on, independent reviewer), or []."""
     return [str(p) for p in _data()["erisa_requests"]] if is_erisa(denial, case) else []
 
 
-def appeal_enclosures(
-    denial: Mapping[str, Any], case: Case, arguments: Sequence[Argument]
-) -> list[str]:
+def appeal_enclosures(denial: Denial, case: Case, arguments: Sequence[Argument]) -> list[str]:
     """What the appeal packet encloses: the common items, then each reason's own."""
     categories = {a.category for a in arguments}
     facts = {
@@ -483,7 +479,7 @@ def appeal_enclosures(
         "references": any(a.cites for a in arguments),
     }
     values = {
-        "letter_date": format_date(denial.get("letter_date")) or "(date not stated)",
+        "letter_date": format_date(denial.letter_date) or "(date not stated)",
         "pa_number": _pa_number(denial, case),
     }
     items = [i for i in _data()["enclosures"] if facts[str(i["when"])]]

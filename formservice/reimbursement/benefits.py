@@ -14,12 +14,11 @@ turnaround), the BI payload first because it is what the payer said about this p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from formservice.model import Case
+from formservice.model import Benefits, Case
 from formservice.reimbursement import codes, payers
 from formservice.reimbursement.pap_rules import usd
 
@@ -94,10 +93,10 @@ def _f(value: Decimal) -> float:
 
 
 def _allowed(
-    case: Case, benefits: Mapping[str, Any], code: str, assumptions: list[str], missing: list[str]
+    case: Case, benefits: Benefits, code: str, assumptions: list[str], missing: list[str]
 ) -> tuple[Decimal, str]:
     """The allowed amount of one unit of `code` and where it came from."""
-    stated = (benefits.get("allowed_amounts") or {}).get(code)
+    stated = (benefits.allowed_amounts or {}).get(code)
     if stated is not None:
         return _money(stated), "stated by the payer in the benefits investigation"
     start = case.treatment.start_date
@@ -119,7 +118,7 @@ def _allowed(
     return Decimal("0"), f"no allowed amount given and no fee on file for {when}: counted as $0"
 
 
-def estimate_patient_cost(case: Case, benefits: Mapping[str, Any]) -> CostEstimate:
+def estimate_patient_cost(case: Case, benefits: Benefits) -> CostEstimate:
     """Estimate the patient's share for scalp cooling from a BI payload, explaining each step."""
     steps: list[CostStep] = []
     assumptions: list[str] = []
@@ -144,8 +143,8 @@ def estimate_patient_cost(case: Case, benefits: Mapping[str, Any]) -> CostEstima
         )
     )
 
-    active = benefits.get("coverage_active")
-    covered = benefits.get("scalp_cooling_covered")
+    active = benefits.coverage_active
+    covered = benefits.scalp_cooling_covered
     if active is False or covered is False:
         why = (
             "coverage is not active" if active is False else "the plan does not cover scalp cooling"
@@ -163,7 +162,7 @@ def estimate_patient_cost(case: Case, benefits: Mapping[str, Any]) -> CostEstima
     if covered is None:
         assumptions.append("whether the plan covers scalp cooling was not stated: assumed covered")
 
-    deductible, met = benefits.get("deductible"), benefits.get("deductible_met")
+    deductible, met = benefits.deductible, benefits.deductible_met
     if deductible is None:
         missing.append("benefits.deductible")
         remaining = Decimal("0")
@@ -184,7 +183,7 @@ def estimate_patient_cost(case: Case, benefits: Mapping[str, Any]) -> CostEstima
     )
     rest = total - toward
 
-    coinsurance, copay = benefits.get("coinsurance_percent"), benefits.get("copay")
+    coinsurance, copay = benefits.coinsurance_percent, benefits.copay
     if copay is not None:
         visits = sessions_n
         share = min(_money(copay) * visits, rest)
@@ -219,7 +218,7 @@ def estimate_patient_cost(case: Case, benefits: Mapping[str, Any]) -> CostEstima
         )
 
     subtotal = toward + share
-    oop_max, oop_met = benefits.get("oop_max"), benefits.get("oop_met")
+    oop_max, oop_met = benefits.oop_max, benefits.oop_met
     if oop_max is None:
         patient = subtotal
         detail = f"out-of-pocket maximum not given: no cap applied; patient share {usd(patient)}"
@@ -234,7 +233,7 @@ def estimate_patient_cost(case: Case, benefits: Mapping[str, Any]) -> CostEstima
             f"{usd(open_)} = {usd(patient)}{capped}"
         )
     steps.append(CostStep("out_of_pocket", "Out-of-pocket limit", _f(patient), detail))
-    if benefits.get("network_status") == "out_of_network":
+    if benefits.network_status == "out_of_network":
         assumptions.append(
             "out of network: the provider may bill the difference between its charge and the "
             "allowed amount (balance billing), which this estimate does not include"
@@ -273,24 +272,23 @@ class PayerFacts:
         }
 
 
-def payer_facts(case: Case, benefits: Mapping[str, Any] | None) -> PayerFacts:
+def payer_facts(case: Case, benefits: Benefits | None) -> PayerFacts:
     """PA requirement, submission channel and turnaround: case, then BI payload, then directory."""
-    bi = benefits or {}
     payer = case.coverage.payer
     entry = payers.find_payer(payer.name, payer.payer_id) if payer is not None else None
-    submission = bi.get("submission") or {}
+    submission = benefits.submission if benefits is not None else None
 
     if case.prior_authorization.required is not None:
         required, source = case.prior_authorization.required, "the case"
-    elif bi.get("pa_required") is not None:
-        required, source = bool(bi["pa_required"]), "benefits investigation"
+    elif benefits is not None and benefits.pa_required is not None:
+        required, source = benefits.pa_required, "benefits investigation"
     elif entry is not None and entry.pa_required_for_scalp_cooling is not None:
         required, source = entry.pa_required_for_scalp_cooling, f"payer directory ({entry.name})"
     else:
         required, source = None, "unknown"
 
-    if bi.get("turnaround_days") is not None:
-        days: int | None = int(bi["turnaround_days"])
+    if benefits is not None and benefits.turnaround_days is not None:
+        days: int | None = int(benefits.turnaround_days)
         days_source = "benefits investigation"
     elif entry is not None:
         days, days_source = entry.turnaround_days, f"payer directory ({entry.name})"
@@ -298,7 +296,7 @@ def payer_facts(case: Case, benefits: Mapping[str, Any] | None) -> PayerFacts:
         days, days_source = None, "unknown"
 
     def pick(key: str, fallback: str | None) -> str | None:
-        value = submission.get(key)
+        value = getattr(submission, key) if submission is not None else None
         return str(value) if value else fallback
 
     return PayerFacts(

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from string import ascii_uppercase
 from typing import Literal
 
+from formservice.errors import ClaimBuildError
 from formservice.model import Case
 from formservice.reimbursement import codes
 
@@ -32,14 +33,6 @@ INITIAL, SESSION = "0662T", "0663T"
 MAX_DIAGNOSES = 12  # CMS-1500 item 21 has slots A-L
 MAX_POINTERS = 4  # CMS-1500 item 24E takes up to four pointers per line
 Severity = Literal["error", "warning", "review"]
-
-
-class ClaimBuildError(ValueError):
-    """The case lacks what claim lines need; ``field`` is its path in the case payload."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 An item is ``done``, ``missing`` or ``not_applicable``, with a detail that says why, so a clinic
 sees what blocks it. Labels and the reason each item exists are data (data/checklists.yaml);
 the rules deciding the status are here. ``facts`` is anything with the attributes of
-`formservice.documents.generate.CaseFacts` (benefits, documents, denial): this module stays pure.
+`formservice.documents.render.CaseFacts` (benefits, documents, denial): this module stays pure.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, Protocol
 
-from formservice.model import Case
+from formservice.model import Benefits, Case, Denial, DenialReason
 from formservice.reimbursement import billing, codes, load_data
 from formservice.reimbursement.benefits import payer_facts
 from formservice.reimbursement.evidence import load_evidence
@@ -42,13 +42,13 @@ class FactsLike(Protocol):
     """What a checklist reads besides the case (CaseFacts has these)."""
 
     @property
-    def benefits(self) -> Mapping[str, Any] | None: ...
+    def benefits(self) -> Benefits | None: ...
 
     @property
     def documents(self) -> Collection[str]: ...
 
     @property
-    def denial(self) -> Mapping[str, Any] | None: ...
+    def denial(self) -> Denial | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,7 +374,7 @@ def _norm(text: Any) -> str:
     return "".join(ch for ch in str(text or "") if ch.isalnum()).upper()
 
 
-def _denial_rule(rule: Callable[[Case, Mapping[str, Any], date], tuple[Status, str]]) -> Rule:
+def _denial_rule(rule: Callable[[Case, Denial, date], tuple[Status, str]]) -> Rule:
     def wrapped(case: Case, facts: FactsLike, today: date) -> tuple[Status, str]:
         if facts.denial is None:
             return MISSING, "no denial on file: upload the denial letter first"
@@ -383,35 +383,34 @@ def _denial_rule(rule: Callable[[Case, Mapping[str, Any], date], tuple[Status, s
     return wrapped
 
 
-def _denial_on_file(case: Case, denial: Mapping[str, Any], today: date) -> tuple[Status, str]:
-    who = denial.get("payer_name") or "the payer"
-    when = f"dated {denial['letter_date']}" if denial.get("letter_date") else "with no date found"
-    extra = " (flagged for review: check the parsed facts)" if denial.get("needs_review") else ""
+def _denial_on_file(case: Case, denial: Denial, today: date) -> tuple[Status, str]:
+    who = denial.payer_name or "the payer"
+    when = f"dated {denial.letter_date}" if denial.letter_date else "with no date found"
+    extra = " (flagged for review: check the parsed facts)" if denial.needs_review else ""
     return DONE, f"denial letter from {who}, {when}{extra}"
 
 
-def _deadline(case: Case, denial: Mapping[str, Any], today: date) -> tuple[Status, str]:
-    raw = denial.get("appeal_deadline")
-    if not raw:
+def _deadline(case: Case, denial: Denial, today: date) -> tuple[Status, str]:
+    due = denial.appeal_deadline
+    if due is None:
         return MISSING, "the denial states no appeal deadline: find it in the plan documents"
-    due = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
-    basis = denial.get("appeal_deadline_basis") or "basis not stated"
+    basis = denial.appeal_deadline_basis or "basis not stated"
     left = (due - today).days
     if left < 0:
         return MISSING, f"deadline {due.isoformat()} passed {-left} day(s) ago ({basis})"
     return DONE, f"due {due.isoformat()}, {left} day(s) left ({basis})"
 
 
-def _claim_number(case: Case, denial: Mapping[str, Any], today: date) -> tuple[Status, str]:
-    claim, auth = denial.get("claim_number"), denial.get("authorization_number")
+def _claim_number(case: Case, denial: Denial, today: date) -> tuple[Status, str]:
+    claim, auth = denial.claim_number, denial.authorization_number
     if claim or auth:
         parts = [f"claim {claim}" if claim else "", f"authorization {auth}" if auth else ""]
         return DONE, ", ".join(p for p in parts if p)
     return MISSING, "the denial states no claim or authorization number: add it to the appeal"
 
 
-def _member_match(case: Case, denial: Mapping[str, Any], today: date) -> tuple[Status, str]:
-    on_letter, on_case = denial.get("member_id"), case.coverage.member_id
+def _member_match(case: Case, denial: Denial, today: date) -> tuple[Status, str]:
+    on_letter, on_case = denial.member_id, case.coverage.member_id
     if not on_letter:
         return MISSING, "the denial states no member ID: check it against the case"
     if not on_case:
@@ -421,8 +420,8 @@ def _member_match(case: Case, denial: Mapping[str, Any], today: date) -> tuple[S
     return MISSING, f"denial says {on_letter}, the case says {on_case}: wrong patient or plan?"
 
 
-def _auth_match(case: Case, denial: Mapping[str, Any], today: date) -> tuple[Status, str]:
-    on_letter, on_case = denial.get("authorization_number"), case.prior_authorization.number
+def _auth_match(case: Case, denial: Denial, today: date) -> tuple[Status, str]:
+    on_letter, on_case = denial.authorization_number, case.prior_authorization.number
     if not on_letter:
         return NA, "the denial cites no authorization number"
     if not on_case:
@@ -432,9 +431,9 @@ def _auth_match(case: Case, denial: Mapping[str, Any], today: date) -> tuple[Sta
     return MISSING, f"denial says {on_letter}, the case's PA number is {on_case}"
 
 
-def _reason_text(reason: Mapping[str, Any]) -> str:
-    category = str(reason.get("category") or "other").replace("_", " ")
-    carc = f" (CARC {reason['carc']})" if reason.get("carc") else ""
+def _reason_text(reason: DenialReason) -> str:
+    category = (reason.category or "other").replace("_", " ")
+    carc = f" (CARC {reason.carc})" if reason.carc else ""
     return f"{category}{carc}"
 
 
@@ -442,10 +441,9 @@ def _reasons(case: Case, facts: FactsLike, today: date) -> tuple[Status, str]:
     denial = facts.denial
     if denial is None:
         return MISSING, "no denial on file"
-    reasons = list(denial.get("reasons") or [])
+    reasons = list(denial.reasons)
     if not reasons:
-        categories = list(denial.get("categories") or [])
-        reasons = [{"category": c} for c in categories]
+        reasons = [DenialReason(category=c) for c in denial.categories]
     if not reasons:
         return MISSING, "no denial reason identified: read the letter and record the reason"
     listed = "; ".join(_reason_text(r) for r in reasons)
@@ -461,18 +459,16 @@ def _pa_form_for_appeal(case: Case, facts: FactsLike, today: date) -> tuple[Stat
     return _document("pa_form", "PA request form")(case, facts, today)
 
 
-def _denial_copy(case: Case, denial: Mapping[str, Any], today: date) -> tuple[Status, str]:
-    ident = denial.get("id")
-    pages = denial.get("pages")
-    where = f"stored with denial {ident}" if ident else "from the parsed letter"
-    return DONE, f"copy of the denial letter ({pages or '?'} page(s)) {where}"
+def _denial_copy(case: Case, denial: Denial, today: date) -> tuple[Status, str]:
+    pages = denial.pages
+    return DONE, f"copy of the denial letter ({pages or '?'} page(s)) from the parsed letter"
 
 
 def _evidence(case: Case, facts: FactsLike, today: date) -> tuple[Status, str]:
     denial = facts.denial
     if denial is None:
         return MISSING, "no denial on file"
-    categories = list(dict.fromkeys(denial.get("categories") or []))
+    categories = list(dict.fromkeys(denial.categories))
     library = load_evidence()
     answerable = [c for c in categories if c in library.categories]
     if not answerable:

@@ -1,10 +1,8 @@
 """Procedure codes by date of service and ICD-10-CM diagnosis classes (data/codes.yaml,
 data/icd10_labels.yaml).
 
-Errors::
-
-    ValueError
-    └── CodeNotInEffect     a code (or any scalp-cooling code) not valid on a date of service
+Errors: `errors.CodeNotInEffect` (422), a code (or any scalp-cooling code) not valid on a date
+of service.
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, Literal
 
+from formservice.errors import CodeNotInEffect
 from formservice.reimbursement import load_data
 
 __all__ = [
@@ -42,15 +41,6 @@ DiagnosisLabel = Literal["on_label", "off_label", "payer_narrow", "history", "un
 # ICD-10-CM shape (DOMAIN.md §3): letter, digit, letter-or-digit, then an optional dot and up to
 # four more letters or digits.
 _ICD10 = re.compile(r"^[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?$")
-
-
-class CodeNotInEffect(ValueError):
-    """A procedure code is not valid on the date of service."""
-
-    def __init__(self, message: str, *, code: str | None, date_of_service: date) -> None:
-        super().__init__(message)
-        self.code = code
-        self.date_of_service = date_of_service
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,8 @@
 Errors::
 
     ValueError
-    ├── UnknownPaStatus     a status that is not in the machine
-    └── InvalidTransition   a move the machine does not allow (names the allowed ones)
+    └── UnknownPaStatus     a status that is not in the machine
+    errors.InvalidTransition (409)  a move the machine does not allow (names the allowed ones)
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from formservice.errors import InvalidTransition
 from formservice.reimbursement import load_data
 
 __all__ = [
@@ -30,19 +31,6 @@ __all__ = [
 
 class UnknownPaStatus(ValueError):
     """A PA status name the machine does not know."""
-
-
-class InvalidTransition(ValueError):
-    """A PA status change the machine does not allow."""
-
-    def __init__(self, current: str, new: str, allowed: tuple[str, ...]) -> None:
-        names = ", ".join(allowed) if allowed else "none (final status)"
-        super().__init__(
-            f"prior authorization cannot go from {current!r} to {new!r}; allowed: {names}"
-        )
-        self.current = current
-        self.new = new
-        self.allowed = allowed
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,8 @@ diagnosis, valid prescription, Buy & Bill facility), at least one automatic qual
 Rules are three-valued: True, False or None (cannot tell yet); an undecided answer lists the
 fields that would decide it. The rules themselves are in :mod:`.pap_rules`.
 
-Errors::
-
-    ValueError
-    └── PapInputError   a value no rule can use (negative income, household of 0); names the field
+Errors: `errors.PapInputError` (422), a value no rule can use (negative income, a household of
+0); it names the field.
 """
 
 from __future__ import annotations

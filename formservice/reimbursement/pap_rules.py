@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from formservice.errors import PapInputError
 from formservice.model import Address, Case
 from formservice.reimbursement import codes, load_data, poverty
 
@@ -30,14 +31,6 @@ __all__ = [
     "is_valid_npi",
     "usd",
 ]
-
-
-class PapInputError(ValueError):
-    """An input the PAP rules refuse; ``field`` is its path in the case payload."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
 
 
 @dataclass(frozen=True, slots=True)

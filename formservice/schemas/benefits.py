@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from formservice import model
 from formservice.errors import ValidationProblem, flatten_messages
@@ -106,6 +106,11 @@ class BenefitsSchema(StrictSchema):
             errors["copay"] = ["Give coinsurance_percent or copay, not both."]
         if errors:
             raise ValidationError(errors)
+
+    @post_load
+    def _typed(self, data: dict[str, Any], **_: Any) -> model.Benefits:
+        # Parsed into the typed model once, here at the boundary.
+        return model.Benefits.from_json(data)
 
 
 def load_benefits(payload: Any) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from formservice.denials.taxonomy import CATEGORIES
+from formservice.model.denial import CATEGORIES
 from formservice.schemas.common import CptCode, Icd10Code, StrictSchema
 
 PLAN_TYPES = (

@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from formservice.errors import NotFoundError
-from formservice.security import Principal
+from formservice.model import Principal
 from formservice.store.models import CaseRow, DenialRow, DocumentRow
 
 

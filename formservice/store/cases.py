@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from formservice import model
-from formservice.errors import ConflictError, NotFoundError, ValidationProblem
+from formservice.errors import ConflictError, NotFoundError
+from formservice.model import Principal
 from formservice.schemas.case import dump_case, load_case
-from formservice.security import Principal
 from formservice.store.models import CaseRow, DocumentRow
-
-if TYPE_CHECKING:
-    from formservice.documents.generate import CaseFacts, DocumentRequest
-
-
-PACKET_CONTENTS = frozenset({"appeal", "lmn", "appeal_checklist"})
 
 
 def payload_hash(payload: dict[str, Any]) -> str:
@@ -89,46 +83,3 @@ def documents_made(
     ):
         made[case_id].append((kind, form))
     return made
-
-
-def case_facts(
-    session: Session,
-    principal: Principal,
-    row: CaseRow,
-    request: DocumentRequest,
-    *,
-    made: list[tuple[str, str | None]] | None = None,
-) -> CaseFacts:
-    """What the store knows about a case that documents draw on besides its payload.
-
-    `made` is the case's (kind, form) list when the caller already read it (batch work).
-    """
-    from formservice.store.access import get_denial
-
-    if made is None:
-        made = documents_made(session, [row.id])[row.id]
-    kinds = {kind for kind, _ in made}
-    if "appeal_packet" in kinds:
-        # A packet holds its own appeal letter, LMN and appeal checklist.
-        kinds |= PACKET_CONTENTS
-    denial, source = None, None
-    if request.denial_id:
-        denial_row = get_denial(session, principal, request.denial_id)
-        if denial_row.status != "done":
-            raise ValidationProblem(
-                "the denial letter has not been read yet",
-                errors={"denial_id": [f"The denial is {denial_row.status}."]},
-            )
-        denial, source = denial_row.result, denial_row.source_sha256
-    forms = tuple(form for kind, form in made if kind == "pa_form" and form)
-    from formservice.documents.generate import CaseFacts
-
-    return CaseFacts(
-        benefits=row.benefits,
-        documents=frozenset(kinds),
-        denial=denial,
-        denial_source_sha256=source,
-        forms=forms,
-        pa_history=tuple(row.pa_history or ()),
-        case_id=row.id,
-    )

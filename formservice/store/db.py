@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,9 +53,6 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 def upgrade_database(url: str, revision: str = "head") -> None:
     """Run the Alembic migrations up to `revision` on the database at `url`."""
-    from alembic import command
-    from alembic.config import Config
-
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["database_url"] = url

@@ -81,6 +81,8 @@ class CaseRow(Base):
     # The next date someone must act (PA follow-up or appeal deadline), for the due list.
     next_due: Mapped[date | None] = mapped_column(Date, default=None, index=True)
     next_due_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    # "appeal" | "follow_up" (reimbursement.due): the due list shows appeal deadlines first.
+    next_due_kind: Mapped[str | None] = mapped_column(String(20), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

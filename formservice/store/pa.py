@@ -3,20 +3,23 @@
 The case payload stays as the portal sent it (it is the idempotency key of ``POST /cases``); the
 PA's life is kept on the case row (``pa_status``, ``pa_history``, ``next_due``) and laid over the
 payload's ``prior_authorization`` when documents and checklists read the case (`tracked_case`).
+The next due date itself is computed by `formservice.reimbursement.due`; this module only gathers
+what it needs from the rows and writes the answer back.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from formservice import model
-from formservice.reimbursement import pa_tracking
+from formservice.model import Benefits
+from formservice.reimbursement import due
 from formservice.reimbursement.benefits import payer_facts
 from formservice.store.cases import case_model
 from formservice.store.models import CaseRow, DenialRow
@@ -24,8 +27,6 @@ from formservice.store.models import CaseRow, DenialRow
 _DECIDED = ("approved", "denied", "appeal_approved", "appeal_denied", "not_required")
 _REQUIRED = ("required", "submitted", "pending", "approved", "denied", "appeal_submitted",
              "appeal_approved", "appeal_denied")  # fmt: skip
-# Appeal-window rules are keyed by these names in reimbursement/data/appeal_deadlines.yaml.
-_PLAN_RULE_NAMES = {"medicaid": "medicaid_managed_care"}
 
 
 def last_step_value(history: list[dict[str, Any]], statuses: tuple[str, ...], key: str) -> Any:
@@ -62,54 +63,29 @@ def tracked_case(row: CaseRow, *, load: Callable[[CaseRow], model.Case] = case_m
     return dataclasses.replace(case, prior_authorization=tracked)
 
 
-def _appeal_deadline(
-    session: Session, row: CaseRow, case: model.Case, on: date
-) -> tuple[date | None, str]:
-    """The appeal deadline of a denied PA: the denial letter's, else the plan type's rule."""
-    stated = session.scalars(
+def latest_letter_deadline(session: Session, case_id: str) -> date | None:
+    """The appeal deadline of the latest denial letter attached to a case, if it states one."""
+    return session.scalars(
         select(DenialRow.appeal_deadline)
-        .where(DenialRow.case_id == row.id, DenialRow.appeal_deadline.is_not(None))
+        .where(DenialRow.case_id == case_id, DenialRow.appeal_deadline.is_not(None))
         .order_by(DenialRow.created_at.desc())
     ).first()
-    if stated is not None:
-        return stated, "denial letter on file"
-    plan = case.coverage.payer.plan_type if case.coverage.payer else None
-    if plan:
-        from formservice.denials.taxonomy import deadline_rule
-
-        rule = deadline_rule(_PLAN_RULE_NAMES.get(plan, plan), on)
-        if rule is not None:
-            due = on + timedelta(days=rule.receipt_presumption_days + rule.days)
-            return due, f"{rule.label}: {rule.days} days ({rule.source})"
-    return None, ""
 
 
 def refresh_next_due(session: Session, row: CaseRow) -> None:
-    """Set the row's next_due and next_due_reason from its PA status and latest step."""
+    """Set the row's next due date, reason and kind (`reimbursement.due`) from what is stored."""
     history = list(row.pa_history or [])
     case = tracked_case(row)
     pa = case.prior_authorization
     # The date of the current status: its recorded step, else what the portal sent.
     on = date.fromisoformat(history[-1]["on"]) if history else pa.decided_on or pa.submitted_on
-    if on is None:
-        row.next_due, row.next_due_reason = None, None
-        return
-    deadline, basis = None, ""
-    if row.pa_status == "denied":
-        deadline, basis = _appeal_deadline(session, row, case, on)
-        if deadline is None:
-            row.next_due = on
-            row.next_due_reason = (
-                f"PA denied on {on.isoformat()}: attach the denial letter to learn the appeal "
-                "deadline"
-            )
-            return
-    turnaround = payer_facts(case, row.benefits).turnaround_days
-    item = pa_tracking.next_due_date(
-        row.pa_status, on, turnaround_days=turnaround, appeal_deadline=deadline
+    payer = case.coverage.payer
+    benefits = Benefits.from_json(row.benefits) if row.benefits else None
+    found = due.next_due(
+        row.pa_status,
+        on,
+        plan_type=payer.plan_type if payer else None,
+        turnaround_days=payer_facts(case, benefits).turnaround_days,
+        letter_deadline=latest_letter_deadline(session, row.id),
     )
-    row.next_due = item.due if item else None
-    reason = item.reason if item else None
-    if reason and basis:
-        reason = f"{reason} ({basis})"
-    row.next_due_reason = reason[:200] if reason else None
+    row.next_due, row.next_due_reason, row.next_due_kind = found.due, found.reason, found.kind

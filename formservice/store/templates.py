@@ -16,8 +16,8 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from formservice.documents.templates import TemplateVersion
 from formservice.errors import NotFoundError, ValidationProblem
+from formservice.model import TemplateVersion
 from formservice.store.blobs import LocalBlobStore, sha256_hex
 from formservice.store.models import TemplateVersionRow
 

@@ -13,13 +13,6 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
-from formservice.denials.service import (
-    attach_denial,
-    correct_denial,
-    denial_json,
-    submit_denial,
-)
-from formservice.documents.generate import DocumentRequest, render_document, save_document
 from formservice.errors import (
     FormserviceError,
     NotFoundError,
@@ -29,10 +22,15 @@ from formservice.errors import (
 from formservice.pdfium import PDFIUM_LOCK
 from formservice.schemas.denial import PLAN_TYPES
 from formservice.store import access
-from formservice.store.cases import case_facts
 from formservice.store.models import DenialRow
-from formservice.store.pa import tracked_case
-from formservice.web import bp, current_principal, web_services
+from formservice.usecases.denials import (
+    attach_denial,
+    correct_denial,
+    denial_json,
+    submit_denial,
+)
+from formservice.usecases.packets import build_packet
+from formservice.web.base import bp, current_principal, web_services
 from formservice.web.views import patient_name
 
 # A value the parser reported below this confidence is shown as an open field to check. It is
@@ -40,7 +38,6 @@ from formservice.web.views import patient_name
 CHECK_BELOW = 0.8
 PAGE_IMAGE_DPI = 110
 MAX_SIDE_PX = 2000
-PACKET_KIND = "appeal_packet"
 # pdfium is not thread-safe, not even across documents, and waitress serves pages from several
 # threads: one pdfium call at a time in this process.
 
@@ -310,22 +307,14 @@ def denial_attach(denial_id: str) -> BaseResponse | tuple[str, int]:
 @bp.post("/denials/<denial_id>/packet", endpoint="denial_packet")
 def denial_packet(denial_id: str) -> BaseResponse | tuple[str, int]:
     """Generate the appeal packet (one PDF) for the letter's case."""
-    svc = web_services()
-    who = current_principal()
-    ask = DocumentRequest(kind=PACKET_KIND, format="pdf", denial_id=denial_id)
-    with svc.sessions() as db:
-        row = access.get_denial(db, who, denial_id)
-        if row.case_id is None:
-            return _review(row, status=422, message="Link the letter to a case first.")
-        case_row = access.get_case(db, who, row.case_id)
-        facts = case_facts(db, who, case_row, ask)
     try:
-        rendered = render_document(svc, tracked_case(case_row), ask, facts)
+        saved = build_packet(web_services(), current_principal(), denial_id)
     except FormserviceError as error:
         if error.status >= 500 and error.status not in (503, 504):
             raise
+        with web_services().sessions() as db:
+            row = access.get_denial(db, current_principal(), denial_id)
         return _review(row, status=error.status, message=_problem_message(error))
-    saved = save_document(svc, case_row.id, rendered)
     flash("The appeal packet is ready.")
     return redirect(url_for("web.document", document_id=saved.id), code=303)
 

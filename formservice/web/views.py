@@ -10,17 +10,14 @@ from urllib.parse import urlsplit
 from flask import Response, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from formservice.accounts import LoginFailedError, authenticate_user, end_sessions
-from formservice.audit import event_json, list_events
-from formservice.documents.generate import DocumentRequest
 from formservice.errors import NotFoundError
-from formservice.reimbursement import checklists
 from formservice.store import access
-from formservice.store.cases import case_facts
-from formservice.store.db import transaction
-from formservice.store.models import CaseRow, DenialRow, DocumentRow, User
-from formservice.store.pa import tracked_case
-from formservice.web import bp, current_principal, start_session, web_services
+from formservice.store.models import CaseRow, DenialRow, DocumentRow
+from formservice.usecases.accounts import LoginFailedError, log_in, log_out
+from formservice.usecases.audit import read_audit
+from formservice.usecases.cases import case_checklists, list_cases
+from formservice.usecases.documents import document_file
+from formservice.web.base import bp, current_principal, start_session, web_services
 
 # How many cases the list shows at most (hub users see every facility).
 MAX_LISTED = 500
@@ -77,21 +74,9 @@ def login() -> BaseResponse | tuple[str, int]:
         return render_template("login.html", next=request.args.get("next", "")), 200
     email = request.form.get("email", "")
     password = request.form.get("password", "")
-    svc = web_services()
-    failed = False
-    with transaction(svc.sessions) as db:
-        try:
-            principal, user = authenticate_user(
-                db,
-                email,
-                password,
-                max_failures=svc.settings.login_max_failures,
-                lock_minutes=svc.settings.login_lock_minutes,
-            )
-            nonce = user.session_nonce
-        except LoginFailedError:
-            failed = True  # the failure count is committed with this transaction
-    if failed:
+    try:
+        principal, nonce = log_in(web_services(), email, password)
+    except LoginFailedError:
         return (
             render_template("login.html", error=True, email=email, next=request.form.get("next")),
             401,
@@ -103,80 +88,44 @@ def login() -> BaseResponse | tuple[str, int]:
 @bp.post("/logout")
 def logout() -> BaseResponse:
     """End the session here and every other session of this user."""
-    with transaction(web_services().sessions) as db:
-        user = db.get(User, current_principal().id)
-        if user is not None:
-            end_sessions(user)
+    log_out(web_services(), current_principal())
     session.clear()
     flash("You are logged out.")
     return redirect(url_for("web.login"), code=303)
 
 
-def _case_lines(rows: list[CaseRow], denials: list[DenialRow]) -> list[CaseLine]:
-    deadlines: dict[str, date] = {}
-    for denial in denials:
-        if denial.case_id and denial.appeal_deadline:
-            known = deadlines.get(denial.case_id)
-            if known is None or denial.appeal_deadline < known:
-                deadlines[denial.case_id] = denial.appeal_deadline
-    lines = []
-    for row in rows:
-        appeal = deadlines.get(row.id)
-        lines.append(
-            CaseLine(
-                id=row.id,
-                external_id=row.external_id,
-                patient=patient_name(row.payload),
-                payer=_payer(row.payload),
-                facility_npi=row.facility_npi,
-                pa_status=row.pa_status,
-                due=appeal or row.next_due,
-                due_reason="Appeal deadline (denial letter)" if appeal else row.next_due_reason,
-                appeal=appeal is not None or row.pa_status in ("denied", "appeal_denied"),
-            )
-        )
-    # Appeal deadlines first (a missed one loses the appeal), then the soonest date.
-    lines.sort(key=lambda c: (not c.appeal, c.due or date.max, c.external_id))
-    return lines
+def _case_line(row: CaseRow) -> CaseLine:
+    return CaseLine(
+        id=row.id,
+        external_id=row.external_id,
+        patient=patient_name(row.payload),
+        payer=_payer(row.payload),
+        facility_npi=row.facility_npi,
+        pa_status=row.pa_status,
+        due=row.next_due,
+        due_reason=row.next_due_reason,
+        appeal=row.next_due_kind == "appeal",
+    )
 
 
 @bp.get("/cases")
 def cases() -> str:
     """The cases the user may see, appeal deadlines first."""
     who = current_principal()
+    # The same list, in the same order, as GET /api/v1/cases (appeal deadlines first).
+    rows = list_cases(web_services(), who, limit=MAX_LISTED)
     with web_services().sessions() as db:
-        rows = list(db.scalars(access.cases_for(who).limit(MAX_LISTED)))
-        denials = list(db.scalars(access.denials_for(who)))
+        denials = list(db.scalars(access.denials_for(who).where(DenialRow.case_id.is_(None))))
     loose = sorted(
         (d for d in denials if d.case_id is None),
         key=lambda d: (d.appeal_deadline or date.max, d.created_at),
     )
     return render_template(
         "cases.html",
-        lines=_case_lines(rows, denials),
+        lines=[_case_line(r) for r in rows],
         loose_denials=loose,
         today=web_services().today(),
     )
-
-
-def _checklists(row: CaseRow, documents: list[DocumentRow], denial: DenialRow | None) -> Any:
-    case = tracked_case(row)
-    with web_services().sessions() as db:
-        facts = case_facts(
-            db,
-            current_principal(),
-            row,
-            DocumentRequest("appeal_checklist", denial_id=denial.id if denial else None),
-            made=[(d.kind, d.form) for d in documents],
-        )
-    today = web_services().today()
-    lists = [
-        ("Prior authorization", checklists.pa_checklist(case, facts, today)),
-        ("Claim", checklists.claim_checklist(case, facts, today)),
-    ]
-    if denial is not None and denial.result is not None:
-        lists.append(("Letter of appeal", checklists.appeal_checklist(case, facts, today)))
-    return lists
 
 
 @bp.get("/cases/<case_id>")
@@ -207,7 +156,7 @@ def case(case_id: str) -> str:
         patient=patient_name(row.payload),
         documents=documents,
         denials=denials,
-        checklists=_checklists(row, documents, latest),
+        checklists=case_checklists(web_services(), who, row, list(reversed(documents)), latest),
         today=web_services().today(),
     )
 
@@ -226,11 +175,9 @@ def document(document_id: str) -> str:
 @bp.get("/documents/<document_id>/download")
 def download(document_id: str) -> Response:
     """The file itself, as an attachment."""
-    svc = web_services()
-    with svc.sessions() as db:
-        row = access.get_document(db, current_principal(), document_id)
+    row, data = document_file(web_services(), current_principal(), document_id)
     return Response(
-        svc.blobs.get(row.blob_sha256),
+        data,
         mimetype=row.media_type,
         headers={"Content-Disposition": f'attachment; filename="{row.filename}"'},
     )
@@ -257,19 +204,15 @@ def audit() -> tuple[str, int]:
     until = _when(args.get("until"), "until", errors)
     events: list[dict[str, Any]] = []
     if not errors:
-        with web_services().sessions() as db:
-            events = [
-                event_json(e)
-                for e in list_events(
-                    db,
-                    actor=args.get("actor") or None,
-                    action=args.get("action") or None,
-                    case_id=args.get("case_id") or None,
-                    since=since,
-                    until=until,
-                    limit=200,
-                )
-            ]
+        events = read_audit(
+            web_services(),
+            actor=args.get("actor") or None,
+            action=args.get("action") or None,
+            case_id=args.get("case_id") or None,
+            since=since,
+            until=until,
+            limit=200,
+        )
     return (
         render_template("audit.html", events=events, errors=errors, args=args),
         422 if errors else 200,

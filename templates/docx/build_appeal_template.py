@@ -7,7 +7,7 @@ The look is the letter of medical necessity's: its helpers are imported from bui
 (letterhead on the first page, patient and page number on later pages, confidentiality footer,
 Calibri, navy headings). Every Jinja tag sits inside one run. The words of each argument, the
 remedy, the deadline sentence and the enclosures come from the context
-(formservice.documents.appeal_context), which takes them from the denial, the case and
+(formservice.documents.contexts.appeal), which takes them from the denial, the case and
 reimbursement/data/{evidence,appeals}.yaml: nothing factual is typed here.
 """
 

@@ -8,7 +8,7 @@ The look follows the letter of medical necessity (build_templates.py: Calibri 11
 margins, navy accent, letterhead with a rule, confidentiality footer); the few helpers are
 repeated here rather than imported, because that script is another template's build and may
 change. Every Jinja tag sits inside one run; facts come from the context
-(formservice.documents.hub_contexts), never from this file.
+(formservice.documents.contexts.hub), never from this file.
 """
 
 from __future__ import annotations

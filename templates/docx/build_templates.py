@@ -5,7 +5,7 @@ Run ``.venv/bin/python templates/docx/build_templates.py`` after editing this fi
 timestamps and core properties), so the template hash changes only when the content does.
 
 Every Jinja tag is written inside a single run, so docxtpl never meets a split tag. Facts and
-citations are never typed here: they come from the context (formservice.documents.context),
+citations are never typed here: they come from the context (formservice.documents.contexts.common),
 which takes them from the case and from reimbursement/data/*.yaml.
 """
 

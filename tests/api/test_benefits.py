@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from formservice.errors import ValidationProblem
 from formservice.schemas.benefits import load_benefits
-from formservice.services import Services
+from formservice.usecases.services import Services
 from tests.conftest import SAMPLES, load_sample, make_key
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from formservice.services import Services
 from formservice.store.models import CaseRow, DocumentRow
+from formservice.usecases.services import Services
 from tests.conftest import make_key
 
 
@@ -116,7 +116,7 @@ def test_failed_render_leaves_no_row_and_no_blob(
     monkeypatch: Any,
 ) -> None:
     case_id = client.post("/api/v1/cases", json=case_payload, headers=auth).json["id"]
-    from formservice.documents import generate
+    from formservice.documents import render as generate
 
     services.sync_templates()  # template versions live in the blob store too
     before = services.blobs.count()
@@ -140,7 +140,7 @@ def test_failed_row_write_removes_the_new_blob(
     monkeypatch: Any,
 ) -> None:
     case_id = client.post("/api/v1/cases", json=case_payload, headers=auth).json["id"]
-    from formservice.documents import generate
+    from formservice.store import documents as generate
 
     services.sync_templates()
     before = services.blobs.count()

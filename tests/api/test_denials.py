@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from formservice import create_app
-from formservice.services import Services, build_services
 from formservice.settings import Settings
 from formservice.store.models import DenialRow
+from formservice.usecases import Services, build_services
 from tests.conftest import SAMPLES, make_key, require_tool
 
 DENIALS = SAMPLES / "denials"

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from formservice.services import Services
 from formservice.store.db import transaction
 from formservice.store.models import DenialRow
+from formservice.usecases.services import Services
 from tests.conftest import load_sample, make_key
 
 

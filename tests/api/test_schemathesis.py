@@ -21,7 +21,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from formservice.services import Services
+from formservice.usecases.services import Services
 from tests.conftest import load_sample, make_key
 
 MAX_EXAMPLES = 20

@@ -11,9 +11,15 @@ import pytest
 
 from formservice.denials import taxonomy
 from formservice.denials.extract import ExtractLimits, estimate_ocr_pages, extract_pages
-from formservice.denials.parse import parse_denial
+from formservice.denials.parse import parse_denial as _parse_denial
 from tests.denials.conftest import SAMPLES, require_tesseract, sample_pdfs
 from tests.denials.test_parse import CONTRACT_KEYS
+
+
+def parse_denial(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The parser's result as the JSON the API shows (CONTRACT.md §4)."""
+    return _parse_denial(*args, **kwargs).to_json()
+
 
 THRESHOLD = 0.95
 ARTIFACT = Path(__file__).resolve().parents[2] / "test-artifacts" / "denial_accuracy.txt"

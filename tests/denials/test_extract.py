@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from formservice.denials import read_denial
+from formservice.denials import read_denial as _read_denial
 from formservice.denials.extract import (
     ExtractLimits,
     estimate_ocr_pages,
@@ -17,6 +18,12 @@ from formservice.denials.extract import (
 )
 from formservice.errors import PayloadTooLargeError, UnsupportedMediaError, ValidationProblem
 from tests.denials.conftest import SAMPLES, require_tesseract
+
+
+def read_denial(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """A letter's facts as the JSON the API shows (CONTRACT.md §4)."""
+    return _read_denial(*args, **kwargs).to_json()
+
 
 LIMITS = ExtractLimits()
 

@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 
 from formservice.denials import taxonomy
-from formservice.denials.parse import parse_date, parse_denial
+from formservice.denials.parse import parse_date
+from formservice.denials.parse import parse_denial as _parse_denial
+
+
+def parse_denial(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The parser's result as the JSON the API shows (CONTRACT.md §4)."""
+    return _parse_denial(*args, **kwargs).to_json()
+
 
 CONTRACT_KEYS = {
     "text_source", "pages", "payer_name", "member_id", "claim_number", "authorization_number",

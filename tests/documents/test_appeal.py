@@ -17,18 +17,19 @@ from typing import Any
 import pdfplumber
 import pytest
 
-from formservice.documents import builders, catalog
-from formservice.documents.docx import document_text, read_properties, render_docx
-from formservice.documents.generate import CaseFacts, DocumentRequest, render_document
-from formservice.documents.template_check import check_template
+from formservice.documents import catalog
+from formservice.documents.contexts import build_letter_context
+from formservice.documents.docx.render import document_text, read_properties, render_docx
+from formservice.documents.docx.template_check import check_template
 from formservice.errors import ValidationProblem
-from formservice.model import Case, PriorAuthorization
+from formservice.model import Case, CaseFacts, Denial, DocumentRequest, PriorAuthorization
 from formservice.reimbursement.appeals import appeal_arguments
 from formservice.reimbursement.evidence import assemble_evidence
 from formservice.schemas.case import load_case
-from formservice.services import Services
 from formservice.settings import Settings
-from formservice.template_admin import template_variables
+from formservice.usecases.documents import render_for_case as render_document
+from formservice.usecases.services import Services
+from formservice.usecases.templates import template_variables
 from tests.documents.conftest import convert_batch
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,7 +51,7 @@ def case(stem: str = "01_breast_commercial_office") -> Case:
 
 def render(c: Case, d: dict[str, Any], today: date = TODAY) -> bytes:
     """The appeal, rendered through the kind's registered context builder."""
-    context = builders.build_docx_context("appeal", c, CaseFacts(denial=d), today)
+    context = build_letter_context("appeal", c, CaseFacts(denial=Denial.from_json(d)), today)
     return render_docx(TEMPLATE, context, properties={"formservice.kind": "appeal"})
 
 
@@ -193,7 +194,7 @@ def test_appeal_answers_each_reason(
         assert needle in text, needle
     # One numbered section per reason category, in the denial's order, and no other.
     categories = list(dict.fromkeys(r["category"] for r in d["reasons"]))
-    arguments = appeal_arguments(d, c)
+    arguments = appeal_arguments(Denial.from_json(d), c)
     assert [a.category for a in arguments] == categories
     headings = [f"{i}. {a.label}: {a.heading}" for i, a in enumerate(arguments, 1)]
     positions = [text.index(h) for h in headings]
@@ -204,7 +205,7 @@ def test_appeal_answers_each_reason(
 def test_references_are_the_numbered_evidence_of_the_arguments() -> None:
     c, d = case(), denial("03_ma_cosmetic_scan")
     out = document_text(render(c, d))
-    arguments = appeal_arguments(d, c)
+    arguments = appeal_arguments(Denial.from_json(d), c)
     refs = assemble_evidence(["medical_necessity", "cosmetic"]).references
     assert [r.key for r in refs] == list(arguments[0].cites)
     for number, ref in enumerate(refs, 1):
@@ -241,13 +242,13 @@ def test_every_sample_denial_renders_a_clean_letter(path: Path) -> None:
     c, d = case(), json.loads(path.read_text())
     text = flat(render(c, d))
     common_facts(text, c, d)
-    for i, argument in enumerate(appeal_arguments(d, c), 1):
+    for i, argument in enumerate(appeal_arguments(Denial.from_json(d), c), 1):
         assert f"{i}. {argument.label}: {argument.heading}" in text
 
 
 def test_no_denial_is_a_422_naming_denial_id() -> None:
     with pytest.raises(ValidationProblem) as caught:
-        builders.build_docx_context("appeal", case(), CaseFacts(), TODAY)
+        build_letter_context("appeal", case(), CaseFacts(), TODAY)
     assert caught.value.errors == {"denial_id": ["An appeal answers a denial: give denial_id."]}
 
 
@@ -277,7 +278,7 @@ def test_render_document_makes_the_appeal(services: Services) -> None:
         services,
         c,
         DocumentRequest(kind="appeal", denial_id="den-1"),
-        CaseFacts(denial=d),
+        CaseFacts(denial=Denial.from_json(d)),
         letter_date=TODAY,
     )
     assert rendered.kind == "appeal"
@@ -287,14 +288,22 @@ def test_render_document_makes_the_appeal(services: Services) -> None:
     assert read_properties(rendered.data)["formservice.kind"] == "appeal"
     assert "2026031500123" in flat(rendered.data)
     again = render_document(
-        services, c, DocumentRequest(kind="appeal"), CaseFacts(denial=d), letter_date=TODAY
+        services,
+        c,
+        DocumentRequest(kind="appeal"),
+        CaseFacts(denial=Denial.from_json(d)),
+        letter_date=TODAY,
     )
     assert again.data == rendered.data
     other = dataclasses.replace(
         c, prior_authorization=PriorAuthorization(status="approved", number="PA-X-1")
     )
     changed = render_document(
-        services, other, DocumentRequest(kind="appeal"), CaseFacts(denial=d), letter_date=TODAY
+        services,
+        other,
+        DocumentRequest(kind="appeal"),
+        CaseFacts(denial=Denial.from_json(d)),
+        letter_date=TODAY,
     )
     assert changed.input_sha256 != again.input_sha256
 

@@ -15,7 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 
-from formservice.documents.claim_form import (
+from formservice.documents.forms.claim import (
     LINES_PER_FORM,
     claim_form_lines,
     render_claim_form,
@@ -92,7 +92,7 @@ def test_lines_are_packed_without_splitting_a_date() -> None:
     result = render_claim_form(case, today=TODAY)
     assert result.forms == 3
     # Rebuild the packing from the result: every date's lines on one form, six at most.
-    from formservice.documents.claim_form import _chunks
+    from formservice.documents.forms.claim import _chunks
 
     chunks = _chunks(lines)
     assert [len(c) for c in chunks] == [5, 6, 2]

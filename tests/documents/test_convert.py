@@ -23,7 +23,7 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
-from formservice.documents.convert import (
+from formservice.documents.convert.libreoffice import (
     DEFAULT_UNO_PYTHON,
     ConversionTimeoutError,
     ConverterUnavailableError,

@@ -14,7 +14,7 @@ from docx import Document
 from docxtpl import DocxTemplate
 from lxml import etree
 
-from formservice.documents.docx import (
+from formservice.documents.docx.render import (
     TemplateRenderError,
     compile_template,
     document_text,

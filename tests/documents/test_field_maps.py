@@ -12,15 +12,15 @@ import pytest
 import yaml
 from pdf_checks import read_values
 
-from formservice.documents.field_maps import (
+from formservice.documents.forms.field_maps import (
     FieldMapError,
     load_field_map,
     parse_field_map,
     resolve_path,
     resolve_values,
 )
-from formservice.documents.form_inspect import inspect_form, propose, write_skeleton
-from formservice.documents.pdf_forms import DEFAULT_FORMS_DIR, load_form, render_pa_form
+from formservice.documents.forms.fill import DEFAULT_FORMS_DIR, load_form, render_pa_form
+from formservice.documents.forms.inspect import inspect_form, propose, write_skeleton
 from formservice.model import Case
 from formservice.schemas.case import load_case
 
@@ -147,7 +147,7 @@ def test_font_size_auto_and_max_length_become_filler_options(case: Case) -> None
 
 
 def render_pa_form_with(fmap: Any, case: Case) -> Any:
-    from formservice.documents.pdf_forms import fill_form
+    from formservice.documents.forms.fill import fill_form
 
     values, options = resolve_values(fmap, case, today=TODAY)
     return fill_form(load_form("tx_nofr001"), values, options=options)
@@ -248,7 +248,7 @@ def test_case_with_sparse_data_still_renders(case: Case) -> None:
 
 
 def test_field_table_for_the_cli_shows_states_and_options() -> None:
-    from formservice.documents.form_inspect import format_fields
+    from formservice.documents.forms.inspect import format_fields
 
     table = format_fields(inspect_form(load_form("nwhp_scalp_cooling_precert").data))
 

@@ -15,8 +15,8 @@ from pdf_checks import page_text, read_values
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
 
-from formservice.documents.form_inspect import inspect_form
-from formservice.documents.pdf_forms import fill_form, prepare_template
+from formservice.documents.forms.fill import fill_form, prepare_template
+from formservice.documents.forms.inspect import inspect_form
 from formservice.errors import BadInputError
 
 REPO = Path(__file__).resolve().parents[2]

@@ -13,15 +13,15 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from formservice.documents.docx import document_text
-from formservice.documents.hub_contexts import hub_context_variables
-from formservice.documents.template_check import check_template
+from formservice.documents.contexts.hub import hub_context_variables
+from formservice.documents.docx.render import document_text
+from formservice.documents.docx.template_check import check_template
 from formservice.reimbursement import load_data
 from formservice.reimbursement.pap import decide_pap
 from formservice.schemas.case import load_case
-from formservice.services import Services
 from formservice.store.db import transaction
 from formservice.store.models import DenialRow
+from formservice.usecases.services import Services
 from tests.conftest import REPO, SAMPLES, require_tool, sample_case_paths
 
 DOCX_DIR = REPO / "templates" / "docx"

@@ -17,9 +17,9 @@ from pypdf import PdfReader
 
 from formservice import create_app
 from formservice.documents import catalog
-from formservice.services import Services, build_services
 from formservice.settings import Settings
 from formservice.store.db import upgrade_database
+from formservice.usecases import Services, build_services
 from tests.conftest import REPO, SAMPLES, make_key, require_tool, sample_case_paths
 
 ARTIFACTS = REPO / "test-artifacts" / "letters"

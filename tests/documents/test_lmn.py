@@ -17,8 +17,8 @@ from typing import Any
 import pdfplumber
 import pytest
 
-from formservice.documents.context import build_context
-from formservice.documents.docx import document_text, read_properties, render_docx
+from formservice.documents.contexts.common import build_context
+from formservice.documents.docx.render import document_text, read_properties, render_docx
 from formservice.model import Case, to_plain
 from formservice.reimbursement.evidence import assemble_evidence
 from formservice.schemas.case import load_case

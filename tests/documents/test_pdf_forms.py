@@ -21,8 +21,8 @@ from pdf_checks import (
 )
 from pypdf import PdfReader
 
-from formservice.documents.field_maps import load_field_map, resolve_values
-from formservice.documents.pdf_forms import (
+from formservice.documents.forms.field_maps import load_field_map, resolve_values
+from formservice.documents.forms.fill import (
     DEFAULT_FORMS_DIR,
     fill_form,
     list_forms,

@@ -23,10 +23,10 @@ import pytest
 from pypdf import PdfReader
 
 from formservice import create_app
-from formservice.accounts import create_user
-from formservice.services import Services, build_services
 from formservice.settings import Settings
 from formservice.store.db import transaction, upgrade_database
+from formservice.usecases import Services, build_services
+from formservice.usecases.accounts import create_user
 from tests.conftest import IN_CI, REPO, SAMPLES, load_sample, make_key
 
 CHROMIUM = os.environ.get("FORMSERVICE_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -264,7 +264,7 @@ def test_logout_and_idle_timeout_send_back_to_login(
     idle = server.services.settings.session_idle_minutes * 60
     later = time.time() + idle + 5
     # The server runs in this process: move its clock past the idle time.
-    monkeypatch.setattr("formservice.web._clock", lambda: later)
+    monkeypatch.setattr("formservice.web.base._clock", lambda: later)
     page.reload()
     assert "/login" in page.url
     assert "timed out" in page.get_by_role("status").inner_text()

@@ -9,12 +9,13 @@ from collections.abc import Callable
 import pytest
 from docx import Document
 
-from formservice.documents.generate import DocumentRequest, render_document, save_document
+from formservice.model import DocumentRequest, Principal
 from formservice.schemas.case import load_case
-from formservice.security import Principal
-from formservice.services import Services
 from formservice.store.cases import save_case
 from formservice.store.db import transaction
+from formservice.store.documents import save_document
+from formservice.usecases.documents import render_for_case as render_document
+from formservice.usecases.services import Services
 from tests.conftest import REPO, load_sample
 
 LMN = "letter_of_medical_necessity"
@@ -45,7 +46,10 @@ def seed_letters(services: Services, count: int, *, last_name: str | None = None
             row, _ = save_case(session, HUB, case)
         ids.append(
             save_document(
-                services, row.id, render_document(services, case, DocumentRequest("lmn"))
+                services.sessions,
+                services.blobs,
+                row.id,
+                render_document(services, case, DocumentRequest("lmn")),
             ).id
         )
     return ids

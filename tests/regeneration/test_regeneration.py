@@ -10,13 +10,12 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import func, select
 
-from formservice import regeneration
-from formservice.documents.docx import document_text
-from formservice.services import Services, build_services
+from formservice.cli.worker_pool import WorkerPool
+from formservice.documents.docx.render import document_text
 from formservice.settings import Settings
 from formservice.store.models import DocumentRow, RegenerationItem
-from formservice.template_admin import publish_template
-from formservice.worker_pool import WorkerPool
+from formservice.usecases import Services, build_services, regeneration
+from formservice.usecases.templates import publish_template
 from tests.conftest import IN_CI
 from tests.regeneration.conftest import LMN, MARKER, changed_lmn
 
@@ -54,7 +53,7 @@ def test_two_hundred_letters_regenerated_once_each(
         assert session.scalar(select(func.count()).select_from(RegenerationItem)) == 0
 
     summary = regeneration.start_run(services, LMN)
-    services.jobs.enqueue_run(summary.id)
+    regeneration.enqueue_run(services, summary.id)
     summary = regeneration.summarize(services, summary.id)
     assert (summary.total, summary.done, summary.unchanged, summary.failed) == (200, 200, 0, 0)
     assert summary.status == "finished"
@@ -95,7 +94,7 @@ def test_failing_item_is_reported_and_the_rest_go_on(
     template = changed_lmn("Check: {{ 1 // (patient.last_name != 'Unrenderable') }}")
     publish_template(services, LMN, template)
     summary = regeneration.start_run(services, LMN)
-    services.jobs.enqueue_run(summary.id)
+    regeneration.enqueue_run(services, summary.id)
     summary = regeneration.summarize(services, summary.id)
     assert (summary.done, summary.failed) == (5, 1)
     assert summary.failures[0]["document_id"] == bad[0]
@@ -120,7 +119,7 @@ def test_letter_keeps_its_date_and_unchanged_text_is_reported(
     # Same visible content, different bytes: a comment-only change to the template.
     publish_template(services, LMN, changed_lmn("{# internal note: reviewed 2026 #}"))
     summary = regeneration.start_run(services, LMN)
-    services.jobs.enqueue_run(summary.id)
+    regeneration.enqueue_run(services, summary.id)
     summary = regeneration.summarize(services, summary.id)
     # The new paragraph renders empty, so the text differs only by an empty paragraph.
     assert summary.done + summary.unchanged == 3
@@ -159,7 +158,7 @@ def test_killed_worker_then_restart_regenerates_each_exactly_once(
     publish_template(services, LMN, changed_lmn())
     _queue_env(settings, monkeypatch)
     summary = regeneration.start_run(services, LMN)
-    services.jobs.enqueue_run(summary.id)
+    regeneration.enqueue_run(services, summary.id)
     with WorkerPool(2) as pool:
         progressed = _wait(services, summary.id, lambda s: s.done >= 10, timeout=120)
         assert progressed.done >= 10, "workers did not start"
@@ -170,7 +169,7 @@ def test_killed_worker_then_restart_regenerates_each_exactly_once(
     middle = regeneration.summarize(services, summary.id)
     # Restart: a new invocation resumes the pending items with fresh workers.
     resumed = regeneration.start_run(services, LMN)
-    services.jobs.enqueue_run(resumed.id)
+    regeneration.enqueue_run(services, resumed.id)
     with WorkerPool(2):
         final = _wait(services, resumed.id, lambda s: s.finished, timeout=180)
     assert final.finished, final.to_json()
@@ -213,7 +212,7 @@ def test_redis_queue_shared_by_worker_processes(
         publish_template(services, LMN, changed_lmn())
         _queue_env(on_redis, monkeypatch)
         summary = regeneration.start_run(services, LMN)
-        chunks = services.jobs.enqueue_run(summary.id)
+        chunks = regeneration.enqueue_run(services, summary.id)
         assert services.jobs.queued() == chunks  # the tasks wait in Redis, not in memory
         with WorkerPool(2):
             final = _wait(services, summary.id, lambda s: s.finished, timeout=120)
@@ -279,7 +278,8 @@ def test_content_hash_reads_the_zip_directory_like_zipfile() -> None:
     import io
     import zipfile
 
-    from formservice.regeneration import _central_directory, content_sha256
+    from formservice.documents.provenance import central_directory as _central_directory
+    from formservice.documents.provenance import content_sha256
     from tests.conftest import REPO
 
     for path in sorted((REPO / "templates" / "docx").glob("*.docx")):

@@ -11,12 +11,12 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from formservice.cli import main
-from formservice.documents.context import context_variables
-from formservice.documents.docx import document_text
-from formservice.documents.template_check import check_template
+from formservice.documents.contexts.common import context_variables
+from formservice.documents.docx.render import document_text
+from formservice.documents.docx.template_check import check_template
 from formservice.errors import NotFoundError, ValidationProblem
-from formservice.services import Services
-from formservice.template_admin import (
+from formservice.usecases.services import Services
+from formservice.usecases.templates import (
     activate_template,
     list_template_versions,
     preview_template,

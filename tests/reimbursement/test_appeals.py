@@ -13,14 +13,32 @@ import pytest
 import yaml
 
 from formservice.denials.taxonomy import CATEGORIES
-from formservice.model import Case, PriorAuthorization
-from formservice.reimbursement import appeals
+from formservice.model import Case, Denial, PriorAuthorization
+from formservice.reimbursement import appeals as _appeals
 from formservice.reimbursement.evidence import assemble_evidence, load_evidence
 from formservice.schemas.case import load_case
 
 REPO = Path(__file__).resolve().parents[2]
 APPEALS_DATA = REPO / "formservice" / "reimbursement" / "data" / "appeals.yaml"
 DENIALS = sorted((REPO / "samples" / "denials").glob("*.json"))
+
+
+class _TypedAppeals:
+    """The appeals rules, called with denial JSON typed at this boundary as the service does."""
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(_appeals, name)
+        if not callable(found) or isinstance(found, type):
+            return found
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            typed = [Denial.from_json(a) if isinstance(a, dict) else a for a in args]
+            return found(*typed, **kwargs)
+
+        return call
+
+
+appeals = _TypedAppeals()
 
 
 def denial(stem: str) -> dict[str, Any]:
@@ -40,7 +58,7 @@ def with_pa(base: Case, **pa: Any) -> Case:
     return dataclasses.replace(base, prior_authorization=PriorAuthorization(**pa))
 
 
-def text_of(argument: appeals.Argument) -> str:
+def text_of(argument: _appeals.Argument) -> str:
     return " ".join((argument.heading, *argument.paragraphs, *argument.bullets))
 
 

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from formservice.model import Case
+from formservice.model import Benefits, Case
 from formservice.reimbursement.benefits import estimate_patient_cost, payer_facts
 
 # 0662T at $1,000 once and 0663T at $100 for each of 6 sessions: $1,600 allowed.
 ALLOWED = {"0662T": 1000.0, "0663T": 100.0}
 
 
-def _bi(**changes: Any) -> dict[str, Any]:
+def _bi(**changes: Any) -> Benefits:
     base: dict[str, Any] = {
         "coverage_active": True,
         "scalp_cooling_covered": True,
@@ -28,7 +28,7 @@ def _bi(**changes: Any) -> dict[str, Any]:
         "oop_met": 0.0,
         "allowed_amounts": dict(ALLOWED),
     }
-    return {**base, **changes}
+    return Benefits.from_json({**base, **changes})
 
 
 @pytest.mark.parametrize(
@@ -160,7 +160,9 @@ def test_payer_facts_order_case_then_bi_then_directory(make_case: Callable[..., 
         True,
     )
     assert found.turnaround_source.startswith("payer directory")
-    bi = {"pa_required": False, "turnaround_days": 3, "submission": {"channel": "fax"}}
+    bi = Benefits.from_json(
+        {"pa_required": False, "turnaround_days": 3, "submission": {"channel": "fax"}}
+    )
     found = payer_facts(case, bi)
     assert (found.pa_required, found.channel, found.turnaround_days, found.fax) == (
         False,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from formservice.model import Case
+from formservice.model import Benefits, Case, CaseFacts, Denial
 from formservice.reimbursement import load_data
 from formservice.reimbursement.checklists import (
     appeal_checklist,
@@ -22,13 +22,17 @@ from formservice.reimbursement.checklists import (
 TODAY = date(2026, 3, 1)
 
 
-@dataclass(frozen=True)
-class Facts:
-    """Stands in for documents.generate.CaseFacts (same attributes)."""
-
-    benefits: dict[str, Any] | None = None
-    documents: frozenset[str] = frozenset()
-    denial: dict[str, Any] | None = None
+def Facts(  # noqa: N802  # reads like the CaseFacts it builds
+    benefits: dict[str, Any] | None = None,
+    documents: frozenset[str] = frozenset(),
+    denial: dict[str, Any] | None = None,
+) -> CaseFacts:
+    """The case facts a checklist reads, from plain JSON (typed at this boundary)."""
+    return CaseFacts(
+        benefits=None if benefits is None else Benefits.from_json(benefits),
+        documents=documents,
+        denial=None if denial is None else Denial.from_json(denial),
+    )
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class Row:
     status: str
     detail: str = ""
     case: dict[str, Any] = field(default_factory=dict)
-    facts: Facts = Facts()
+    facts: CaseFacts = field(default_factory=Facts)
 
 
 def _insured(make_case: Callable[..., Case], **kw: Any) -> Case:

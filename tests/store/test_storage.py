@@ -9,16 +9,18 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
-from formservice.documents.generate import DocumentRequest, render_document, save_document
 from formservice.errors import ConflictError, UnauthorizedError
+from formservice.model import DocumentRequest, Principal
 from formservice.schemas.case import load_case
-from formservice.security import Principal, authenticate_key, create_api_key, revoke_api_key
-from formservice.services import build_services
 from formservice.settings import Settings
 from formservice.store.blobs import LocalBlobStore, sha256_hex
 from formservice.store.cases import save_case
 from formservice.store.db import transaction
+from formservice.store.documents import save_document
 from formservice.store.models import Base, CaseRow, DocumentRow
+from formservice.usecases import build_services
+from formservice.usecases.documents import render_for_case as render_document
+from formservice.usecases.keys import authenticate_key, create_api_key, revoke_api_key
 from tests.conftest import load_sample
 
 HUB = Principal("key", "k", "test", "hub", None)
@@ -63,7 +65,7 @@ def test_document_row_records_provenance(storage_settings: Settings) -> None:
         with transaction(services.sessions) as session:
             row, _ = save_case(session, HUB, case)
         rendered = render_document(services, case, DocumentRequest("lmn"))
-        doc = save_document(services, row.id, rendered)
+        doc = save_document(services.sessions, services.blobs, row.id, rendered)
         with services.sessions() as session:
             stored = session.get(DocumentRow, doc.id)
             assert stored is not None

@@ -11,9 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from formservice.accounts import create_user
-from formservice.services import Services
 from formservice.store.db import transaction
+from formservice.usecases.accounts import create_user
+from formservice.usecases.services import Services
 from tests.conftest import load_sample, make_key
 
 PASSWORD = "correct horse battery staple"  # noqa: S105  # a test account's password

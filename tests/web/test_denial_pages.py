@@ -16,9 +16,9 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from formservice import create_app
-from formservice.services import Services, build_services
 from formservice.settings import Settings
 from formservice.store.models import AuditEvent, DenialRow
+from formservice.usecases import Services, build_services
 from tests.conftest import SAMPLES, require_tool
 from tests.web.conftest import StaffBrowser
 

@@ -9,9 +9,10 @@ from datetime import date
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from formservice.services import Services
 from formservice.store.db import transaction
 from formservice.store.models import AuditEvent, CaseRow, DenialRow
+from formservice.store.pa import refresh_next_due
+from formservice.usecases.services import Services
 from tests.conftest import load_sample, make_key
 from tests.web.conftest import FACILITY_A, FACILITY_B, StaffBrowser
 
@@ -129,6 +130,7 @@ def test_case_list_puts_appeal_deadlines_first(
         row0 = session.get(CaseRow, ids[0])
         assert row0 is not None
         row0.next_due, row0.next_due_reason = date(2026, 12, 1), "PA follow-up"
+        row0.next_due_kind = "follow_up"
         session.add(
             DenialRow(
                 case_id=ids[1],
@@ -138,6 +140,10 @@ def test_case_list_puts_appeal_deadlines_first(
                 appeal_deadline=date(2027, 3, 1),
             )
         )
+        session.flush()
+        row1 = session.get(CaseRow, ids[1])
+        assert row1 is not None
+        refresh_next_due(session, row1)  # what attaching the letter does
     browser.login("clinic_a")
     page = browser.get("/cases").text
     order = [page.index(f"Order{n}") for n in range(3)]

@@ -9,10 +9,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from formservice import create_app
-from formservice.accounts import LOGIN_FAILED_MESSAGE
-from formservice.services import Services
 from formservice.settings import Settings
 from formservice.store.models import AuditEvent, User
+from formservice.usecases.accounts import LOGIN_FAILED_MESSAGE
+from formservice.usecases.services import Services
 from tests.web.conftest import USERS, StaffBrowser, csrf_of
 
 
@@ -156,7 +156,7 @@ def test_idle_session_goes_back_to_login(
     assert browser.get("/cases").status_code == 200
     idle = services.settings.session_idle_minutes * 60
     later = time.time() + idle + 5
-    monkeypatch.setattr("formservice.web._clock", lambda: later)
+    monkeypatch.setattr("formservice.web.base._clock", lambda: later)
     response = browser.get("/cases")
     assert response.status_code == 303
     assert response.headers["Location"].startswith("/login")
@@ -174,7 +174,7 @@ def test_activity_keeps_the_session_alive(
     start = time.time()
     for step in (1, 2, 3):  # three requests, each within the idle time of the one before
         moment = start + step * (idle - 30)
-        monkeypatch.setattr("formservice.web._clock", lambda m=moment: m)
+        monkeypatch.setattr("formservice.web.base._clock", lambda m=moment: m)
         assert browser.get("/cases").status_code == 200
 
 

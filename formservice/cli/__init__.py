@@ -1,0 +1,39 @@
+"""The `formservice` command: serve, worker, db, keys, users, samples, render, denial, pap,
+forms, templates, regenerate, schemas.
+
+Exit codes (CONTRACT.md §3): 0 success, 2 bad input (one line on stderr), 1 any other failure.
+Every command translates its arguments into one application call (`formservice.usecases`) and
+prints the result.
+"""
+
+from __future__ import annotations
+
+import click
+
+from formservice.cli import denials, documents, service, templates
+
+__all__ = ["main"]
+
+
+@click.group()
+@click.version_option(package_name="formservice")
+def main() -> None:
+    """formservice: letters, payer forms, denials and PAP decisions for a reimbursement hub."""
+
+
+for _command in (
+    service.serve,
+    service.worker,
+    service.db,
+    service.keys,
+    service.users,
+    service.samples,
+    documents.render,
+    documents.forms,
+    documents.schemas,
+    denials.denial,
+    denials.pap,
+    templates.templates,
+    templates.regenerate,
+):
+    main.add_command(_command)

@@ -1,0 +1,5 @@
+"""`python -m formservice.cli`: the same as the `formservice` command."""
+
+from formservice.cli import main
+
+main()

@@ -1,0 +1,164 @@
+"""The template context of a letter of appeal: the case's common blocks plus the denial it answers.
+
+`build_appeal_context` adds to `context.build_context` (letterhead, patient, prescriber, the
+numbered evidence for the categories the appeal argues):
+
+* ``denial``: the denial's facts written for a letter (dates as "March 2, 2026", codes joined,
+  each reason with its category label and the letter's own sentence), falling back to the case
+  where the denial is silent (codes, member ID);
+* ``arguments``: one numbered section per reason category (formservice.reimbursement.appeals);
+* ``remedy``: the one thing the letter asks for; ``appeal_deadline``: the deadline sentence;
+* ``appeal``: title, review asked for, addressee, ERISA requests, enclosures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from formservice.documents.contexts.common import build_context
+from formservice.errors import ValidationProblem
+from formservice.model import Case, CaseFacts, Denial
+from formservice.reimbursement import appeals
+from formservice.reimbursement.evidence import load_evidence
+from formservice.reimbursement.payers import find_payer
+
+__all__ = ["APPEAL_KEYS", "build_appeal_context"]
+
+APPEAL_KEYS = ("denial", "arguments", "remedy", "appeal_deadline", "appeal")
+_ATTENTION = "Attn: Appeals Department"
+_NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+_NO_DENIAL = "An appeal answers a denial: give denial_id."
+
+
+def _s(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _join(items: Sequence[str]) -> str:
+    items = [i for i in items if i]
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + ", and " + items[-1]
+
+
+def _strings(value: Any) -> list[str]:
+    return [str(v) for v in value or [] if v]
+
+
+def _same_payer(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _addressee(denial: Denial, case: Case) -> dict[str, str]:
+    """Who the appeal goes to: the payer that denied, and its appeals fax when known."""
+    on_file = case.coverage.payer
+    name = _s(denial.payer_name) or (on_file.name if on_file else "")
+    ours = on_file is not None and (not name or _same_payer(name, on_file.name))
+    directory = find_payer(name=name, payer_id=on_file.payer_id if ours and on_file else None)
+    fax = (directory.appeals_fax if directory else None) or (
+        on_file.fax if ours and on_file else None
+    )
+    return {"name": name or "Appeals Department", "attention": _ATTENTION, "fax": _s(fax)}
+
+
+def _denial_block(denial: Denial, case: Case, labels: Mapping[str, str]) -> dict[str, Any]:
+    pre_service = appeals.is_pre_service(denial)
+    procedure = _strings(denial.procedure_codes) or ["0662T", "0663T"]
+    diagnosis = _strings(denial.diagnosis_codes) or [d.code for d in case.diagnoses]
+    carc, rarc = _strings(denial.carc_codes), _strings(denial.rarc_codes)
+    reason_codes = "; ".join(
+        part
+        for part in (
+            f"CARC {', '.join(carc)}" if carc else "",
+            f"RARC {', '.join(rarc)}" if rarc else "",
+        )
+        if part
+    )
+    reasons = [
+        {
+            "category": r.category or "other",
+            "label": labels.get(r.category, labels.get("other", "Other")),
+            "carc": _s(r.carc),
+            "page": _s(r.page),
+            "evidence": " ".join(r.evidence.split()),
+        }
+        for r in denial.reasons
+    ]
+    categories = list(dict.fromkeys(r["category"] for r in reasons)) or _strings(denial.categories)
+    claim = _s(denial.claim_number)
+    return {
+        "id": "",
+        "payer_name": _s(denial.payer_name),
+        "member_id": _s(denial.member_id) or _s(case.coverage.member_id),
+        "claim_number": claim,
+        "reference_label": "Reference number" if pre_service else "Claim number",
+        "authorization_number": _s(denial.authorization_number)
+        or _s(case.prior_authorization.number),
+        "patient_name": _s(denial.patient_name) or case.patient.full_name,
+        "letter_date": appeals.format_date(denial.letter_date),
+        "date_of_service": appeals.format_date(denial.date_of_service),
+        "procedure_codes": ", ".join(procedure),
+        "diagnosis_codes": ", ".join(diagnosis),
+        "carc_codes": ", ".join(carc),
+        "rarc_codes": ", ".join(rarc),
+        "reason_codes": reason_codes,
+        "reasons": reasons,
+        "categories": categories,
+        "categories_text": _join(
+            [labels.get(c, c).lower() for c in categories] if categories else ["unstated"]
+        ),
+        "pre_service": pre_service,
+        "plan_type": _s(denial.plan_type),
+        "appeal_deadline": appeals.format_date(denial.appeal_deadline),
+        "appeal_deadline_basis": _s(denial.appeal_deadline_basis),
+        "needs_review": denial.needs_review,
+    }
+
+
+def _argument(number: int, a: appeals.Argument) -> dict[str, Any]:
+    return {
+        "number": number,
+        "category": a.category,
+        "label": a.label,
+        "heading": a.heading,
+        "quotes": [{"evidence": q.evidence, "carc": q.carc, "page": _s(q.page)} for q in a.quotes],
+        "carc_codes": ", ".join(a.carc_codes),
+        "paragraphs": list(a.paragraphs),
+        "bullets": list(a.bullets),
+        "themes": list(a.themes),
+    }
+
+
+def build_appeal_context(case: Case, facts: CaseFacts, today: date) -> dict[str, Any]:
+    """The context of a letter of appeal; a 422 when the case facts carry no denial."""
+    denial = facts.denial
+    if not denial:
+        raise ValidationProblem(_NO_DENIAL, errors={"denial_id": [_NO_DENIAL]})
+    arguments = appeals.appeal_arguments(denial, case)
+    labels = {k: v.label for k, v in load_evidence().appeals.items()}
+    request = appeals.appeal_request(denial, case)
+    extra = {
+        "denial": _denial_block(denial, case, labels),
+        "arguments": [_argument(i, a) for i, a in enumerate(arguments, 1)],
+        "remedy": appeals.appeal_remedy(denial, case, arguments),
+        "appeal_deadline": appeals.deadline_text(denial, today, case),
+        "appeal": {
+            "title": request["title"],
+            "noun": request["noun"],
+            "addressee": _addressee(denial, case),
+            "erisa": appeals.is_erisa(denial, case),
+            "erisa_requests": appeals.erisa_requests(denial, case),
+            "enclosures": appeals.appeal_enclosures(denial, case, arguments),
+            "sections": len(arguments),
+            "sections_word": _NUMBER_WORDS.get(len(arguments), str(len(arguments))),
+        },
+    }
+    return build_context(
+        case,
+        today=today,
+        kind="appeal",
+        evidence_categories=appeals.evidence_categories(arguments),
+        extra=extra,
+    )

@@ -1,0 +1,21 @@
+"""DOCX letters: render a docxtpl template (`render`), its OOXML plumbing (`ooxml`) and the checks
+a template passes before it is published (`template_check`)."""
+
+from formservice.documents.docx.render import (
+    TemplateRenderError,
+    document_text,
+    read_properties,
+    render_docx,
+    template_environment,
+)
+from formservice.documents.docx.template_check import TemplateReport, check_template
+
+__all__ = [
+    "TemplateRenderError",
+    "TemplateReport",
+    "check_template",
+    "document_text",
+    "read_properties",
+    "render_docx",
+    "template_environment",
+]

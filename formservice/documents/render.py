@@ -1,0 +1,239 @@
+"""Render one document for a case: pure. Inputs in, bytes and provenance out; nothing is stored.
+
+`render_document` takes the case, the request, what the store knows about the case (`CaseFacts`),
+the letter date and `RenderTools` (where template bytes, the PDF converter and the payer forms come
+from). Saving the result is the store's job (`formservice.store.documents`); deciding which
+document to make is the application's (`formservice.usecases`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from formservice.documents import catalog
+from formservice.documents.contexts import build_letter_context
+from formservice.documents.convert import Converter
+from formservice.documents.docx import render_docx
+from formservice.documents.forms import load_form, render_claim_form, render_pa_form
+from formservice.documents.packet import build_appeal_packet
+from formservice.documents.provenance import form_identity, input_hash, provenance
+from formservice.errors import ValidationProblem
+from formservice.model import (
+    Case,
+    CaseFacts,
+    DocumentRequest,
+    RenderedDocument,
+    TemplateVersion,
+)
+
+__all__ = ["RenderTools", "RenderedDocument", "render_document", "resolve_kind"]
+
+PACKET_LETTERS = ("letter_of_appeal", "letter_of_medical_necessity", "appeal_checklist")
+
+
+@dataclass(frozen=True)
+class RenderTools:
+    """Where a render takes what is not in the case: template bytes, the converter, the forms.
+
+    ``templates(name)`` gives a letter template's active version; ``converter()`` gives the warm
+    DOCX→PDF converter, started on first use (so a DOCX never starts LibreOffice).
+    """
+
+    templates: Callable[[str], TemplateVersion]
+    converter: Callable[[], Converter]
+    forms_dir: Path
+
+
+@dataclass(frozen=True)
+class _Made:
+    data: bytes
+    template_name: str
+    template_sha256: str
+    template_version: int
+    details: dict[str, Any]
+
+
+def _filename(case: Case, kind: str, fmt: str, form: str | None) -> str:
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", case.external_id).strip("-") or "case"
+    return f"{safe}-{form or kind}.{fmt}"
+
+
+def resolve_kind(request: DocumentRequest) -> tuple[catalog.DocumentKind, str]:
+    """The document kind and format asked for, or a 422 naming the bad field."""
+    spec = catalog.get_kind(request.kind)
+    if spec is None:
+        raise ValidationProblem(
+            f"unknown document kind {request.kind!r}",
+            errors={"kind": [f"Must be one of: {', '.join(sorted(catalog.KINDS))}."]},
+        )
+    fmt = request.format or spec.default_format
+    if fmt not in spec.formats:
+        raise ValidationProblem(
+            f"{request.kind} is not available as {fmt}",
+            errors={"format": [f"{request.kind} comes as: {', '.join(spec.formats)}."]},
+        )
+    if spec.needs_form and not request.form:
+        raise ValidationProblem(
+            f"{request.kind} needs a form id",
+            errors={"form": ["Name the payer form, e.g. tx_nofr001."]},
+        )
+    return spec, fmt
+
+
+def render_document(
+    case: Case,
+    request: DocumentRequest,
+    facts: CaseFacts,
+    *,
+    today: date,
+    tools: RenderTools,
+    template: TemplateVersion | None = None,
+) -> RenderedDocument:
+    """Render one document for a case, dated `today` (the letter date).
+
+    `template` overrides the active template version (previews and regeneration runs).
+    """
+    spec, fmt = resolve_kind(request)
+    if spec.needs_denial and not facts.denial:
+        raise ValidationProblem(
+            f"{spec.name} answers a denial letter",
+            errors={"denial_id": ["Upload the denial (POST /denials) and give its denial_id."]},
+        )
+    inputs = input_hash(case, request, facts, today)
+    if spec.template is None:
+        made = _render_pdf_kind(case, request, facts, today, tools, inputs)
+    else:
+        made = _render_letter(spec, fmt, case, request, facts, today, tools, inputs, template)
+    details = dict(made.details)
+    if request.denial_id:
+        details["denial_id"] = request.denial_id
+    return RenderedDocument(
+        kind=spec.name,
+        format=fmt,
+        data=made.data,
+        media_type=catalog.MEDIA_TYPES[fmt],
+        filename=_filename(case, spec.name, fmt, request.form),
+        template_name=made.template_name,
+        template_sha256=made.template_sha256,
+        template_version=made.template_version,
+        input_sha256=inputs,
+        form=request.form,
+        details=details,
+    )
+
+
+def _render_letter(
+    spec: catalog.DocumentKind,
+    fmt: str,
+    case: Case,
+    request: DocumentRequest,
+    facts: CaseFacts,
+    today: date,
+    tools: RenderTools,
+    inputs: str,
+    template: TemplateVersion | None,
+) -> _Made:
+    assert spec.template is not None  # noqa: S101  # letters have a template by definition
+    template = template or tools.templates(spec.template)
+    context = build_letter_context(spec.name, case, facts, today)
+    properties = provenance(spec.name, template.name, template.version, template.sha256, inputs)
+    data = render_docx(template.data, context, properties=properties)
+    if fmt == "pdf":
+        data = tools.converter().convert(data, pdfa=request.pdfa)
+    details = {"letter_date": today.isoformat()}
+    return _Made(data, template.name, template.sha256, template.version, details)
+
+
+def _render_pdf_kind(
+    case: Case,
+    request: DocumentRequest,
+    facts: CaseFacts,
+    today: date,
+    tools: RenderTools,
+    inputs: str,
+) -> _Made:
+    """Fill the payer form a PDF kind asks for, or assemble the appeal packet."""
+    if request.kind == "appeal_packet":
+        return _render_packet(case, request, facts, today, tools, inputs)
+    form_id = "cms1500" if request.kind == "cms1500" else str(request.form)
+    load_form(form_id, tools.forms_dir)  # NotFoundError (404) for an unknown form, before hashing
+    identity = form_identity(tools.forms_dir, form_id)
+    properties = provenance(request.kind, form_id, 1, identity, inputs)
+    if request.kind == "cms1500":
+        claim = render_claim_form(
+            case,
+            today=today,
+            flatten=request.flatten,
+            forms_dir=tools.forms_dir,
+            properties=properties,
+        )
+        details: dict[str, Any] = {
+            "forms": claim.forms,
+            "lines": len(claim.lines),
+            "flattened": claim.flattened,
+            "warnings": claim.warnings,
+            "overflow": claim.overflow,
+        }
+        return _Made(claim.pdf, form_id, identity, 1, details)
+    result = render_pa_form(
+        case,
+        form_id,
+        today=today,
+        flatten=request.flatten,
+        forms_dir=tools.forms_dir,
+        properties=properties,
+    )
+    details = {
+        "overflow": [
+            {"field": o.field, "reason": o.reason, "value": o.value, "detail": o.detail}
+            for o in result.overflow
+        ],
+        "flattened": request.flatten,
+    }
+    return _Made(result.pdf, form_id, identity, 1, details)
+
+
+def _render_packet(
+    case: Case,
+    request: DocumentRequest,
+    facts: CaseFacts,
+    today: date,
+    tools: RenderTools,
+    inputs: str,
+) -> _Made:
+    """Cover sheet, appeal, LMN, the denial itself, the PA form (flattened), the checklist."""
+    if not facts.denial or not facts.denial_pdf:
+        raise ValidationProblem(
+            "an appeal packet needs the denial letter it answers",
+            errors={"denial_id": ["Upload the denial and give its denial_id."]},
+        )
+
+    def letter(kind: str) -> bytes:
+        ask = replace(request, kind=kind, format="pdf", form=None, flatten=False)
+        return render_document(case, ask, facts, today=today, tools=tools).data
+
+    pa_form = None
+    if facts.forms:
+        pa_form = render_pa_form(
+            case, facts.forms[-1], today=today, flatten=True, forms_dir=tools.forms_dir
+        ).pdf
+    digest = hashlib.sha256()
+    for name in PACKET_LETTERS:
+        digest.update(tools.templates(name).sha256.encode())
+    identity = digest.hexdigest()
+    pdf, details = build_appeal_packet(
+        case,
+        facts.denial,
+        today=today,
+        render_letter=letter,
+        denial_pdf=facts.denial_pdf,
+        pa_form_pdf=pa_form,
+        properties=provenance("appeal_packet", "appeal_packet", 1, identity, inputs),
+    )
+    return _Made(pdf, "appeal_packet", identity, 1, details)

@@ -1,0 +1,71 @@
+"""What a document request asks for, what the store knows about a case, and a template version.
+
+These cross the line between the application layer and the pure renderers: a use case gathers
+them (from the request, the store and the registry) and hands them to `documents.render_document`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from formservice.model.benefits import Benefits
+from formservice.model.denial import Denial
+
+
+@dataclass(frozen=True)
+class DocumentRequest:
+    """What to make: a kind, a format, and the options some kinds take."""
+
+    kind: str
+    format: str | None = None
+    form: str | None = None
+    denial_id: str | None = None
+    flatten: bool = False
+    pdfa: bool = False
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the service knows about a case beyond its payload.
+
+    ``documents`` are the kinds already generated for the case; ``forms`` the PA form ids
+    generated for it, oldest first; ``denial`` the parsed letter an appeal answers and
+    ``denial_source_sha256``/``denial_pdf`` the uploaded letter itself (for the packet).
+    """
+
+    benefits: Benefits | None = None
+    documents: frozenset[str] = frozenset()
+    denial: Denial | None = None
+    denial_source_sha256: str | None = None
+    forms: tuple[str, ...] = ()
+    denial_pdf: bytes | None = field(default=None, repr=False, compare=False)
+    pa_history: tuple[dict[str, object], ...] = ()
+    case_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TemplateVersion:
+    """The bytes of one letter-template version and what identifies it."""
+
+    name: str
+    version: int
+    sha256: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RenderedDocument:
+    """A finished file and everything needed to trace and reproduce it."""
+
+    kind: str
+    format: str
+    data: bytes
+    media_type: str
+    filename: str
+    template_name: str
+    template_sha256: str
+    template_version: int
+    input_sha256: str
+    form: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)

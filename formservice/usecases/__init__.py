@@ -1,0 +1,44 @@
+"""The application layer: one function per user action, called by every face alike.
+
+The API, the staff pages, the CLI and the queue worker translate their input into one of these
+calls and its result back; none of them reaches the store or the renderers on its own.
+
+Actions and their functions:
+
+* store, read, list cases: `cases.create_case`, `cases.read_case`, `cases.list_cases`;
+* make a document for a stored case: `documents.make_document`; render one for a posted case:
+  `documents.render_for_case`;
+* record a PA step: `pa.record_pa_step`; record the benefits investigation:
+  `benefits.record_benefits`; decide PAP eligibility: `pap.check_pap`;
+* upload, read, correct, attach a denial: `denials.submit_denial`, `denials.read_denial_row`,
+  `denials.correct_denial`, `denials.attach_denial`; build the appeal packet:
+  `packets.build_packet`;
+* publish, activate, preview a template: `templates.publish_template`,
+  `templates.activate_template`, `templates.preview_template`;
+* start a regeneration: `regeneration.start_run` then `regeneration.enqueue_run`; the worker:
+  `tasks.run_worker`;
+* API keys and staff accounts: `keys.issue_api_key`, `accounts.add_user`, `accounts.log_in`.
+"""
+
+from __future__ import annotations
+
+from formservice.settings import Settings
+from formservice.store.blobs import LocalBlobStore
+from formservice.store.db import make_engine, make_sessionmaker
+from formservice.usecases.services import Services
+from formservice.usecases.tasks import register_tasks
+
+__all__ = ["Services", "build_services"]
+
+
+def build_services(settings: Settings) -> Services:
+    """Connect the database and blob store named by the settings; the queue knows its tasks."""
+    engine = make_engine(settings.resolved_database_url)
+    settings.resolved_blob_dir.mkdir(parents=True, exist_ok=True)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        blobs=LocalBlobStore(settings.resolved_blob_dir),
+        register_tasks=register_tasks,
+    )

@@ -1,0 +1,35 @@
+"""The audit trail as hub administrators read it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from formservice.store.audit import event_json, list_events
+from formservice.usecases.services import Services
+
+__all__ = ["read_audit"]
+
+
+def read_audit(
+    services: Services,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    case_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Audit events, newest first, matching every filter given."""
+    with services.sessions() as session:
+        events = list_events(
+            session,
+            actor=actor,
+            action=action,
+            case_id=case_id,
+            since=since,
+            until=until,
+            limit=limit,
+        )
+        return [event_json(e) for e in events]

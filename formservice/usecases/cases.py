@@ -1,0 +1,165 @@
+"""Cases: store one, read one (with its checklists), list the due ones, gather its facts.
+
+`case_facts` is the one place the facts a document draws on (benefits, documents already made,
+the denial it answers and the letter's bytes) are read from the store for a case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from formservice.errors import ValidationProblem
+from formservice.model import Benefits, Case, CaseFacts, Denial, DocumentRequest, Principal
+from formservice.reimbursement import checklists
+from formservice.reimbursement.checklists import ChecklistItem
+from formservice.reimbursement.due import due_order_key
+from formservice.store import access
+from formservice.store.blobs import LocalBlobStore
+from formservice.store.cases import documents_made, save_case
+from formservice.store.db import transaction
+from formservice.store.documents import case_documents
+from formservice.store.models import CaseRow, DenialRow, DocumentRow
+from formservice.store.pa import refresh_next_due, tracked_case
+from formservice.usecases.services import Services
+
+__all__ = [
+    "CaseView",
+    "case_checklists",
+    "case_facts",
+    "create_case",
+    "list_cases",
+    "read_case",
+]
+
+# A packet holds its own appeal letter, LMN and appeal checklist.
+PACKET_CONTENTS = frozenset({"appeal", "lmn", "appeal_checklist"})
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A stored case with what the faces show beside it."""
+
+    row: CaseRow
+    case: Case  # with the PA as tracked
+    documents: list[DocumentRow]
+    checklists: dict[str, list[ChecklistItem]]
+
+
+def create_case(services: Services, principal: Principal, case: Case) -> tuple[CaseView, bool]:
+    """Store a case (idempotent on external_id); return its view and whether it was created."""
+    with transaction(services.sessions) as session:
+        row, created = save_case(session, principal, case)
+        if created:
+            refresh_next_due(session, row)  # a case may arrive with a PA already submitted
+        documents = [] if created else case_documents(session, row.id)
+        view = _view(session, services.today(), principal, row, documents)
+    return view, created
+
+
+def read_case(services: Services, principal: Principal, case_id: str) -> CaseView:
+    """A case the caller may see, with its documents and checklists (404 otherwise)."""
+    with services.sessions() as session:
+        row = access.get_case(session, principal, case_id)
+        return _view(session, services.today(), principal, row, case_documents(session, row.id))
+
+
+def _view(
+    session: Session, today: date, principal: Principal, row: CaseRow, documents: list[DocumentRow]
+) -> CaseView:
+    case = tracked_case(row)
+    facts = case_facts(
+        session, principal, row, DocumentRequest("lmn"), made=[(d.kind, d.form) for d in documents]
+    )
+    lists = {
+        "pa": checklists.pa_checklist(case, facts, today),
+        "claim": checklists.claim_checklist(case, facts, today),
+    }
+    return CaseView(row, case, documents, lists)
+
+
+def list_cases(
+    services: Services, principal: Principal, *, due_before: date | None = None, limit: int = 100
+) -> list[CaseRow]:
+    """Visible cases in due order (appeal deadlines first); with `due_before`, only those due."""
+    query = access.cases_for(principal)
+    if due_before is not None:
+        query = query.where(CaseRow.next_due.is_not(None), CaseRow.next_due <= due_before)
+    with services.sessions() as session:
+        rows = list(session.scalars(query))
+    rows.sort(key=lambda r: due_order_key(r.next_due_kind, r.next_due, r.external_id))
+    return rows[:limit]
+
+
+def case_facts(
+    session: Session,
+    principal: Principal,
+    row: CaseRow,
+    request: DocumentRequest,
+    *,
+    made: list[tuple[str, str | None]] | None = None,
+    blobs: LocalBlobStore | None = None,
+) -> CaseFacts:
+    """What the store knows about a case that a document draws on besides its payload.
+
+    `made` is the case's (kind, form) list when the caller already read it (batch work); with
+    `blobs`, the denial letter's own bytes are read too (the appeal packet encloses it).
+    """
+    if made is None:
+        made = documents_made(session, [row.id])[row.id]
+    kinds = {kind for kind, _ in made}
+    if "appeal_packet" in kinds:
+        kinds |= PACKET_CONTENTS
+    denial, source, letter = None, None, None
+    if request.denial_id:
+        denial_row = access.get_denial(session, principal, request.denial_id)
+        denial, source = _read_denial(denial_row), denial_row.source_sha256
+        if blobs is not None and request.kind == "appeal_packet":
+            letter = blobs.get(source)
+    return CaseFacts(
+        benefits=Benefits.from_json(row.benefits) if row.benefits else None,
+        documents=frozenset(kinds),
+        denial=denial,
+        denial_source_sha256=source,
+        forms=tuple(form for kind, form in made if kind == "pa_form" and form),
+        denial_pdf=letter,
+        pa_history=tuple(row.pa_history or ()),
+        case_id=row.id,
+    )
+
+
+def _read_denial(row: DenialRow) -> Denial:
+    if row.status != "done" or row.result is None:
+        raise ValidationProblem(
+            "the denial letter has not been read yet",
+            errors={"denial_id": [f"The denial is {row.status}."]},
+        )
+    return Denial.from_json(row.result)
+
+
+def case_checklists(
+    services: Services,
+    principal: Principal,
+    row: CaseRow,
+    documents: list[DocumentRow],
+    denial: DenialRow | None,
+) -> list[tuple[str, list[ChecklistItem]]]:
+    """The PA, claim and (with a read denial) appeal checklists of a case, titled."""
+    case = tracked_case(row)
+    request = DocumentRequest(
+        "appeal_checklist", denial_id=denial.id if denial and denial.result else None
+    )
+    with services.sessions() as session:
+        facts = case_facts(
+            session, principal, row, request, made=[(d.kind, d.form) for d in documents]
+        )
+    today = services.today()
+    lists = [
+        ("Prior authorization", checklists.pa_checklist(case, facts, today)),
+        ("Claim", checklists.claim_checklist(case, facts, today)),
+    ]
+    if denial is not None and denial.result is not None:
+        lists.append(("Letter of appeal", checklists.appeal_checklist(case, facts, today)))
+    return lists

@@ -1,0 +1,115 @@
+"""The service's moving parts, built once from settings, shared by every face and use case.
+
+`Services` holds the database sessions, the blob store, the clock, the template registry's bytes,
+and (started on first use) the PDF converter and the job queue. It is built by
+`formservice.usecases.build_services`, which also registers the queue's tasks.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from formservice.documents import RenderTools
+from formservice.documents.convert import LibreOfficeConverter
+from formservice.jobs import Jobs, make_huey
+from formservice.model import TemplateVersion
+from formservice.settings import Settings
+from formservice.store.blobs import LocalBlobStore
+from formservice.store.db import transaction
+from formservice.store.templates import get_version, sync_shipped
+
+__all__ = ["Services"]
+
+
+@dataclass
+class Services:
+    """Database, blob store, clock, templates, and (lazily) the converter and the job queue."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    blobs: LocalBlobStore
+    today: Callable[[], date] = date.today
+    # Registers the queue's task handlers when the queue is first built (usecases.tasks).
+    register_tasks: Callable[[Services, Jobs], None] | None = field(default=None, repr=False)
+    _converter: Any = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _templates_synced: bool = field(default=False, repr=False)
+    _jobs: Jobs | None = field(default=None, repr=False)
+    _template_bytes: dict[str, bytes] = field(default_factory=dict, repr=False)
+
+    @property
+    def jobs(self) -> Jobs:
+        """The job queue with this service's tasks, built on first use."""
+        with self._lock:
+            if self._jobs is None:
+                self._jobs = Jobs(make_huey(self.settings))
+                if self.register_tasks is not None:
+                    self.register_tasks(self, self._jobs)
+            return self._jobs
+
+    def sync_templates(self) -> None:
+        """Record the shipped templates in the registry (once per process)."""
+        if self._templates_synced:
+            return
+        for attempt in (1, 2):
+            try:
+                with transaction(self.sessions) as session:
+                    sync_shipped(session, self.blobs, self.settings.templates_dir)
+                break
+            except IntegrityError:
+                # Another process recorded the same version at the same moment: read it again.
+                if attempt == 2:
+                    raise
+        self._templates_synced = True
+
+    def active_template(self, name: str) -> TemplateVersion:
+        """The active version of a letter template, with its bytes."""
+        return self.template(name)
+
+    def template(
+        self, name: str, *, version: int | None = None, sha256: str | None = None
+    ) -> TemplateVersion:
+        """A template version (default: the active one); its bytes are read once per process."""
+        self.sync_templates()
+        with self.sessions() as session:
+            return get_version(
+                session, self.blobs, name, version, sha256=sha256, cache=self._template_bytes
+            )
+
+    @property
+    def converter(self) -> LibreOfficeConverter:
+        """The warm DOCX→PDF converter, started on first use."""
+        with self._lock:
+            if self._converter is None:
+                self._converter = LibreOfficeConverter(
+                    soffice=self.settings.soffice_path or None,
+                    workdir=self.settings.data_dir / "soffice",
+                    timeout=self.settings.render_timeout_seconds,
+                    pool_size=self.settings.converter_pool_size,
+                )
+            converter: LibreOfficeConverter = self._converter
+            return converter
+
+    def render_tools(self) -> RenderTools:
+        """What the pure renderers take from this service: templates, converter, forms."""
+        return RenderTools(
+            templates=self.active_template,
+            converter=lambda: self.converter,
+            forms_dir=self.settings.templates_dir / "pdf",
+        )
+
+    def close(self) -> None:
+        """Stop the converter and release database connections."""
+        if self._converter is not None:
+            self._converter.close()
+            self._converter = None
+        self.engine.dispose()

@@ -1,0 +1,165 @@
+"""Template operations for ops: check and publish a version, list, activate, preview.
+
+The variables a template may use are the keys of the context its document kind really builds
+(for a sample case), so the check can never drift from the renderer.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from formservice.documents import catalog
+from formservice.documents.contexts import letter_variables
+from formservice.documents.docx import TemplateReport, check_template
+from formservice.errors import NotFoundError, ValidationProblem
+from formservice.model import Benefits, CaseFacts, Denial, DocumentRequest, TemplateVersion
+from formservice.schemas.case import load_case
+from formservice.settings import Settings
+from formservice.store import templates as registry
+from formservice.store.audit import record_event
+from formservice.store.blobs import sha256_hex
+from formservice.store.db import transaction
+from formservice.store.models import TemplateVersionRow
+from formservice.usecases.documents import render_for_case
+from formservice.usecases.services import Services
+
+PREVIEW_CASE = "01_breast_commercial_office"
+
+
+def _sample_payload(settings: Settings) -> dict[str, Any]:
+    path = settings.samples_dir / "cases" / f"{PREVIEW_CASE}.json"
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def _sample_facts(settings: Settings) -> CaseFacts:
+    """Facts every letter kind can draw on: a sample denial and a sample benefits check."""
+
+    def first(folder: str) -> Any:
+        paths = sorted((settings.samples_dir / folder).glob("*.json"))
+        return json.loads(paths[0].read_text(encoding="utf-8")) if paths else None
+
+    denial, benefits = first("denials"), first("benefits")
+    return CaseFacts(
+        denial=Denial.from_json(denial) if denial else None,
+        benefits=Benefits.from_json(benefits) if benefits else None,
+        documents=frozenset(catalog.KINDS),
+    )
+
+
+def kind_for_template(name: str) -> catalog.DocumentKind | None:
+    """The document kind a template name renders, if any."""
+    return next((k for k in catalog.KINDS.values() if k.template == name), None)
+
+
+def template_variables(settings: Settings, name: str | None) -> frozenset[str]:
+    """The top-level variables the context of `name`'s document kind provides."""
+    kind = kind_for_template(name) if name else None
+    case = load_case(_sample_payload(settings))
+    return letter_variables(
+        kind.name if kind else None, case, _sample_facts(settings), date.today()
+    )
+
+
+def check_template_file(settings: Settings, data: bytes, name: str | None) -> TemplateReport:
+    """Check a .docx meant for template `name` (its variables; any letter's when None)."""
+    return check_template(data, template_variables(settings, name))
+
+
+def check_for_publish(settings: Settings, name: str, data: bytes) -> TemplateReport:
+    """Check a file meant as a new version of `name`; raise a 422 listing every problem."""
+    report = check_template(data, template_variables(settings, name))
+    if report.problems:
+        errors: dict[str, list[str]] = {}
+        for p in report.problems:
+            where = (
+                f" (in {p.part}: {p.paragraph!r})"
+                if p.paragraph
+                else (f" (in {p.part})" if p.part else "")
+            )
+            errors.setdefault("file", []).append(f"{p.kind}: {p.message}{where}")
+        raise ValidationProblem(
+            f"the template has {len(report.problems)} problem(s) and was not published",
+            errors=errors,
+            problems=[p.to_json() for p in report.problems],
+        )
+    return report
+
+
+def publish_template(
+    services: Services, name: str, data: bytes, *, actor: str | None = None
+) -> TemplateVersionRow:
+    """Validate and publish `data` as the new active version of `name`.
+
+    With `actor` (the command line), the publication is recorded in the audit trail; requests
+    are recorded by the web layer's audit hook.
+    """
+    services.sync_templates()
+    with services.sessions() as session:
+        if name not in registry.known_names(session):
+            raise NotFoundError(f"no template named {name!r}")
+    check_for_publish(services.settings, name, data)
+    # A preview render against a sample case proves it renders before anyone depends on it.
+    _render_preview(services, name, data)
+    with transaction(services.sessions) as session:
+        row = registry.publish(session, services.blobs, name, data)
+        if actor is not None:
+            record_event(
+                session, actor=actor, action="publish_template", path=f"{name}@v{row.version}"
+            )
+    return row
+
+
+def _render_preview(services: Services, name: str, data: bytes, payload: Any = None) -> bytes:
+    kind = kind_for_template(name)
+    if kind is None:
+        raise NotFoundError(f"no document kind uses the template {name!r}")
+    case = load_case(payload if payload is not None else _sample_payload(services.settings))
+    version = TemplateVersion(name=name, version=0, sha256=sha256_hex(data), data=data)
+    rendered = render_for_case(
+        services,
+        case,
+        DocumentRequest(kind=kind.name, format="docx"),
+        _sample_facts(services.settings),
+        template=version,
+    )
+    return rendered.data
+
+
+def preview_template(
+    services: Services, name: str, version: int | None = None, payload: Any = None
+) -> bytes:
+    """Render a stored version (default: active) against a case (default: a sample)."""
+    return _render_preview(services, name, services.template(name, version=version).data, payload)
+
+
+def activate_template(services: Services, name: str, version: int) -> TemplateVersionRow:
+    """Make an existing version active (a rollback when older)."""
+    services.sync_templates()
+    with transaction(services.sessions) as session:
+        return registry.activate(session, name, version)
+
+
+def list_template_versions(services: Services) -> list[dict[str, Any]]:
+    """Names, versions and which is active, as plain data."""
+    services.sync_templates()
+    with services.sessions() as session:
+        return [
+            {
+                "name": info.name,
+                "active_version": info.active_version,
+                "versions": [
+                    {
+                        "version": v.version,
+                        "sha256": v.sha256,
+                        "active": v.active,
+                        "source": v.source,
+                        "created_at": v.created_at,
+                    }
+                    for v in info.versions
+                ],
+            }
+            for info in registry.list_templates(session)
+        ]
