@@ -20,7 +20,7 @@ from typing import Any
 
 from formservice.model import Benefits, Case
 from formservice.reimbursement import codes, payers
-from formservice.reimbursement.pap_rules import usd
+from formservice.reimbursement.money import usd
 
 __all__ = [
     "CostEstimate",

@@ -20,8 +20,8 @@ from formservice.errors import ValidationProblem
 from formservice.model import Benefits, CaseFacts
 from formservice.reimbursement import checklists, poverty
 from formservice.reimbursement.benefits import PayerFacts, estimate_patient_cost, payer_facts
+from formservice.reimbursement.money import usd
 from formservice.reimbursement.pap import PapDecision, decide_pap
-from formservice.reimbursement.pap_rules import usd
 
 __all__ = [
     "EXTRA_KEYS",
