@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from formservice.documents.forms.field_maps import load_field_map, resolve_values  # noqa: E402
-from formservice.documents.forms.fill import (  # noqa: E402
+from formservice.documents.forms.shipped import (  # noqa: E402
     DEFAULT_FORMS_DIR,
     load_form,
     render_pa_form,

@@ -20,7 +20,7 @@ from typing import Any
 
 from formservice.model import Benefits, Case
 from formservice.reimbursement import codes, payers
-from formservice.reimbursement.pap_rules import usd
+from formservice.reimbursement.money import usd
 
 __all__ = [
     "CostEstimate",
@@ -119,8 +119,11 @@ def _allowed(
 
 
 def estimate_patient_cost(case: Case, benefits: Benefits) -> CostEstimate:
-    """Estimate the patient's share for scalp cooling from a BI payload, explaining each step."""
-    steps: list[CostStep] = []
+    """Estimate the patient's share for scalp cooling from a BI payload, explaining each step.
+
+    The steps run in the order a plan applies cost sharing: allowed amounts, deductible,
+    coinsurance or copay, out-of-pocket maximum.
+    """
     assumptions: list[str] = []
     missing: list[str] = []
     sessions = case.treatment.sessions
@@ -129,39 +132,61 @@ def estimate_patient_cost(case: Case, benefits: Benefits) -> CostEstimate:
         sessions_n = 0
     else:
         sessions_n = sessions
-
-    initial, initial_src = _allowed(case, benefits, INITIAL, assumptions, missing)
-    per_session, session_src = _allowed(case, benefits, SESSION, assumptions, missing)
-    total = initial + per_session * sessions_n
-    steps.append(
-        CostStep(
-            "allowed",
-            "Allowed amount",
-            _f(total),
-            f"0662T × 1 at {usd(initial)} ({initial_src}) + 0663T × {sessions_n} at "
-            f"{usd(per_session)} ({session_src}) = {usd(total)}",
-        )
-    )
-
+    total, allowed = _price_allowed(case, benefits, sessions_n, assumptions, missing)
+    steps = [allowed]
     active = benefits.coverage_active
     covered = benefits.scalp_cooling_covered
     if active is False or covered is False:
-        why = (
-            "coverage is not active" if active is False else "the plan does not cover scalp cooling"
-        )
-        steps.append(
-            CostStep(
-                "not_covered",
-                "Not covered",
-                _f(total),
-                f"{why}: the patient would owe the full {usd(total)} unless the Patient "
-                "Assistance Program applies",
-            )
-        )
+        steps.append(_not_covered_step(active, total))
         return CostEstimate(_f(total), 0.0, _f(total), steps, assumptions, missing, covered=False)
     if covered is None:
         assumptions.append("whether the plan covers scalp cooling was not stated: assumed covered")
+    toward, deductible = _apply_deductible(benefits, total, missing)
+    share, cost_share = _apply_cost_share(benefits, sessions_n, total - toward, missing)
+    patient, out_of_pocket = _cap_at_out_of_pocket(benefits, toward + share, assumptions)
+    steps += [deductible, cost_share, out_of_pocket]
+    if benefits.network_status == "out_of_network":
+        assumptions.append(
+            "out of network: the provider may bill the difference between its charge and the "
+            "allowed amount (balance billing), which this estimate does not include"
+        )
+    return CostEstimate(
+        _f(patient), _f(total - patient), _f(total), steps, assumptions, missing, covered=True
+    )
 
+
+def _price_allowed(
+    case: Case, benefits: Benefits, sessions_n: int, assumptions: list[str], missing: list[str]
+) -> tuple[Decimal, CostStep]:
+    """The total allowed amount: 0662T once and 0663T per session."""
+    initial, initial_src = _allowed(case, benefits, INITIAL, assumptions, missing)
+    per_session, session_src = _allowed(case, benefits, SESSION, assumptions, missing)
+    total = initial + per_session * sessions_n
+    return total, CostStep(
+        "allowed",
+        "Allowed amount",
+        _f(total),
+        f"0662T × 1 at {usd(initial)} ({initial_src}) + 0663T × {sessions_n} at "
+        f"{usd(per_session)} ({session_src}) = {usd(total)}",
+    )
+
+
+def _not_covered_step(active: bool | None, total: Decimal) -> CostStep:
+    """Coverage inactive or scalp cooling excluded: the patient would owe everything."""
+    why = "coverage is not active" if active is False else "the plan does not cover scalp cooling"
+    return CostStep(
+        "not_covered",
+        "Not covered",
+        _f(total),
+        f"{why}: the patient would owe the full {usd(total)} unless the Patient "
+        "Assistance Program applies",
+    )
+
+
+def _apply_deductible(
+    benefits: Benefits, total: Decimal, missing: list[str]
+) -> tuple[Decimal, CostStep]:
+    """What the patient pays toward the deductible still to meet."""
     deductible, met = benefits.deductible, benefits.deductible_met
     if deductible is None:
         missing.append("benefits.deductible")
@@ -173,16 +198,18 @@ def estimate_patient_cost(case: Case, benefits: Benefits) -> CostEstimate:
             f"{usd(remaining)} still to meet"
         )
     toward = min(remaining, total)
-    steps.append(
-        CostStep(
-            "deductible",
-            "Deductible",
-            _f(toward),
-            f"{detail}; the patient pays the first {usd(toward)} of {usd(total)}",
-        )
+    return toward, CostStep(
+        "deductible",
+        "Deductible",
+        _f(toward),
+        f"{detail}; the patient pays the first {usd(toward)} of {usd(total)}",
     )
-    rest = total - toward
 
+
+def _apply_cost_share(
+    benefits: Benefits, sessions_n: int, rest: Decimal, missing: list[str]
+) -> tuple[Decimal, CostStep]:
+    """The patient's share of what is left after the deductible: a copay, else coinsurance."""
     coinsurance, copay = benefits.coinsurance_percent, benefits.copay
     if copay is not None:
         visits = sessions_n
@@ -196,28 +223,26 @@ def estimate_patient_cost(case: Case, benefits: Benefits) -> CostEstimate:
                 else ""
             )
         )
-        steps.append(CostStep("copay", "Copay", _f(share), detail))
-    elif coinsurance is not None:
+        return share, CostStep("copay", "Copay", _f(share), detail)
+    if coinsurance is not None:
         pct = Decimal(str(coinsurance))
         share = (rest * pct / Decimal("100")).quantize(_CENT, rounding=ROUND_HALF_UP)
-        steps.append(
-            CostStep(
-                "coinsurance",
-                "Coinsurance",
-                _f(share),
-                f"{pct.normalize():f}% of the {usd(rest)} left after the deductible = {usd(share)}",
-            )
+        return share, CostStep(
+            "coinsurance",
+            "Coinsurance",
+            _f(share),
+            f"{pct.normalize():f}% of the {usd(rest)} left after the deductible = {usd(share)}",
         )
-    else:
-        missing.append("benefits.coinsurance_percent")
-        share = Decimal("0")
-        steps.append(
-            CostStep(
-                "coinsurance", "Coinsurance", 0.0, "coinsurance or copay not given: none applied"
-            )
-        )
+    missing.append("benefits.coinsurance_percent")
+    return Decimal("0"), CostStep(
+        "coinsurance", "Coinsurance", 0.0, "coinsurance or copay not given: none applied"
+    )
 
-    subtotal = toward + share
+
+def _cap_at_out_of_pocket(
+    benefits: Benefits, subtotal: Decimal, assumptions: list[str]
+) -> tuple[Decimal, CostStep]:
+    """The patient's cost, capped at what is still open of the out-of-pocket maximum."""
     oop_max, oop_met = benefits.oop_max, benefits.oop_met
     if oop_max is None:
         patient = subtotal
@@ -232,15 +257,7 @@ def estimate_patient_cost(case: Case, benefits: Benefits) -> CostEstimate:
             f"{usd(open_)} still open; patient pays the lesser of {usd(subtotal)} and "
             f"{usd(open_)} = {usd(patient)}{capped}"
         )
-    steps.append(CostStep("out_of_pocket", "Out-of-pocket limit", _f(patient), detail))
-    if benefits.network_status == "out_of_network":
-        assumptions.append(
-            "out of network: the provider may bill the difference between its charge and the "
-            "allowed amount (balance billing), which this estimate does not include"
-        )
-    return CostEstimate(
-        _f(patient), _f(total - patient), _f(total), steps, assumptions, missing, covered=True
-    )
+    return patient, CostStep("out_of_pocket", "Out-of-pocket limit", _f(patient), detail)
 
 
 @dataclass(frozen=True, slots=True)

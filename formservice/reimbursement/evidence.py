@@ -237,25 +237,7 @@ def _appeal_text(category: str, item: dict[str, Any], allowed: set[str]) -> Appe
 
 
 def _parse(raw: dict[str, Any]) -> EvidenceLibrary:
-    references = tuple(
-        Reference(
-            key=r["key"],
-            kind=r["kind"],
-            topic=r["topic"],
-            authors=r["authors"],
-            title=r["title"],
-            journal=r["journal"],
-            year=int(r["year"]),
-            volume=_text(r.get("volume")),
-            issue=_text(r.get("issue")),
-            pages=_text(r.get("pages")),
-            doi=_text(r.get("doi")),
-            finding=r["finding"],
-            source=r["source"],
-            device=_text(r.get("device")),
-        )
-        for r in raw["references"]
-    )
+    references = tuple(_reference(r) for r in raw["references"])
     clearances = tuple(
         Clearance(
             **{**c, "decision_date": c["decision_date"], "device_class": str(c["device_class"])}
@@ -272,22 +254,7 @@ def _parse(raw: dict[str, Any]) -> EvidenceLibrary:
     for category, entry in raw["arguments"].items():
         # An entry is a list of points (the old form) or a mapping with points and appeal text.
         items = entry if isinstance(entry, list) else entry.get("points") or []
-        args = []
-        for item in items:
-            cites = tuple(item.get("cites") or ())
-            unknown = set(cites) - keys
-            if unknown:
-                # A typo in the data must not silently drop a citation from a letter.
-                raise ValueError(f"evidence.yaml: {category} cites unknown {sorted(unknown)}")
-            args.append(
-                Argument(
-                    category=category,
-                    point=item["point"],
-                    cites=cites,
-                    clearance=bool(item.get("clearance")),
-                    guidelines=bool(item.get("guidelines")),
-                )
-            )
+        args = [_argument(category, item, keys) for item in items]
         if args:
             arguments[category] = tuple(args)
         if isinstance(entry, dict) and entry.get("appeal"):
@@ -301,6 +268,40 @@ def _parse(raw: dict[str, Any]) -> EvidenceLibrary:
         guidelines=guidelines,
         arguments=arguments,
         appeals=appeals,
+    )
+
+
+def _reference(r: dict[str, Any]) -> Reference:
+    return Reference(
+        key=r["key"],
+        kind=r["kind"],
+        topic=r["topic"],
+        authors=r["authors"],
+        title=r["title"],
+        journal=r["journal"],
+        year=int(r["year"]),
+        volume=_text(r.get("volume")),
+        issue=_text(r.get("issue")),
+        pages=_text(r.get("pages")),
+        doi=_text(r.get("doi")),
+        finding=r["finding"],
+        source=r["source"],
+        device=_text(r.get("device")),
+    )
+
+
+def _argument(category: str, item: dict[str, Any], keys: set[str]) -> Argument:
+    cites = tuple(item.get("cites") or ())
+    unknown = set(cites) - keys
+    if unknown:
+        # A typo in the data must not silently drop a citation from a letter.
+        raise ValueError(f"evidence.yaml: {category} cites unknown {sorted(unknown)}")
+    return Argument(
+        category=category,
+        point=item["point"],
+        cites=cites,
+        clearance=bool(item.get("clearance")),
+        guidelines=bool(item.get("guidelines")),
     )
 
 

@@ -5,7 +5,7 @@ diagnosis, valid prescription, Buy & Bill facility), at least one automatic qual
 (AGI <= 600% FPL, or hardship: cost > 50% of household income) and at least one conditional
 (coverage) path holds (no insurance, underinsured, scalp cooling not covered, PA finally denied).
 Rules are three-valued: True, False or None (cannot tell yet); an undecided answer lists the
-fields that would decide it. The rules themselves are in :mod:`.pap_rules`.
+fields that would decide it. The rules themselves are in the :mod:`.pap_rules` package.
 
 Errors: `errors.PapInputError` (422), a value no rule can use (negative income, a household of
 0); it names the field.
@@ -166,23 +166,7 @@ def decide_pap(
     ]
     automatic = [rules.check_income(case, applied, fpl), rules.check_hardship(case, cost)]
     conditional = rules.check_coverage_paths(case, underinsured, appeal_available)
-
-    groups = [
-        (conditions, _all(r.passed for r in conditions), "all"),
-        (automatic, _any(r.passed for r in automatic), "any"),
-        (conditional, _any(r.passed for r in conditional), "any"),
-    ]
-    eligible = _all(g[1] for g in groups)
-
-    deciding: list[RuleResult] = []
-    for group, outcome, mode in groups:
-        if eligible is True:
-            # Conditions all passed; name the automatic and conditional rules that passed.
-            deciding += [r for r in group if r.passed] if mode == "any" else []
-        elif eligible is False and outcome is False:
-            deciding += [r for r in group if r.passed is False]
-        elif eligible is None and outcome is None:
-            deciding += [r for r in group if r.passed is None]
+    eligible, deciding = _combine(conditions, automatic, conditional)
     missing = (
         list(dict.fromkeys(m for r in deciding for m in r.missing)) if eligible is None else []
     )
@@ -200,3 +184,26 @@ def decide_pap(
         decided_by=[r.rule for r in deciding],
         notes=notes,
     )
+
+
+def _combine(
+    conditions: list[RuleResult], automatic: list[RuleResult], conditional: list[RuleResult]
+) -> tuple[bool | None, list[RuleResult]]:
+    """Eligible when all conditions, any automatic and any conditional rule pass; and the rules
+    that decided it (those that passed, failed or could not tell, as the outcome was)."""
+    groups = [
+        (conditions, _all(r.passed for r in conditions), "all"),
+        (automatic, _any(r.passed for r in automatic), "any"),
+        (conditional, _any(r.passed for r in conditional), "any"),
+    ]
+    eligible = _all(g[1] for g in groups)
+    deciding: list[RuleResult] = []
+    for group, outcome, mode in groups:
+        if eligible is True:
+            # Conditions all passed; name the automatic and conditional rules that passed.
+            deciding += [r for r in group if r.passed] if mode == "any" else []
+        elif eligible is False and outcome is False:
+            deciding += [r for r in group if r.passed is False]
+        elif eligible is None and outcome is None:
+            deciding += [r for r in group if r.passed is None]
+    return eligible, deciding

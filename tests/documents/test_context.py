@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from formservice.documents.contexts.common import build_context, context_variables, format_date
+from formservice.documents.contexts.common import build_context, context_variables
+from formservice.documents.contexts.text import format_date
 from formservice.model import Case, Coverage, Treatment
 from formservice.schemas.case import load_case
 

@@ -19,8 +19,8 @@ from formservice.documents.forms.field_maps import (
     resolve_path,
     resolve_values,
 )
-from formservice.documents.forms.fill import DEFAULT_FORMS_DIR, load_form, render_pa_form
 from formservice.documents.forms.inspect import inspect_form, propose, write_skeleton
+from formservice.documents.forms.shipped import DEFAULT_FORMS_DIR, load_form, render_pa_form
 from formservice.model import Case
 from formservice.schemas.case import load_case
 

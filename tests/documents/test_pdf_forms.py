@@ -22,12 +22,11 @@ from pdf_checks import (
 from pypdf import PdfReader
 
 from formservice.documents.forms.field_maps import load_field_map, resolve_values
-from formservice.documents.forms.fill import (
+from formservice.documents.forms.fill import fill_form, prepare_template
+from formservice.documents.forms.shipped import (
     DEFAULT_FORMS_DIR,
-    fill_form,
     list_forms,
     load_form,
-    prepare_template,
     render_pa_form,
 )
 from formservice.errors import BadInputError, NotFoundError, ValidationProblem

@@ -12,7 +12,8 @@ from typing import Any
 
 from formservice.documents.contexts import hub
 from formservice.documents.contexts.appeal import build_appeal_context
-from formservice.documents.contexts.common import build_context, context_variables, format_date
+from formservice.documents.contexts.common import build_context, context_variables
+from formservice.documents.contexts.text import format_date
 from formservice.model import Case, CaseFacts
 
 __all__ = [

@@ -13,18 +13,15 @@ from datetime import date
 from typing import Any
 
 from formservice import model
-from formservice.documents.contexts.common import (
-    PLAN_LABELS,
-    build_context,
-    context_variables,
-    format_date,
-)
+from formservice.documents.contexts.common import build_context, context_variables
+from formservice.documents.contexts.parties import PLAN_LABELS
+from formservice.documents.contexts.text import format_date
 from formservice.errors import ValidationProblem
 from formservice.model import Benefits, CaseFacts
 from formservice.reimbursement import checklists, poverty
-from formservice.reimbursement.benefits import estimate_patient_cost, payer_facts
-from formservice.reimbursement.pap import decide_pap
-from formservice.reimbursement.pap_rules import usd
+from formservice.reimbursement.benefits import PayerFacts, estimate_patient_cost, payer_facts
+from formservice.reimbursement.money import usd
+from formservice.reimbursement.pap import PapDecision, decide_pap
 
 __all__ = [
     "EXTRA_KEYS",
@@ -125,6 +122,31 @@ def _money_text(value: Any) -> str:
 
 
 def _pap(case: model.Case, facts: CaseFacts, today: date) -> dict[str, Any]:
+    decision = _decide(case, facts, today)
+    outcome = {True: "eligible", False: "not_eligible", None: "undecided"}[decision.eligible]
+    return {
+        "outcome": outcome,
+        "eligible": decision.eligible is True,
+        "not_eligible": decision.eligible is False,
+        "undecided": decision.eligible is None,
+        "decision_text": {
+            "eligible": "Eligible for the Patient Assistance Program",
+            "not_eligible": "Not eligible for the Patient Assistance Program",
+            "undecided": "Pending: more information is needed",
+        }[outcome],
+        "basis": decision.basis,
+        "groups": _rule_groups(decision),
+        "fpl": _fpl_numbers(decision.fpl),
+        "missing": [_MISSING_LABELS.get(m, m) for m in decision.missing],
+        "next_steps": list(_NEXT_STEPS[outcome]),
+        "application_date": format_date(decision.application_date),
+        "application_date_assumed": decision.application_date_assumed,
+        "notes": list(decision.notes),
+    }
+
+
+def _decide(case: model.Case, facts: CaseFacts, today: date) -> PapDecision:
+    """The PAP decision the letter reports, with the benefits investigation's answers."""
     benefits = facts.benefits
     covered = benefits.scalp_cooling_covered if benefits else None
     if case.coverage.scalp_cooling_covered is None and covered is not None:
@@ -132,13 +154,16 @@ def _pap(case: model.Case, facts: CaseFacts, today: date) -> dict[str, Any]:
         case = dataclasses.replace(
             case, coverage=dataclasses.replace(case.coverage, scalp_cooling_covered=covered)
         )
-    decision = decide_pap(
+    return decide_pap(
         case,
         application_date=None,
         today=today,
         underinsured=benefits.underinsured if benefits else None,
     )
-    outcome = {True: "eligible", False: "not_eligible", None: "undecided"}[decision.eligible]
+
+
+def _rule_groups(decision: PapDecision) -> list[dict[str, Any]]:
+    """Every rule checked, under the heading of its group, marked and flagged when deciding."""
     deciding = set(decision.decided_by)
     groups = []
     for prefix, title in _GROUPS:
@@ -154,9 +179,13 @@ def _pap(case: model.Case, facts: CaseFacts, today: date) -> dict[str, Any]:
             if r.rule.startswith(prefix)
         ]
         groups.append({"title": title, "rules": rules})
-    fpl = decision.fpl
+    return groups
+
+
+def _fpl_numbers(fpl: dict[str, Any]) -> dict[str, Any]:
+    """The poverty-guideline numbers of the income rule, as letter text ("" when unknown)."""
     region = poverty.region_label(fpl["region"]) if fpl.get("region") else ""
-    numbers = {
+    return {
         "computed": fpl.get("limit") is not None,
         "year": "" if fpl.get("year") is None else str(fpl["year"]),
         "region": region,
@@ -174,25 +203,6 @@ def _pap(case: model.Case, facts: CaseFacts, today: date) -> dict[str, Any]:
         else "",
         "source": fpl.get("source") or "",
     }
-    return {
-        "outcome": outcome,
-        "eligible": decision.eligible is True,
-        "not_eligible": decision.eligible is False,
-        "undecided": decision.eligible is None,
-        "decision_text": {
-            "eligible": "Eligible for the Patient Assistance Program",
-            "not_eligible": "Not eligible for the Patient Assistance Program",
-            "undecided": "Pending: more information is needed",
-        }[outcome],
-        "basis": decision.basis,
-        "groups": groups,
-        "fpl": numbers,
-        "missing": [_MISSING_LABELS.get(m, m) for m in decision.missing],
-        "next_steps": list(_NEXT_STEPS[outcome]),
-        "application_date": format_date(decision.application_date),
-        "application_date_assumed": decision.application_date_assumed,
-        "notes": list(decision.notes),
-    }
 
 
 def pap_letter_context(case: model.Case, facts: CaseFacts, today: date) -> dict[str, Any]:
@@ -207,27 +217,35 @@ def pap_letter_context(case: model.Case, facts: CaseFacts, today: date) -> dict[
 
 def _sob(case: model.Case, benefits: Benefits) -> dict[str, Any]:
     found = payer_facts(case, benefits)
-    estimate = estimate_patient_cost(case, benefits)
-    deductible, d_met = benefits.deductible, benefits.deductible_met
-    oop, oop_met = benefits.oop_max, benefits.oop_met
+    return {
+        "coverage_rows": _coverage_rows(case, benefits),
+        "pa_rows": _pa_rows(found),
+        "call_rows": _call_rows(benefits),
+        "estimate": _estimate(case, benefits),
+        "notes": benefits.notes or "",
+        "disclaimer": _DISCLAIMER,
+    }
+
+
+def _cost_share(benefits: Benefits) -> str:
     if benefits.copay is not None:
-        cost_share = f"{usd(float(benefits.copay))} copay per session"
-    elif benefits.coinsurance_percent is not None:
-        cost_share = f"{float(benefits.coinsurance_percent):g}% coinsurance"
-    else:
-        cost_share = "Not stated"
+        return f"{usd(float(benefits.copay))} copay per session"
+    if benefits.coinsurance_percent is not None:
+        return f"{float(benefits.coinsurance_percent):g}% coinsurance"
+    return "Not stated"
 
-    def remaining(limit: Any, met: Any) -> str:
-        if limit is None:
-            return "Not stated"
-        left = max(0.0, float(limit) - float(met or 0))
-        return f"{usd(float(limit))} (met {usd(float(met or 0))}; {usd(left)} remaining)"
 
+def _remaining(limit: Any, met: Any) -> str:
+    if limit is None:
+        return "Not stated"
+    left = max(0.0, float(limit) - float(met or 0))
+    return f"{usd(float(limit))} (met {usd(float(met or 0))}; {usd(left)} remaining)"
+
+
+def _coverage_rows(case: model.Case, benefits: Benefits) -> list[dict[str, str]]:
+    """What the plan covers and what the patient has met so far."""
     plan = benefits.plan_type or (case.coverage.payer.plan_type if case.coverage.payer else None)
-    where = {"fax": found.fax, "portal": found.portal_url, "phone": found.phone}.get(
-        found.channel or "", ""
-    )
-    coverage_rows = [
+    return [
         {
             "label": "Coverage",
             "value": _yes_no(benefits.coverage_active, "Active", "Not active"),
@@ -238,11 +256,18 @@ def _sob(case: model.Case, benefits: Benefits) -> dict[str, Any]:
             "label": "Scalp cooling covered",
             "value": _yes_no(benefits.scalp_cooling_covered),
         },
-        {"label": "Deductible", "value": remaining(deductible, d_met)},
-        {"label": "Cost sharing", "value": cost_share},
-        {"label": "Out-of-pocket maximum", "value": remaining(oop, oop_met)},
+        {"label": "Deductible", "value": _remaining(benefits.deductible, benefits.deductible_met)},
+        {"label": "Cost sharing", "value": _cost_share(benefits)},
+        {"label": "Out-of-pocket maximum", "value": _remaining(benefits.oop_max, benefits.oop_met)},
     ]
-    pa_rows = [
+
+
+def _pa_rows(found: PayerFacts) -> list[dict[str, str]]:
+    """Whether a PA is needed, where it goes, and how long the payer takes."""
+    where = {"fax": found.fax, "portal": found.portal_url, "phone": found.phone}.get(
+        found.channel or "", ""
+    )
+    return [
         {
             "label": "Prior authorization",
             "value": _yes_no(found.pa_required, "Required", "Not required", "Not known")
@@ -260,33 +285,33 @@ def _sob(case: model.Case, benefits: Benefits) -> dict[str, Any]:
             else "Not known",
         },
     ]
-    call = benefits.call_date
-    call_rows = [
+
+
+def _call_rows(benefits: Benefits) -> list[dict[str, str]]:
+    """The call the benefits were read on: reference, date, representative."""
+    return [
         {"label": "Reference number", "value": benefits.reference_number or "Not given"},
         {
             "label": "Call date",
-            "value": format_date(call),
+            "value": format_date(benefits.call_date),
         },
         {"label": "Payer representative", "value": benefits.representative or "Not given"},
     ]
+
+
+def _estimate(case: model.Case, benefits: Benefits) -> dict[str, Any]:
+    """The estimated patient cost and its arithmetic, step by step."""
+    estimate = estimate_patient_cost(case, benefits)
     return {
-        "coverage_rows": coverage_rows,
-        "pa_rows": pa_rows,
-        "call_rows": call_rows,
-        "estimate": {
-            "patient_cost": _money_text(estimate.patient_cost),
-            "plan_pays": _money_text(estimate.plan_pays),
-            "total_allowed": _money_text(estimate.total_allowed),
-            "steps": [
-                {"label": s.label, "amount": usd(s.amount), "detail": s.detail}
-                for s in estimate.steps
-            ],
-            "assumptions": list(estimate.assumptions),
-            "missing": list(estimate.missing),
-            "complete": estimate.complete,
-        },
-        "notes": benefits.notes or "",
-        "disclaimer": _DISCLAIMER,
+        "patient_cost": _money_text(estimate.patient_cost),
+        "plan_pays": _money_text(estimate.plan_pays),
+        "total_allowed": _money_text(estimate.total_allowed),
+        "steps": [
+            {"label": s.label, "amount": usd(s.amount), "detail": s.detail} for s in estimate.steps
+        ],
+        "assumptions": list(estimate.assumptions),
+        "missing": list(estimate.missing),
+        "complete": estimate.complete,
     }
 
 

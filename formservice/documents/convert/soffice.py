@@ -218,6 +218,10 @@ def _reply(message: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+# One function, longer than the others, on purpose: it runs under LibreOffice's own system Python
+# (the only one with `uno`, which it imports itself) and is one UNO session: soffice, its bridge,
+# the desktop and the load properties live for the whole loop, and `convert` closes over them.
+# Split up, every step would take the `uno` module and the session's objects as arguments.
 def _serve(config: dict[str, Any]) -> None:
     """Start soffice, connect to it, then convert one request per stdin line until EOF."""
     try:

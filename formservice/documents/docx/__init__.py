@@ -1,5 +1,6 @@
-"""DOCX letters: render a docxtpl template (`render`), its OOXML plumbing (`ooxml`) and the checks
-a template passes before it is published (`template_check`)."""
+"""DOCX letters: render a docxtpl template (`render`, compiled once by `template_compile`), its
+OOXML plumbing (`ooxml`) and the checks a template passes before it is published
+(`template_check`)."""
 
 from formservice.documents.docx.render import (
     TemplateRenderError,

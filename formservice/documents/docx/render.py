@@ -2,10 +2,8 @@
 
 How a render works:
 
-* `compile_template` runs docxtpl's own preprocessing once per template (``patch_xml`` on the
-  body, the headers/footers and the footnotes) and compiles each part into a Jinja template on a
-  sandboxed, autoescaping, ``StrictUndefined`` environment. The result is cached by the
-  template's sha256, so re-publishing a template can never serve a stale compile.
+* `compile_template` (in `template_compile`) preprocesses and compiles a template once, cached
+  by its sha256.
 * `render_docx` renders those compiled parts with the context, applies docxtpl's post-render
   steps (listing characters, table-grid and drawing-id fixes) so ``word/document.xml`` is the same
   text the plain ``DocxTemplate.render`` + ``save`` path writes, and writes a fresh zip: the
@@ -20,43 +18,34 @@ A rendered `DocxTemplate` is never reused; the cache holds only immutable prepro
 from __future__ import annotations
 
 import copy
-import functools
-import hashlib
-import io
 import re
-import threading
-import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
-from os import PathLike
-from pathlib import Path
 from typing import Any
 
 import docx.oxml.ns
-from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.parser import parse_xml
-from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2 import TemplateError
 from lxml import etree
 
 from formservice.documents.docx.ooxml import (
-    CORE_CT,
-    CORE_NAME,
-    CORE_TEXT_TAGS,
-    CUSTOM_CT,
     CUSTOM_NAME,
-    PackedMember,
     core_properties_xml,
     custom_properties_xml,
-    declare_part,
     document_text,
     pack_member,
     read_properties,
     write_zip,
 )
-from formservice.errors import FormserviceError
+from formservice.documents.docx.template_compile import (
+    CompiledTemplate,
+    Part,
+    TemplateRenderError,
+    TemplateSource,
+    compile_template,
+    template_environment,
+    template_error,
+)
 
 __all__ = [
     "CompiledTemplate",
@@ -68,238 +57,15 @@ __all__ = [
     "template_environment",
 ]
 
-TemplateSource = str | PathLike[str] | bytes
-
 _FIXED_TIMESTAMP = "1980-01-01T00:00:00Z"
-_CACHE_SIZE = 32
 _LISTING_CHARS = "\t\n\a\f"  # what docxtpl's resolve_listing turns into tabs, breaks, pages
-_FOOTNOTES_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 
 
-class TemplateRenderError(FormserviceError):
-    """A template that does not compile or render: syntax, a missing variable, a sandbox block."""
-
-    status = 500
-    slug = "template-render"
-    title = "Template could not be rendered"
-
-    def __init__(
-        self,
-        detail: str,
-        *,
-        template: str | None = None,
-        line: int | None = None,
-        excerpt: tuple[str, ...] = (),
-        security: bool = False,
-    ) -> None:
-        super().__init__(detail)
-        self.template = template
-        self.line = line
-        self.excerpt = excerpt
-        self.security = security
-
-
-@functools.lru_cache(maxsize=1)
-def template_environment() -> ImmutableSandboxedEnvironment:
-    """The one Jinja environment for DOCX templates: sandboxed, autoescaping, strict."""
-    return ImmutableSandboxedEnvironment(
-        autoescape=True,
-        undefined=StrictUndefined,
-        # None must never print as "None" in a letter.
-        finalize=lambda value: "" if value is None else value,
-        keep_trailing_newline=True,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _Part:
-    """One templated XML part of the package and how its rendered text becomes bytes."""
-
-    name: str  # zip member name
-    template: Template
-    source: str  # the patched XML (kept for error excerpts)
-    encoding: str
-    reparse: bool  # headers/footers are re-parsed and re-serialized, as python-docx does
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledTemplate:
-    """A template preprocessed by docxtpl and compiled by Jinja, safe to share between renders."""
-
-    sha256: str
-    name: str
-    order: tuple[str, ...]  # zip member names in output order (the template's, then new ones)
-    packed: dict[str, PackedMember]  # every member that is not rendered, deflated once
-    body_name: str
-    body: _Part
-    skeleton: Any  # the document root with its body removed (deep-copied per render)
-    body_index: int
-    parts: tuple[_Part, ...]
-    core_name: str
-    core_source: bytes | None
-    core_templates: tuple[tuple[str, Template], ...]
-    helper: DocxTemplate  # only its stateless post-processing methods are used
-
-
-_cache: dict[str, CompiledTemplate] = {}
-_cache_lock = threading.Lock()
-
-
-def _excerpt(source: str, line: int | None) -> tuple[str, ...]:
-    """Template text around a Jinja line number, tags stripped (docxtpl's docx_context)."""
-    if line is None:
-        return ()
-    start = max(line - 4, 0)
-    lines = source.splitlines()[start : start + 7]
-    return tuple(t for t in (re.sub(r"<[^>]+>", "", x).strip() for x in lines) if t)
-
-
-def _error(exc: Exception, name: str, source: str = "") -> TemplateRenderError:
-    line = getattr(exc, "lineno", None)
-    security = isinstance(exc, SecurityError)
-    kind = "blocked by the template sandbox" if security else type(exc).__name__
-    excerpt = _excerpt(source, line)
-    near = f" near: {' | '.join(excerpt)[:200]}" if excerpt else ""
-    return TemplateRenderError(
-        f"template {name!r}: {kind}: {exc}{near}",
-        template=name,
-        line=line,
-        excerpt=excerpt,
-        security=security,
-    )
-
-
-def _compile_part(
-    env: ImmutableSandboxedEnvironment, xml: str, name: str, template_name: str, **kw: Any
-) -> _Part:
-    # The same newline docxtpl's render_xml_part inserts, so error line numbers agree with it.
-    source = re.sub(r"<w:p([ >])", r"\n<w:p\1", xml)
-    try:
-        template = env.from_string(source)
-    except TemplateSyntaxError as exc:
-        raise _error(exc, template_name, source) from exc
-    return _Part(name=name, template=template, source=source, **kw)
-
-
-def _load(data: bytes, name: str) -> CompiledTemplate:
-    env = template_environment()
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            members = tuple((info.filename, zf.read(info.filename)) for info in zf.infolist())
-        helper = DocxTemplate(io.BytesIO(data))
-        helper.init_docx()
-    except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
-        raise TemplateRenderError(f"template {name!r} is not a readable DOCX file: {exc}") from exc
-    document = helper.docx
-    assert document is not None  # noqa: S101  # init_docx() always loads it
-    main_part = document.part
-    body_xml = helper.patch_xml(helper.get_xml())
-    body = _compile_part(
-        env, body_xml, main_part.partname.lstrip("/"), name, encoding="utf-8", reparse=False
-    )
-    skeleton = copy.deepcopy(document.element)
-    old_body = skeleton.find(docx.oxml.ns.qn("w:body"))
-    body_index = skeleton.index(old_body)
-    skeleton.remove(old_body)
-
-    parts: list[_Part] = []
-    for uri in (helper.HEADER_URI, helper.FOOTER_URI):
-        for _rel, part in helper.get_headers_footers(uri):
-            xml = helper.get_part_xml(part)
-            parts.append(
-                _compile_part(
-                    env,
-                    helper.patch_xml(xml),
-                    part.partname.lstrip("/"),
-                    name,
-                    encoding=helper.get_headers_footers_encoding(xml),
-                    reparse=True,
-                )
-            )
-    for part in document.part.package.parts:
-        if part.content_type == _FOOTNOTES_CT:
-            blob = part.blob.decode("utf-8") if isinstance(part.blob, bytes) else part.blob
-            parts.append(
-                _compile_part(
-                    env,
-                    helper.patch_xml(blob),
-                    part.partname.lstrip("/"),
-                    name,
-                    encoding="utf-8",
-                    reparse=False,
-                )
-            )
-
-    core_name: str | None = None
-    core_source = None
-    for member, blob in members:
-        if member.lower() == "docprops/core.xml":
-            core_name, core_source = member, blob
-    core_templates = []
-    props = document.core_properties
-    # Plain text, not XML: lxml escapes it when core.xml is written, so Jinja must not as well.
-    text_env = env.overlay(autoescape=False)
-    for attr in CORE_TEXT_TAGS:
-        try:
-            core_templates.append((attr, text_env.from_string(getattr(props, attr) or "")))
-        except TemplateSyntaxError as exc:
-            raise _error(exc, name) from exc
-
-    # Declare core.xml (when the template lacks it) and custom.xml once, here, not per render.
-    package = dict(members)
-    if core_name is None:
-        core_name = CORE_NAME
-        package[core_name] = b""
-        declare_part(package, core_name, CORE_CT, RT.CORE_PROPERTIES)
-    package[CUSTOM_NAME] = b""
-    declare_part(package, CUSTOM_NAME, CUSTOM_CT, RT.CUSTOM_PROPERTIES)
-    rendered = {body.name, *(p.name for p in parts), core_name, CUSTOM_NAME}
-
-    return CompiledTemplate(
-        sha256=hashlib.sha256(data).hexdigest(),
-        name=name,
-        order=tuple(package),
-        packed={n: pack_member(n, b) for n, b in package.items() if n not in rendered},
-        body_name=body.name,
-        body=body,
-        skeleton=skeleton,
-        body_index=body_index,
-        parts=tuple(parts),
-        core_name=core_name,
-        core_source=core_source,
-        core_templates=tuple(core_templates),
-        helper=helper,
-    )
-
-
-def _read_source(template: TemplateSource) -> tuple[bytes, str]:
-    if isinstance(template, bytes):
-        return template, "<bytes>"
-    path = Path(template)
-    return path.read_bytes(), path.stem
-
-
-def compile_template(template: TemplateSource) -> CompiledTemplate:
-    """The compiled form of a template (a path or the DOCX bytes), cached by content sha256."""
-    data, name = _read_source(template)
-    digest = hashlib.sha256(data).hexdigest()
-    with _cache_lock:
-        hit = _cache.get(digest)
-    if hit is not None:
-        return hit
-    compiled = _load(data, name)
-    with _cache_lock:
-        if len(_cache) >= _CACHE_SIZE:
-            _cache.pop(next(iter(_cache)))
-        _cache.setdefault(digest, compiled)
-        return _cache[digest]
-
-
-def _render_text(part: _Part, context: Mapping[str, Any], compiled: CompiledTemplate) -> str:
+def _render_text(part: Part, context: Mapping[str, Any], compiled: CompiledTemplate) -> str:
     try:
         xml = part.template.render(context)
     except TemplateError as exc:
-        raise _error(exc, compiled.name, part.source) from exc
+        raise template_error(exc, compiled.name, part.source) from exc
     # docxtpl's render_xml_part post-processing, in its order.
     xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
     xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
@@ -322,7 +88,7 @@ def _render_body(compiled: CompiledTemplate, context: Mapping[str, Any]) -> byte
     return bytes(etree.tostring(root, encoding="UTF-8", standalone=True))
 
 
-def _render_part(compiled: CompiledTemplate, part: _Part, context: Mapping[str, Any]) -> bytes:
+def _render_part(compiled: CompiledTemplate, part: Part, context: Mapping[str, Any]) -> bytes:
     xml = _render_text(part, context, compiled)
     blob = xml.encode(part.encoding)
     if not part.reparse:
@@ -355,7 +121,7 @@ def _core_xml(compiled: CompiledTemplate, context: Mapping[str, Any], stamp: str
         try:
             texts[attr] = template.render(context)
         except TemplateError as exc:
-            raise _error(exc, compiled.name) from exc
+            raise template_error(exc, compiled.name) from exc
     return core_properties_xml(compiled.core_source, texts, stamp)
 
 

@@ -26,7 +26,7 @@ from docxtpl import DocxTemplate
 from jinja2 import TemplateSyntaxError, meta, nodes
 from lxml import etree
 
-from formservice.documents.docx.render import template_environment
+from formservice.documents.docx.template_compile import template_environment
 
 MAX_UNZIPPED_BYTES = 30 * 1024 * 1024
 MAX_MEMBER_RATIO = 200  # uncompressed/compressed; real DOCX parts stay far below

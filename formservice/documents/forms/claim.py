@@ -26,7 +26,7 @@ from typing import Any
 
 from pypdf import PdfReader, PdfWriter
 
-from formservice.documents.forms.fill import render_pa_form
+from formservice.documents.forms.shipped import render_pa_form
 from formservice.errors import ValidationProblem
 from formservice.model import Case
 from formservice.reimbursement import billing, codes

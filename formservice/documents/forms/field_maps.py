@@ -41,7 +41,7 @@ from typing import Any
 import yaml
 
 from formservice.documents.forms.field_computed import COMPUTED
-from formservice.documents.forms.template import FormTemplate
+from formservice.documents.forms.spec import FormTemplate
 from formservice.errors import FormserviceError, ValidationProblem
 from formservice.model import Case
 

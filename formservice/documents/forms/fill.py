@@ -5,18 +5,14 @@ of fields and widgets. `fill_form` then writes each value's field dict and a rea
 stream (drawn in Helvetica, see `pdf_appearance`) and appends only those objects to the template
 bytes as one incremental update; flattening draws every printable widget into its page and
 removes the widgets. Text that does not fit is reported in `FillResult.overflow`, never cut
-silently. `render_pa_form` fills a shipped form from a case through its field map.
+silently. Shipped forms (by id, through their field maps) are in `shipped`.
 """
 
 from __future__ import annotations
 
-import functools
 import io
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
-from pathlib import Path
 from typing import Any
 
 from pypdf.generic import (
@@ -29,38 +25,30 @@ from pypdf.generic import (
 )
 
 from formservice.documents.forms import appearance as draw
-from formservice.documents.forms.field_maps import FieldOptions, load_field_map, resolve_values
+from formservice.documents.forms.field_maps import FieldOptions
+from formservice.documents.forms.field_values import (
+    FieldValue,
+    Rejected,
+    as_text,
+    choose_state,
+    option_index,
+    option_state,
+)
 from formservice.documents.forms.flatten import fit_matrix, flatten_pages
 from formservice.documents.forms.increment import Increment
-from formservice.documents.forms.template import (
-    Appearance,
-    FieldSpec,
-    FormTemplate,
-    Widget,
-    pdf_get,
-    prepare_template,
-)
-from formservice.errors import NotFoundError, ValidationProblem
-from formservice.model import Case
-
-DEFAULT_FORMS_DIR = Path(__file__).resolve().parents[3] / "templates" / "pdf"
-_FORM_ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
-
-FieldValue = str | bool | int | float | date | Sequence[str] | None
+from formservice.documents.forms.spec import Appearance, FieldSpec, FormTemplate, Widget, pdf_get
+from formservice.documents.forms.template import prepare_template
+from formservice.documents.forms.widget_box import parse_da, widget_box
+from formservice.errors import ValidationProblem
 
 __all__ = [
-    "DEFAULT_FORMS_DIR",
     "FieldOptions",
     "FieldValue",
     "FillResult",
-    "FormInfo",
     "FormTemplate",
     "Overflow",
     "fill_form",
-    "list_forms",
-    "load_form",
     "prepare_template",
-    "render_pa_form",
 ]
 
 
@@ -81,85 +69,6 @@ class FillResult:
     pdf: bytes
     overflow: list[Overflow] = field(default_factory=list)
     filled: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class FormInfo:
-    """A shipped form: id, title, and how much of it the map fills."""
-
-    form_id: str
-    title: str
-    source: str
-    pages: int
-    fields: int
-    mapped_fields: int
-
-
-def load_form(form_id: str, forms_dir: Path | str | None = None) -> FormTemplate:
-    """The prepared template `<forms_dir>/<form_id>.pdf`, parsed once and cached."""
-    path = _form_path(form_id, forms_dir)
-    return _load_cached(str(path), path.stat().st_mtime_ns, form_id)
-
-
-@functools.lru_cache(maxsize=16)
-def _load_cached(path: str, _mtime_ns: int, form_id: str) -> FormTemplate:
-    return prepare_template(Path(path).read_bytes(), form_id=form_id, source=Path(path).name)
-
-
-def _form_path(form_id: str, forms_dir: Path | str | None) -> Path:
-    folder = Path(forms_dir) if forms_dir is not None else DEFAULT_FORMS_DIR
-    path = folder / f"{form_id}.pdf"
-    if not _FORM_ID.match(form_id) or not path.is_file():
-        raise NotFoundError(f"form '{form_id}' not found")
-    return path
-
-
-def list_forms(forms_dir: Path | str | None = None) -> list[FormInfo]:
-    """Every form in forms_dir that has a field map, with its title and field counts."""
-    folder = Path(forms_dir) if forms_dir is not None else DEFAULT_FORMS_DIR
-    infos: list[FormInfo] = []
-    for map_path in sorted(folder.glob("*.map.yaml")):
-        form_id = map_path.name.removesuffix(".map.yaml")
-        template = load_form(form_id, folder)
-        fmap = load_field_map(form_id, folder, template)
-        infos.append(
-            FormInfo(
-                form_id=form_id,
-                title=fmap.title,
-                source=fmap.source,
-                pages=len(template.pages),
-                fields=len(template.fields),
-                mapped_fields=len(fmap.entries),
-            )
-        )
-    return infos
-
-
-def render_pa_form(
-    case: Case,
-    form_id: str,
-    *,
-    today: date,
-    flatten: bool = False,
-    claim_lines: Sequence[Any] = (),
-    forms_dir: Path | str | None = None,
-    properties: Mapping[str, str] | None = None,
-) -> FillResult:
-    """Fill a shipped payer form from a case through the form's field map."""
-    template = load_form(form_id, forms_dir)
-    folder = Path(forms_dir) if forms_dir is not None else DEFAULT_FORMS_DIR
-    fmap = load_field_map(form_id, folder, template)
-    values, options = resolve_values(fmap, case, today=today, claim_lines=claim_lines)
-    try:
-        return fill_form(template, values, flatten=flatten, options=options, properties=properties)
-    except ValidationProblem as exc:
-        # Name the case path a client can fix, and the form field it was going into.
-        paths = {e.field: e.source or e.computed or e.field for e in fmap.entries}
-        errors = {
-            paths.get(name, name): [f"form field {name!r}: {m}" for m in messages]
-            for name, messages in exc.errors.items()
-        }
-        raise ValidationProblem(f"the case does not fit form {form_id}", errors=errors) from exc
 
 
 def fill_form(
@@ -224,7 +133,7 @@ class _Filler:
                 continue
             try:
                 self._fill(spec, value)
-            except _Rejected as exc:
+            except Rejected as exc:
                 problems[name] = [str(exc)]
         if problems:
             raise ValidationProblem("some values cannot go into this form", errors=problems)
@@ -233,13 +142,13 @@ class _Filler:
 
     def _fill(self, spec: FieldSpec, value: FieldValue) -> None:
         if spec.kind == "text":
-            self._fill_text(spec, _as_text(value))
+            self._fill_text(spec, as_text(value))
         elif spec.kind in ("checkbox", "radio"):
             self._fill_button(spec, value)
         elif spec.kind in ("combo", "list"):
             self._fill_choice(spec, value)
         else:
-            raise _Rejected(f"a {spec.kind} field cannot be filled")
+            raise Rejected(f"a {spec.kind} field cannot be filled")
 
     def _fill_text(self, spec: FieldSpec, text: str) -> None:
         opts = self.options.get(spec.name, FieldOptions())
@@ -251,12 +160,12 @@ class _Filler:
         for node in self.nodes(spec):
             node[NameObject("/V")] = TextStringObject(text)
             node.pop(NameObject("/RV"), None)
-        size, color = _parse_da(spec.da)
+        size, color = parse_da(spec.da)
         self._set_da(spec, 0.0 if opts.auto_size else size, color)
         comb = limit if spec.comb and limit else 0
         fits, bad = True, ""
         for widget in spec.widgets:
-            box, matrix = _box(widget)
+            box, matrix = widget_box(widget)
             if spec.flags & (1 << 13):  # password field: never draw the secret
                 shown = "*" * len(text)
             else:
@@ -312,13 +221,13 @@ class _Filler:
         return head + content + b"\nendstream"
 
     def _fill_button(self, spec: FieldSpec, value: FieldValue) -> None:
-        state = _choose_state(spec, value)
+        state = choose_state(spec, value)
         for node in self.nodes(spec):
             node[NameObject("/V")] = NameObject("/" + state)
-        _, color = _parse_da(spec.da)
+        _, color = parse_da(spec.da)
         for index, widget in enumerate(spec.widgets):
             wnode = self.edit(widget.ref, widget.raw)
-            own = widget.on_states or (_opt_state(spec, index),)
+            own = widget.on_states or (option_state(spec, index),)
             shown = state if state in own else "Off"
             wnode[NameObject("/AS")] = NameObject("/" + shown)
             if shown != "Off" or not widget.appearances:
@@ -339,7 +248,7 @@ class _Filler:
         The frame is the widget's own off appearance drawn as a form XObject, so only the mark
         differs from what the form's author drew.
         """
-        box, matrix = _box(widget)
+        box, matrix = widget_box(widget)
         default = "l" if spec.kind == "radio" else "4"
         char = str(pdf_get(pdf_get(widget.raw, "/MK"), "/CA", default))[:1] or default
         off = widget.appearances.get("Off")
@@ -374,14 +283,14 @@ class _Filler:
         wanted = [value] if isinstance(value, str) else list(value)  # type: ignore[arg-type]
         wanted = [str(v) for v in wanted]
         if len(wanted) > 1 and not spec.multiselect:
-            raise _Rejected("only one value may be chosen in this field")
+            raise Rejected("only one value may be chosen in this field")
         exports, indices = [], []
         for item in wanted:
-            index = _option_index(spec, item)
+            index = option_index(spec, item)
             if index is None:
                 if not (spec.kind == "combo" and spec.editable_choice) and spec.options:
                     choices = ", ".join(repr(d) for _, d in spec.options)
-                    raise _Rejected(f"{item!r} is not one of the options: {choices}")
+                    raise Rejected(f"{item!r} is not one of the options: {choices}")
                 exports.append(item)
             else:
                 exports.append(spec.options[index][0])
@@ -393,10 +302,10 @@ class _Filler:
                 node[NameObject("/V")] = ArrayObject(TextStringObject(e) for e in exports)
             if spec.kind == "list":
                 node[NameObject("/I")] = ArrayObject(NumberObject(i) for i in sorted(indices))
-        size, color = _parse_da(spec.da)
+        size, color = parse_da(spec.da)
         self._set_da(spec, size, color)
         for widget in spec.widgets:
-            box, matrix = _box(widget)
+            box, matrix = widget_box(widget)
             if spec.kind == "list":
                 displays = [d for _, d in spec.options]
                 result = draw.draw_list(displays, set(indices), box, size=size, color=color)
@@ -417,10 +326,6 @@ class _Filler:
         flatten_pages(self.tpl, self.update, edited, self.drawn)
 
 
-class _Rejected(Exception):
-    """A value this field cannot take; collected into one ValidationProblem."""
-
-
 def _ref(ref: IndirectObject) -> str:
     return f"{ref.idnum} {ref.generation} R"
 
@@ -428,92 +333,3 @@ def _ref(ref: IndirectObject) -> str:
 def _six(matrix: tuple[float, ...]) -> tuple[float, float, float, float, float, float]:
     a, b, c, d, e, f = matrix
     return (a, b, c, d, e, f)
-
-
-def _as_text(value: FieldValue) -> str:
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, date):
-        return value.strftime("%m/%d/%Y")
-    if isinstance(value, str | int | float):
-        return str(value)
-    return ", ".join(str(v) for v in value or ())
-
-
-_DA_FONT = re.compile(r"/[^\s/]+\s+(-?[\d.]+)\s+Tf")
-_DA_COLOR = re.compile(r"((?:-?[\d.]+\s+){1,4})(g|rg|k)\b")
-
-
-def _parse_da(da: str) -> tuple[float, str]:
-    """The font size (0 = auto) and fill colour operator of a default-appearance string."""
-    font = _DA_FONT.search(da)
-    size = float(font.group(1)) if font else 0.0
-    color = _DA_COLOR.search(da)
-    return size, (f"{color.group(1).strip()} {color.group(2)}" if color else "0 g")
-
-
-def _colors(value: Any) -> tuple[float, ...] | None:
-    if not isinstance(value, ArrayObject) or not value:
-        return None
-    return tuple(float(v) for v in value)
-
-
-def _box(widget: Widget) -> tuple[draw.Box, tuple[float, ...]]:
-    """The widget's drawing box (rotated per /MK /R) and the matrix that puts it on the page."""
-    x0, y0, x1, y1 = widget.rect
-    width, height = x1 - x0, y1 - y0
-    mk = pdf_get(widget.raw, "/MK", DictionaryObject())
-    rotation = int(pdf_get(mk, "/R", 0) or 0) % 360
-    bs = pdf_get(widget.raw, "/BS")
-    border_color = _colors(pdf_get(mk, "/BC"))
-    border = float(pdf_get(bs, "/W", 1))
-    matrix: tuple[float, ...] = (1, 0, 0, 1, 0, 0)
-    if rotation in (90, 270):
-        width, height = height, width
-        matrix = (0, 1, -1, 0, height, 0) if rotation == 90 else (0, -1, 1, 0, 0, width)
-    elif rotation == 180:
-        matrix = (-1, 0, 0, -1, width, height)
-    box = draw.Box(
-        width=width,
-        height=height,
-        border_width=border if border_color else 0.0,
-        background=_colors(pdf_get(mk, "/BG")),
-        border_color=border_color,
-    )
-    return box, matrix
-
-
-def _opt_state(spec: FieldSpec, index: int) -> str:
-    return str(index) if spec.options else "Yes"
-
-
-def _choose_state(spec: FieldSpec, value: FieldValue) -> str:
-    """The on-state (or 'Off') a value selects, read from the widgets, never guessed."""
-    states = spec.on_states or tuple(_opt_state(spec, i) for i in range(max(1, len(spec.widgets))))
-    if value is False or (isinstance(value, str) and value.strip().lstrip("/") == "Off"):
-        return "Off"
-    if value is True:
-        if spec.kind == "radio" and len(states) > 1:
-            raise _Rejected(f"choose one of {', '.join(states)}, not true")
-        return states[0]
-    text = str(value).lstrip("/") if isinstance(value, str) else str(value)
-    for state in states:
-        if state == text or state.strip().lower() == text.strip().lower():
-            return state
-    for index, (export, display) in enumerate(spec.options):
-        if text in (export, display) and index < len(spec.widgets):
-            own = spec.widgets[index].on_states
-            return own[0] if own else str(index)
-    choices = [*states, *(e for e, _ in spec.options)]
-    raise _Rejected(f"{text!r} is not an option of this field: {', '.join(dict.fromkeys(choices))}")
-
-
-def _option_index(spec: FieldSpec, value: str) -> int | None:
-    """The option a value names, by export value first, then by display text."""
-    for index, (export, _) in enumerate(spec.options):
-        if export == value:
-            return index
-    for index, (_, display) in enumerate(spec.options):
-        if display == value:
-            return index
-    return None

@@ -14,7 +14,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObj
 
 from formservice.documents.forms.appearance import number
 from formservice.documents.forms.increment import Increment
-from formservice.documents.forms.template import (
+from formservice.documents.forms.spec import (
     NORMAL,
     Appearance,
     FormTemplate,

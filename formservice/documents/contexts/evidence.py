@@ -1,0 +1,78 @@
+"""The evidence a letter cites: arguments by category, numbered references, the FDA clearance and
+the NCCN statements (marked where they cover the case's diagnoses)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from formservice.documents.contexts.text import format_date, plain
+from formservice.model import Case
+from formservice.reimbursement.evidence import Reference, assemble_evidence, guidelines_for
+
+__all__ = ["evidence_context"]
+
+
+def _reference(number: int, ref: Reference) -> dict[str, Any]:
+    return {
+        "number": number,
+        "key": ref.key,
+        "citation": ref.citation,
+        "doi": plain(ref.doi),
+        "finding": ref.finding,
+        "year": ref.year,
+        "kind": ref.kind,
+        "topic": ref.topic,
+    }
+
+
+def evidence_context(case: Case, categories: Sequence[str]) -> dict[str, Any]:
+    """The arguments for these categories, references numbered by first citation, FDA, NCCN."""
+    found = assemble_evidence(categories)
+    numbers = {ref.key: i for i, ref in enumerate(found.references, 1)}
+    arguments = [
+        {"category": a.category, "point": a.point, "marker": a.marker} for a in found.arguments
+    ]
+    by_category: dict[str, list[dict[str, Any]]] = {c: [] for c in categories}
+    for arg in arguments:
+        by_category[arg["category"]].append(arg)
+    clearance = found.clearances[0]
+    fda = {
+        "device": clearance.device,
+        "manufacturer": clearance.manufacturer,
+        "submission": clearance.submission,
+        "number": clearance.number,
+        "decision_date": format_date(clearance.decision_date),
+        "product_code": clearance.product_code,
+        "regulation": clearance.regulation,
+        "regulation_name": clearance.regulation_name,
+        "device_class": clearance.device_class,
+        "indication": clearance.indication,
+    }
+    relevant = {g.key for g in guidelines_for(d.code for d in case.diagnoses)}
+    nccn = [
+        {
+            "guideline": g.guideline,
+            "category": g.category,
+            "since_version": g.since_version,
+            "statement": g.statement,
+            "applies": g.key in relevant,
+        }
+        for g in found.guidelines
+    ]
+    refs = [_reference(numbers[r.key], r) for r in found.references]
+    by_topic: dict[str, list[dict[str, Any]]] = {
+        t: [] for t in ("efficacy", "safety", "quality_of_life", "guideline")
+    }
+    for ref in refs:
+        by_topic.setdefault(ref["topic"], []).append(ref)
+    return {
+        "arguments": arguments,
+        "by_category": by_category,
+        "references": refs,
+        "by_topic": by_topic,
+        "ref": {r["key"]: r["number"] for r in refs},
+        "fda": fda,
+        "nccn": nccn,
+        "nccn_applies": any(g["applies"] for g in nccn),
+    }

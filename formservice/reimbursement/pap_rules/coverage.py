@@ -1,0 +1,77 @@
+"""The PAP conditional (coverage) paths, any one of which qualifies: no insurance, underinsured,
+scalp cooling not covered, or a PA finally denied."""
+
+from __future__ import annotations
+
+from formservice.model import Case
+from formservice.reimbursement.pap_rules.result import RuleResult
+
+__all__ = ["check_coverage_paths"]
+
+
+def check_coverage_paths(
+    case: Case, underinsured: bool | None, appeal_available: bool | None
+) -> list[RuleResult]:
+    """Conditional: the four coverage situations of the seed, each checked."""
+    insured = case.coverage.status == "insured"
+    return [
+        RuleResult(
+            "conditional.no_insurance",
+            not insured,
+            "patient has no health insurance" if not insured else "patient is insured",
+        ),
+        _underinsured(insured, underinsured),
+        _not_covered(insured, case.coverage.scalp_cooling_covered),
+        _pa_denied_final(case.prior_authorization.status, appeal_available),
+    ]
+
+
+def _underinsured(insured: bool, underinsured: bool | None) -> RuleResult:
+    rule = "conditional.underinsured"
+    if not insured:
+        return RuleResult(rule, False, "not insured (see no_insurance)")
+    if underinsured is None:
+        return RuleResult(
+            rule,
+            None,
+            "whether the coverage is enough is not known (benefits investigation)",
+            missing=("benefits_investigation.underinsured",),
+        )
+    return RuleResult(
+        rule,
+        underinsured,
+        "benefits investigation: coverage is not enough"
+        if underinsured
+        else "benefits investigation: coverage is enough",
+    )
+
+
+def _not_covered(insured: bool, covered: bool | None) -> RuleResult:
+    rule = "conditional.not_covered"
+    if not insured:
+        return RuleResult(rule, False, "not insured (see no_insurance)")
+    if covered is None:
+        return RuleResult(
+            rule,
+            None,
+            "not known whether the plan covers scalp cooling",
+            missing=("coverage.scalp_cooling_covered",),
+        )
+    return RuleResult(
+        rule,
+        not covered,
+        "insured, but the plan does not cover scalp cooling"
+        if not covered
+        else "the plan covers scalp cooling",
+    )
+
+
+def _pa_denied_final(status: str, appeal_available: bool | None) -> RuleResult:
+    rule = "conditional.pa_denied_final"
+    if status == "appeal_denied":
+        return RuleResult(rule, True, "PA denied and the first appeal denied")
+    if status == "denied" and appeal_available is True:
+        return RuleResult(rule, False, "PA denied but the one appeal is still available")
+    if status == "denied":
+        return RuleResult(rule, True, "PA denied with no appeal available or on file")
+    return RuleResult(rule, False, f"PA status is {status!r}, not a final denial")
