@@ -29,7 +29,12 @@ from formservice.documents.forms.shipped import (
     load_form,
     render_pa_form,
 )
-from formservice.errors import BadInputError, NotFoundError, ValidationProblem
+from formservice.errors import (
+    BadInputError,
+    NotFoundError,
+    UnreadablePdfError,
+    ValidationProblem,
+)
 from formservice.model import Case
 
 REPO = Path(__file__).resolve().parents[2]
@@ -414,7 +419,7 @@ def test_form_without_fields_is_a_clear_error() -> None:
 
 
 def test_corrupt_template_error_names_the_file() -> None:
-    with pytest.raises(BadInputError, match="broken.pdf"):
+    with pytest.raises(UnreadablePdfError, match="broken.pdf"):
         prepare_template(b"%PDF-1.7\nthis is not a pdf", source="broken.pdf")
 
 

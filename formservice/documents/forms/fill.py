@@ -11,10 +11,12 @@ silently. Shipped forms (by id, through their field maps) are in `shipped`.
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pypdf.errors import PyPdfError
 from pypdf.generic import (
     ArrayObject,
     DictionaryObject,
@@ -36,10 +38,18 @@ from formservice.documents.forms.field_values import (
 )
 from formservice.documents.forms.flatten import fit_matrix, flatten_pages
 from formservice.documents.forms.increment import Increment
-from formservice.documents.forms.spec import Appearance, FieldSpec, FormTemplate, Widget, pdf_get
+from formservice.documents.forms.names import respell
+from formservice.documents.forms.spec import (
+    NORMAL,
+    Appearance,
+    FieldSpec,
+    FormTemplate,
+    Widget,
+    pdf_get,
+)
 from formservice.documents.forms.template import prepare_template
 from formservice.documents.forms.widget_box import parse_da, widget_box
-from formservice.errors import ValidationProblem
+from formservice.errors import UnreadablePdfError, ValidationProblem
 
 __all__ = [
     "FieldOptions",
@@ -57,7 +67,7 @@ class Overflow:
     """A value that did not fit its field: which field, why, and what was shown instead."""
 
     field: str
-    reason: str  # max_length | width | height | unsupported_characters
+    reason: str  # max_length | width | height | unsupported_characters | left_out
     value: str
     detail: str
 
@@ -85,9 +95,16 @@ def fill_form(
     """
     tpl = template if isinstance(template, FormTemplate) else prepare_template(template)
     filler = _Filler(tpl, options or {})
-    filler.fill_all(values)
-    if flatten:
-        filler.flatten()
+    try:
+        filler.fill_all(values)
+        if flatten:
+            filler.flatten()
+    except (PyPdfError, zlib.error) as exc:  # an object the index left unresolved is damaged
+        detail = " ".join(str(exc).split())[:200]
+        raise UnreadablePdfError(
+            f"{tpl.source}: part of the PDF is damaged and cannot be read ({detail})",
+            errors={"file": [detail]},
+        ) from exc
     if properties:
         info = DictionaryObject(tpl.info)
         for key, value in properties.items():
@@ -222,14 +239,15 @@ class _Filler:
 
     def _fill_button(self, spec: FieldSpec, value: FieldValue) -> None:
         state = choose_state(spec, value)
+        spelled = next((w.names[state] for w in spec.widgets if state in w.names), None)
         for node in self.nodes(spec):
-            node[NameObject("/V")] = NameObject("/" + state)
+            node[NameObject("/V")] = spelled or NameObject("/" + state)
         _, color = parse_da(spec.da)
         for index, widget in enumerate(spec.widgets):
             wnode = self.edit(widget.ref, widget.raw)
             own = widget.on_states or (option_state(spec, index),)
             shown = state if state in own else "Off"
-            wnode[NameObject("/AS")] = NameObject("/" + shown)
+            wnode[NameObject("/AS")] = widget.name(shown)
             if shown != "Off" or not widget.appearances:
                 self._draw_states(spec, widget, wnode, own[0], shown != "Off", color)
         self.filled[spec.name] = state
@@ -262,7 +280,7 @@ class _Filler:
         on_ref = self.update.add(
             self._xobject(head + draw.draw_mark(box, char=char, color=color), box, matrix, extra)
         )
-        states = DictionaryObject({NameObject("/" + on): on_ref})
+        states = DictionaryObject({widget.name(on): on_ref})
         if off is not None:
             states[NameObject("/Off")] = off.ref
         else:
@@ -272,7 +290,7 @@ class _Filler:
         ap = DictionaryObject({NameObject("/N"): states})
         old_ap = pdf_get(widget.raw, "/AP")
         if isinstance(old_ap, DictionaryObject) and "/D" in old_ap:
-            ap[NameObject("/D")] = old_ap.raw_get("/D")
+            ap[NameObject("/D")] = respell(old_ap.raw_get("/D"), widget.names)
         node[NameObject("/AP")] = ap
         chosen = on_ref if checked else states.raw_get("/Off")
         self.drawn[widget.ref.idnum] = Appearance(
@@ -321,9 +339,55 @@ class _Filler:
         self.overflow.append(Overflow(spec.name, reason, value, detail))
 
     def flatten(self) -> None:
-        """Burn every printable widget into its page and drop widgets and fields."""
+        """Burn every widget a viewer shows into its page and drop widgets and fields."""
+        self._draw_shown_values()
         edited = {number: node for number, (_, node) in self.edits.items()}
-        flatten_pages(self.tpl, self.update, edited, self.drawn)
+        for name, why in flatten_pages(self.tpl, self.update, edited, self.drawn):
+            self.overflow.append(
+                Overflow(name, "left_out", "", f"left out of the flat page: {why}")
+            )
+
+    def _draw_shown_values(self) -> None:
+        """Give an appearance to each value the form holds but does not draw itself.
+
+        A viewer draws such a value (a form saved with NeedAppearances, a check box without
+        /AP), so the flat page must too. Values of this fill are drawn already.
+        """
+        filled = dict(self.filled)
+        for spec in self.tpl.fields.values():
+            if spec.name in filled or not _shown_without_appearance(spec):
+                continue
+            try:
+                if spec.kind == "text":
+                    self._fill_text(spec, str(spec.value))
+                elif spec.kind in ("checkbox", "radio"):
+                    self._fill_button(spec, str(spec.value))
+                else:
+                    self._fill_choice(spec, _choice_value(spec.value))
+            except Rejected as exc:
+                self._report(spec, "left_out", str(spec.value), f"not drawn: {exc}")
+        self.filled = filled
+        for ref, obj in self.edits.values():
+            self.update.replace(ref, obj)
+
+
+def _shown_without_appearance(spec: FieldSpec) -> bool:
+    """The field holds a value a viewer shows, and a widget has no appearance to show it."""
+    value = spec.value
+    if value is None or spec.kind not in ("text", "checkbox", "radio", "combo", "list"):
+        return False
+    if spec.kind in ("checkbox", "radio"):
+        state = str(value)[1:] if str(value).startswith("/") else str(value)
+        return state not in ("", "Off") and any(state not in w.appearances for w in spec.widgets)
+    if not str(value if not isinstance(value, ArrayObject) else "".join(value)):
+        return False
+    return any(NORMAL not in w.appearances for w in spec.widgets)
+
+
+def _choice_value(value: Any) -> FieldValue:
+    if isinstance(value, ArrayObject):
+        return [str(v) for v in value]
+    return str(value)
 
 
 def _ref(ref: IndirectObject) -> str:
