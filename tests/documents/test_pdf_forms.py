@@ -507,13 +507,14 @@ def test_multiline_text_that_cannot_fit_is_reported() -> None:
     assert [(o.field, o.reason) for o in result.overflow] == [(name, "height")]
 
 
-def test_characters_outside_the_font_are_reported_and_kept_in_the_value() -> None:
+def test_characters_no_font_has_are_reported_and_kept_in_the_value() -> None:
     template = load_form("tx_nofr001")
-    result = fill_form(template, {"Patient Name": "Nguyễn Thị Test"})
+    result = fill_form(template, {"Patient Name": "Nguyễn Thị Test \U000f0001"})
     assert [(o.field, o.reason) for o in result.overflow] == [
         ("Patient Name", "unsupported_characters")
     ]
-    assert read_values(result.pdf)["Patient Name"] == "Nguyễn Thị Test"
+    assert "U+F0001" in result.overflow[0].detail
+    assert read_values(result.pdf)["Patient Name"] == "Nguyễn Thị Test \U000f0001"
 
 
 def test_special_characters_survive_in_value_and_text() -> None:

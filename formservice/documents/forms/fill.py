@@ -37,8 +37,10 @@ from formservice.documents.forms.field_values import (
     option_state,
 )
 from formservice.documents.forms.flatten import fit_matrix, flatten_pages
+from formservice.documents.forms.fonts import FontFile, pdf_font_objects
 from formservice.documents.forms.increment import Increment
 from formservice.documents.forms.names import respell
+from formservice.documents.forms.shaping import FontUse, UnicodeFace
 from formservice.documents.forms.spec import (
     NORMAL,
     Appearance,
@@ -99,6 +101,7 @@ def fill_form(
         filler.fill_all(values)
         if flatten:
             filler.flatten()
+        filler.embed_fonts()
     except (PyPdfError, zlib.error) as exc:  # an object the index left unresolved is damaged
         detail = " ".join(str(exc).split())[:200]
         raise UnreadablePdfError(
@@ -126,8 +129,34 @@ class _Filler:
         self.overflow: list[Overflow] = []
         self.filled: dict[str, Any] = {}
         self.drawn: dict[int, Appearance] = {}  # widget object number -> its new appearance
-        fonts = f"/Font << {draw.FONT_RESOURCE} {_ref(tpl.font_ref)} /ZaDb {_ref(tpl.zapf_ref)} >>"
-        self.resources = fonts.encode()
+        self.fonts = f"{draw.FONT_RESOURCE} {_ref(tpl.font_ref)} /ZaDb {_ref(tpl.zapf_ref)}"
+        self.font_use = FontUse()
+        self.face = UnicodeFace(self.font_use)  # for values outside WinAnsi
+        self.font_refs: dict[FontFile, IndirectObject] = {}
+
+    @property
+    def resources(self) -> bytes:
+        """The /Font resources of an appearance: Helvetica, Dingbats, embedded fonts so far."""
+        extra = ""
+        for font, name in self.font_use.names.items():
+            if font not in self.font_refs:
+                self.font_refs[font] = self.update.add(b"null")  # written by embed_fonts
+            extra += f" {name} {_ref(self.font_refs[font])}"
+        return f"/Font << {self.fonts}{extra} >>".encode()
+
+    def embed_fonts(self) -> None:
+        """Write each embedded font, subset to the glyphs this fill drew."""
+        for font, ref in self.font_refs.items():
+            objects = pdf_font_objects(font, self.font_use.glyphs[font])
+            refs = {k: _ref(self.update.add(objects[k])) for k in ("file", "tounicode")}
+            descriptor = objects["descriptor"].replace(b"{file}", refs["file"].encode())
+            refs["descriptor"] = _ref(self.update.add(descriptor))
+            cidfont = objects["cidfont"].replace(b"{descriptor}", refs["descriptor"].encode())
+            refs["cidfont"] = _ref(self.update.add(cidfont))
+            type0 = objects["type0"]
+            for key in ("cidfont", "tounicode"):
+                type0 = type0.replace(b"{%s}" % key.encode(), refs[key].encode())
+            self.update.replace(ref, type0)
 
     def edit(self, ref: IndirectObject, raw: DictionaryObject) -> DictionaryObject:
         if ref.idnum not in self.edits:
@@ -196,6 +225,7 @@ class _Filler:
                 multiline=spec.multiline,
                 comb=comb,
                 shrink=opts.auto_size,
+                unicode_face=self.face,
             )
             fits, bad = fits and result.fits, bad or result.unsupported
             self._set_normal(widget, result.content, box, matrix)
@@ -203,7 +233,7 @@ class _Filler:
             reason = "height" if spec.multiline else "width"
             self._report(spec, reason, text, "drawn at the smallest size and clipped by the box")
         if bad:
-            self._report(spec, "unsupported_characters", text, f"drawn as '?': {bad}")
+            self._report(spec, "unsupported_characters", text, _unsupported(bad, self.face))
         self.filled[spec.name] = text
 
     def _set_da(self, spec: FieldSpec, size: float, color: str) -> None:
@@ -326,13 +356,25 @@ class _Filler:
             box, matrix = widget_box(widget)
             if spec.kind == "list":
                 displays = [d for _, d in spec.options]
-                result = draw.draw_list(displays, set(indices), box, size=size, color=color)
+                result = draw.draw_list(
+                    displays, set(indices), box, size=size, color=color, unicode_face=self.face
+                )
             else:
                 shown = spec.options[indices[0]][1] if indices else exports[0]
-                result = draw.draw_text(shown, box, size=size, color=color, quadding=spec.quadding)
+                result = draw.draw_text(
+                    shown,
+                    box,
+                    size=size,
+                    color=color,
+                    quadding=spec.quadding,
+                    unicode_face=self.face,
+                )
                 if not result.fits:
                     self._report(spec, "width", shown, "drawn at the smallest size and clipped")
             self._set_normal(widget, result.content, box, matrix)
+            if result.unsupported:
+                detail = _unsupported(result.unsupported, self.face)
+                self._report(spec, "unsupported_characters", ", ".join(exports), detail)
         self.filled[spec.name] = exports[0] if len(exports) == 1 else exports
 
     def _report(self, spec: FieldSpec, reason: str, value: str, detail: str) -> None:
@@ -388,6 +430,13 @@ def _choice_value(value: Any) -> FieldValue:
     if isinstance(value, ArrayObject):
         return [str(v) for v in value]
     return str(value)
+
+
+def _unsupported(chars: str, face: UnicodeFace) -> str:
+    names = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in chars)
+    if face.available():
+        return f"no installed font has {names}: drawn as an empty box"
+    return f"drawn as '?' (no font installed for text outside WinAnsi): {names}"
 
 
 def _ref(ref: IndirectObject) -> str:

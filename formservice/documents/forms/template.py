@@ -23,6 +23,8 @@ from formservice.errors import BadInputError, FormserviceError, UnreadablePdfErr
 
 __all__ = ["prepare_template"]
 
+_OPEN_ERRORS: tuple[type[BaseException], ...] = (*READ_ERRORS, OSError)
+
 
 def prepare_template(data: bytes, *, form_id: str = "", source: str = "<bytes>") -> FormTemplate:
     """Parse, normalise and index a fillable PDF; a clear error if it cannot be filled.
@@ -72,7 +74,7 @@ def _open(data: bytes, source: str) -> PdfReader:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if not reader.is_encrypted:
             _ = reader.trailer["/Root"]
-    except (*READ_ERRORS, OSError) as exc:
+    except _OPEN_ERRORS as exc:
         raise UnreadablePdfError(
             f"{source}: not a readable PDF ({_short(exc)})", errors={"file": [_short(exc)]}
         ) from exc
