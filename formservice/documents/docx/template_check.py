@@ -133,10 +133,10 @@ def _rich_tags(
     problems = []
     for text in _paragraph_texts(xml):
         for tag in _TAG.findall(text):
-            rich = _RICH_TAG.match(tag)
-            if rich is None:
+            match = _RICH_TAG.match(tag)
+            if match is None:
                 continue
-            expr = rich.group(2).strip()
+            expr = match.group(2).strip()
             root = re.split(r"[.\[|( ]", expr, maxsplit=1)[0]
             if root not in known or root in rich:
                 continue
@@ -144,7 +144,7 @@ def _rich_tags(
                 TemplateProblem(
                     "rich_tag",
                     f"The tag {tag!r} asks docxtpl for a rich value "
-                    f"({_RICH_KINDS[rich.group(1)]}), but the case context gives {expr!r} as "
+                    f"({_RICH_KINDS[match.group(1)]}), but the case context gives {expr!r} as "
                     f"plain text, which docxtpl would drop from the letter: write "
                     f"{{{{ {expr} }}}} instead.",
                     part,
