@@ -2,10 +2,12 @@
 
 A template is parsed once (`load_form`, cached; or `prepare_template` for bytes) into an index
 of fields and widgets. `fill_form` then writes each value's field dict and a real appearance
-stream (drawn in Helvetica, see `pdf_appearance`) and appends only those objects to the template
-bytes as one incremental update; flattening draws every printable widget into its page and
-removes the widgets. Text that does not fit is reported in `FillResult.overflow`, never cut
-silently. Shipped forms (by id, through their field maps) are in `shipped`.
+stream (drawn in Helvetica, or for text outside WinAnsi in embedded font subsets: see
+`appearance`, `shaping`, `fonts`) and appends only those objects to the template bytes as one
+incremental update; flattening draws every widget a viewer shows into its page and removes the
+widgets. Text that does not fit, characters no font has and widgets left out of a flat page are
+reported in `FillResult.overflow`, never dropped silently. Shipped forms (by id, through their
+field maps) are in `shipped`.
 """
 
 from __future__ import annotations
