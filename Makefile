@@ -9,8 +9,11 @@ PORT ?= 5000
 export FORMSERVICE_DATA_DIR ?= $(CURDIR)/var
 
 # Debian packages by purpose. `make system-deps` installs whichever are missing.
+# fonts-droid-fallback (Chinese, Japanese) and fonts-nanum (Korean) give form values in those
+# scripts a TrueType font to embed (documents/forms/fonts.py), beside Noto and DejaVu.
 DEB_DOCS := libreoffice-writer-nogui python3-uno fonts-noto-core fonts-noto-color-emoji \
-            fonts-crosextra-carlito fonts-crosextra-caladea fonts-liberation2 fonts-dejavu-core
+            fonts-crosextra-carlito fonts-crosextra-caladea fonts-liberation2 fonts-dejavu-core \
+            fonts-droid-fallback fonts-nanum
 DEB_OCR := tesseract-ocr tesseract-ocr-eng poppler-utils
 DEB_TEST := pdftk-java chromium
 DEB_ALL := $(DEB_DOCS) $(DEB_OCR) $(DEB_TEST)

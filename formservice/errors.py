@@ -13,6 +13,7 @@ The tree::
     ├── PayloadTooLargeError (413)     body or upload over its limit
     ├── UnsupportedMediaError (415)    an upload that is not what the endpoint takes
     ├── ValidationProblem (422)        invalid values; ``errors`` maps field path → messages
+    │   ├── UnreadablePdfError (422)   a PDF (form, upload) that pypdf cannot read: damaged
     │   ├── RuleInputError (422)       a value a rule cannot use; names its path in the case
     │   │   ├── PapInputError          PAP rules: negative income, a household of 0 ...
     │   │   └── ClaimBuildError        claim lines: no start date, no diagnosis ...
@@ -122,6 +123,13 @@ class ValidationProblem(FormserviceError):
     status = 422
     slug = "validation"
     title = "Validation failed"
+
+
+class UnreadablePdfError(ValidationProblem):
+    """A PDF whose bytes cannot be read (damaged, badly encrypted); names the file."""
+
+    slug = "unreadable-pdf"
+    title = "Unreadable PDF"
 
 
 class RuleInputError(ValidationProblem, ValueError):

@@ -8,6 +8,8 @@ prints the result.
 
 from __future__ import annotations
 
+import logging
+
 import click
 
 from formservice.cli import denials, documents, service, templates
@@ -19,6 +21,9 @@ __all__ = ["main"]
 @click.version_option(package_name="formservice")
 def main() -> None:
     """formservice: letters, payer forms, denials and PAP decisions for a reimbursement hub."""
+    # pypdf logs every repair it tries on a damaged file ("Ignoring padding error", ...) as a
+    # warning; on the command line the one-line error (exit 2) says all a person can act on.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
 for _command in (

@@ -29,7 +29,12 @@ from formservice.documents.forms.shipped import (
     load_form,
     render_pa_form,
 )
-from formservice.errors import BadInputError, NotFoundError, ValidationProblem
+from formservice.errors import (
+    BadInputError,
+    NotFoundError,
+    UnreadablePdfError,
+    ValidationProblem,
+)
 from formservice.model import Case
 
 REPO = Path(__file__).resolve().parents[2]
@@ -414,7 +419,7 @@ def test_form_without_fields_is_a_clear_error() -> None:
 
 
 def test_corrupt_template_error_names_the_file() -> None:
-    with pytest.raises(BadInputError, match="broken.pdf"):
+    with pytest.raises(UnreadablePdfError, match="broken.pdf"):
         prepare_template(b"%PDF-1.7\nthis is not a pdf", source="broken.pdf")
 
 
@@ -502,13 +507,14 @@ def test_multiline_text_that_cannot_fit_is_reported() -> None:
     assert [(o.field, o.reason) for o in result.overflow] == [(name, "height")]
 
 
-def test_characters_outside_the_font_are_reported_and_kept_in_the_value() -> None:
+def test_characters_no_font_has_are_reported_and_kept_in_the_value() -> None:
     template = load_form("tx_nofr001")
-    result = fill_form(template, {"Patient Name": "Nguyễn Thị Test"})
+    result = fill_form(template, {"Patient Name": "Nguyễn Thị Test \U000f0001"})
     assert [(o.field, o.reason) for o in result.overflow] == [
         ("Patient Name", "unsupported_characters")
     ]
-    assert read_values(result.pdf)["Patient Name"] == "Nguyễn Thị Test"
+    assert "U+F0001" in result.overflow[0].detail
+    assert read_values(result.pdf)["Patient Name"] == "Nguyễn Thị Test \U000f0001"
 
 
 def test_special_characters_survive_in_value_and_text() -> None:

@@ -7,15 +7,19 @@ What is checked, part by part (body, headers, footers, footnotes):
 * tags docxtpl cannot repair: an opening ``{{``/``{%`` with no closing one, or a tag that
   still holds Word XML after docxtpl's own run-merging (``patch_xml``);
 * Jinja syntax errors, on the same preprocessed text docxtpl renders;
+* docxtpl's rich tags (``{{r x}}``, ``{{p x}}``, ``{{tr x}}``, ``{{tc x}}``) on values the case
+  context gives as plain text: docxtpl writes such a value outside any run, where Word shows
+  nothing, so the value would vanish from every letter;
 * variables the template uses that the case context does not provide.
 
-Every problem carries the text of the paragraph it was found in, so a template author can find it
-in Word. Unknown variables are reported separately: `check_template` lists them, publishing
-refuses them.
+Every problem carries the text of the paragraph it was found in (unescaped: ``<``, not ``&lt;``),
+located by the tag that holds the problem, so a template author can find it in Word. Unknown
+variables are reported separately: `check_template` lists them, publishing refuses them.
 """
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import zipfile
@@ -36,6 +40,14 @@ _SMART_QUOTES = "\u2018\u2019\u201c\u201d\u201e\u201f\u2032\u2033"
 _TAG = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.DOTALL)
 _PARAGRAPH = re.compile(r"<w:p[ >].*?</w:p>", re.DOTALL)
 _TEXT = re.compile(r"<w:t(?: [^>]*)?>([^<]*)</w:t>")
+_STRING = re.compile(r"'[^']*'|\"[^\"]*\"")
+_RICH_TAG = re.compile(r"^{{\s*(r|p|tr|tc)\s+(.*?)}}$", re.DOTALL)
+_RICH_KINDS = {
+    "r": "a RichText run",
+    "p": "a RichTextParagraph or sub-document",
+    "tr": "a table row",
+    "tc": "a table cell",
+}
 _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 _TEMPLATED_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes)\.xml$")
 
@@ -44,7 +56,8 @@ _TEMPLATED_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes)\.
 class TemplateProblem:
     """One thing wrong with a template, and where."""
 
-    kind: str  # not_docx | too_large | smart_quotes | split_tag | syntax | unknown_variable
+    # not_docx | too_large | smart_quotes | split_tag | syntax | rich_tag | unknown_variable
+    kind: str
     message: str
     part: str = ""
     paragraph: str = ""
@@ -90,7 +103,8 @@ class TemplateReport:
 
 
 def _paragraph_texts(xml: str) -> list[str]:
-    return ["".join(_TEXT.findall(p)) for p in _PARAGRAPH.findall(xml)]
+    """Each paragraph's text as Word shows it (XML entities such as &lt; unescaped)."""
+    return [html.unescape("".join(_TEXT.findall(p))) for p in _PARAGRAPH.findall(xml)]
 
 
 def _paragraph_of(xml: str, needle: str) -> str:
@@ -98,6 +112,46 @@ def _paragraph_of(xml: str, needle: str) -> str:
         if needle in text:
             return text.strip()[:300]
     return ""
+
+
+def _paragraph_of_variable(xml: str, name: str) -> str:
+    """The first paragraph with a tag that names the variable (not a word of its prose, nor an
+    attribute or a string literal of another tag)."""
+    uses = re.compile(rf"(?<![\w.]){re.escape(name)}\b")
+    for text in _paragraph_texts(xml):
+        for tag in _TAG.findall(text):
+            if uses.search(_STRING.sub("''", tag)):
+                return text.strip()[:300]
+    return _paragraph_of(xml, name)
+
+
+def _rich_tags(
+    part: str, xml: str, known: frozenset[str], rich: frozenset[str]
+) -> list[TemplateProblem]:
+    """Rich tags printing a variable the context gives as plain text (unknown ones are
+    reported as unknown)."""
+    problems = []
+    for text in _paragraph_texts(xml):
+        for tag in _TAG.findall(text):
+            match = _RICH_TAG.match(tag)
+            if match is None:
+                continue
+            expr = match.group(2).strip()
+            root = re.split(r"[.\[|( ]", expr, maxsplit=1)[0]
+            if root not in known or root in rich:
+                continue
+            problems.append(
+                TemplateProblem(
+                    "rich_tag",
+                    f"The tag {tag!r} asks docxtpl for a rich value "
+                    f"({_RICH_KINDS[match.group(1)]}), but the case context gives {expr!r} as "
+                    f"plain text, which docxtpl would drop from the letter: write "
+                    f"{{{{ {expr} }}}} instead.",
+                    part,
+                    text.strip()[:300],
+                )
+            )
+    return problems
 
 
 def _check_zip(data: bytes) -> tuple[list[TemplateProblem], dict[str, str]]:
@@ -180,8 +234,16 @@ def _variables(ast: nodes.Template) -> set[str]:
     return set(meta.find_undeclared_variables(ast))
 
 
-def check_template(data: bytes, known_variables: Iterable[str] = ()) -> TemplateReport:
-    """Check DOCX template bytes; unknown variables are those outside `known_variables`."""
+def check_template(
+    data: bytes, known_variables: Iterable[str] = (), rich_variables: Iterable[str] = ()
+) -> TemplateReport:
+    """Check DOCX template bytes; unknown variables are those outside `known_variables`.
+
+    rich_variables: the context's names that hold docxtpl rich objects (RichText, Subdoc...),
+    the only values a ``{{r}}``/``{{p}}``/``{{tr}}``/``{{tc}}`` tag may print; none today.
+    """
+    rich = frozenset(rich_variables)
+    known = frozenset(known_variables)
     report = TemplateReport()
     zip_problems, parts = _check_zip(data)
     if zip_problems:
@@ -193,6 +255,7 @@ def check_template(data: bytes, known_variables: Iterable[str] = ()) -> Template
     for part, xml in sorted(parts.items()):
         tag_problems = _check_tags(part, xml)
         report.problems.extend(tag_problems)
+        report.problems.extend(_rich_tags(part, xml, known, rich))
         if any(p.kind == "split_tag" for p in tag_problems):
             continue
         patched = patcher.patch_xml(xml)
@@ -224,8 +287,7 @@ def check_template(data: bytes, known_variables: Iterable[str] = ()) -> Template
             continue
         for name in names:
             report.variables.add(name)
-            locations.setdefault(name, (part, _paragraph_of(xml, name)))
-    known = set(known_variables)
+            locations.setdefault(name, (part, _paragraph_of_variable(xml, name)))
     report.unknown_variables = sorted(report.variables - known)
     for name in report.unknown_variables:
         part, paragraph = locations[name]

@@ -1,21 +1,27 @@
 """Appearance streams for AcroForm widgets: the bytes a viewer draws for a field's value.
 
-The font: every appearance is drawn in standard-14 **Helvetica** (WinAnsiEncoding), never in
-the font a field's /DA names. Why: the Texas form's fields name Calibri, which the file does not
-embed, so drawing "in Calibri" would leave every viewer to substitute a font of its choosing.
+The font: every value WinAnsi can encode is drawn in standard-14 **Helvetica**
+(WinAnsiEncoding), never in the font a field's /DA names. Why: the Texas form's fields name
+Calibri, which the file does not embed, so drawing "in Calibri" would leave every viewer to
+substitute a font of its choosing.
 A standard-14 font needs no embedding (PDFium, Poppler, pdf.js and Acrobat all carry
 metric-compatible Helvetica), keeps each fill a few kilobytes instead of a subsetted TrueType
 per form, and its widths are exact (reportlab's AFM tables), so overflow is measured, not guessed.
-Its limit is WinAnsi: characters outside Windows-1252 are drawn as "?" and reported; the field's
-/V still holds the full Unicode value.
+Its limit is WinAnsi: a value with any character outside Windows-1252 (Arabic, Hebrew, CJK,
+Vietnamese, Greek, Cyrillic...) is drawn instead by a `shaping.UnicodeFace`, in installed fonts
+embedded as subsets; only a character no installed font has is reported (`Drawn.unsupported`).
+Without such a face (no fonts installed), those characters are drawn as "?" and reported.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
+
+from formservice.documents.forms.shaping import UnicodeFace
 
 FONT_RESOURCE = "/FsHelv"
 _FONT = "Helvetica"
@@ -46,6 +52,48 @@ class Drawn:
     font_size: float
     fits: bool
     unsupported: str = ""
+
+
+class Face(Protocol):
+    """What lays out a line: its width, the op that selects its font, and the line's ops."""
+
+    def width(self, line: str, size: float) -> float: ...
+
+    def select(self, size: float) -> str: ...
+
+    def line(self, line: str, x: float, y: float, size: float) -> bytes: ...
+
+
+class Helvetica:
+    """Standard-14 Helvetica in WinAnsi: the face of every value it can encode."""
+
+    def width(self, line: str, size: float) -> float:
+        return _width(line, size)
+
+    def select(self, size: float) -> str:
+        return f"{FONT_RESOURCE} {number(size)} Tf"
+
+    def line(self, line: str, x: float, y: float, size: float) -> bytes:
+        raw = line.encode("cp1252", "replace")
+        return f"1 0 0 1 {number(x)} {number(y)} Tm ".encode() + _literal(raw) + b" Tj"
+
+
+HELVETICA = Helvetica()
+
+
+def choose_face(text: str, unicode_face: UnicodeFace | None) -> tuple[Face, str, str]:
+    """The face for text, the text it draws, and the characters it cannot draw.
+
+    Helvetica when WinAnsi encodes the whole value (the lightest fill); else the embedded fonts,
+    which miss only characters no installed font has (drawn as a box); else, with no fonts
+    installed, Helvetica drawing "?" for each character outside WinAnsi.
+    """
+    raw, bad = encode_text(text)
+    if not bad:
+        return HELVETICA, text, ""
+    if unicode_face is not None and unicode_face.available():
+        return unicode_face, text, unicode_face.missing_in(text)
+    return HELVETICA, raw.decode("cp1252", errors="replace"), bad
 
 
 def encode_text(text: str) -> tuple[bytes, str]:
@@ -115,7 +163,10 @@ def _padding(box: Box) -> float:
     return box.border_width + 2.0
 
 
-def _wrap(text: str, size: float, width: float) -> list[str]:
+Measure = Callable[[str, float], float]
+
+
+def _wrap(text: str, size: float, width: float, _width: Measure = _width) -> list[str]:
     """Break text into lines no wider than width (a word longer than a line is split)."""
     lines: list[str] = []
     for paragraph in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
@@ -138,7 +189,9 @@ def _wrap(text: str, size: float, width: float) -> list[str]:
     return lines
 
 
-def _fit_single(text: str, box: Box, size: float, auto: bool) -> tuple[float, bool]:
+def _fit_single(
+    text: str, box: Box, size: float, auto: bool, _width: Measure = _width
+) -> tuple[float, bool]:
     inner_w = box.width - 2 * _padding(box)
     if not auto:
         return size, _width(text, size) <= inner_w
@@ -151,14 +204,16 @@ def _fit_single(text: str, box: Box, size: float, auto: bool) -> tuple[float, bo
     return size, _width(text, size) <= inner_w
 
 
-def _fit_multi(text: str, box: Box, size: float, auto: bool) -> tuple[float, list[str], bool]:
+def _fit_multi(
+    text: str, box: Box, size: float, auto: bool, _width: Measure = _width
+) -> tuple[float, list[str], bool]:
     inner_w = box.width - 2 * _padding(box)
     inner_h = box.height - 2 * _padding(box)
     if size <= 0:
         # Auto-sized paragraphs start at 10 pt (Acrobat's 12 looks shouted on a dense form).
         size = AUTO_MULTILINE_SIZE
     while True:
-        lines = _wrap(text, size, inner_w)
+        lines = _wrap(text, size, inner_w, _width)
         fits = len(lines) * size * _LEADING <= inner_h + size * (_LEADING - 1)
         if fits or not auto or size <= AUTO_MIN_SIZE:
             return size, lines, fits
@@ -175,14 +230,16 @@ def draw_text(
     multiline: bool = False,
     comb: int = 0,
     shrink: bool = False,
+    unicode_face: UnicodeFace | None = None,
 ) -> Drawn:
     """The appearance of a text (or combo box) value; size 0 means auto-size.
 
     shrink: start at size but shrink to fit, as auto-size does (a map's `font_size: auto`).
+    unicode_face: draws a value Helvetica cannot (see `choose_face`).
     """
     auto = size <= 0 or shrink
-    raw_text, bad = encode_text(text)
-    shown = raw_text.decode("cp1252", errors="replace")
+    face, shown, bad = choose_face(text, unicode_face)
+    width = face.width
     ops = ["/Tx BMC", "q", *_frame(box)]
     pad = _padding(box)
     clip = f"{number(box.border_width)} {number(box.border_width)} "
@@ -194,40 +251,29 @@ def draw_text(
     if comb > 0 and not multiline:
         used = size if size > 0 else min(AUTO_MAX_SIZE, box.height / _LEADING)
         cell = box.width / comb
-        fits = len(shown) <= comb and all(_width(c, used) <= cell for c in shown)
+        fits = len(shown) <= comb and all(width(c, used) <= cell for c in shown)
         y = (box.height - used * (_ASCENT + _DESCENT)) / 2 + used * _DESCENT
-        ops.append(f"{FONT_RESOURCE} {number(used)} Tf")
+        ops.append(face.select(used))
         for i, char in enumerate(shown):
-            x = cell * i + (cell - _width(char, used)) / 2
-            body.append(
-                f"1 0 0 1 {number(x)} {number(y)} Tm ".encode()
-                + _literal(char.encode("cp1252", "replace"))
-                + b" Tj"
-            )
+            body.append(face.line(char, cell * i + (cell - width(char, used)) / 2, y, used))
     elif multiline:
-        used, lines, fits = _fit_multi(shown, box, size, auto)
-        ops.append(f"{FONT_RESOURCE} {number(used)} Tf")
+        used, lines, fits = _fit_multi(shown, box, size, auto, width)
+        ops.append(face.select(used))
         y = box.height - pad - used * _ASCENT
         for line in (raw_line.rstrip() for raw_line in lines):
-            x = _aligned(line, used, box, quadding)
-            body.append(
-                f"1 0 0 1 {number(x)} {number(y)} Tm ".encode()
-                + _literal(line.encode("cp1252", "replace"))
-                + b" Tj"
-            )
+            body.append(face.line(line, _aligned(line, used, box, quadding, width), y, used))
             y -= used * _LEADING
     else:
-        used, fits = _fit_single(shown, box, size, auto)
-        ops.append(f"{FONT_RESOURCE} {number(used)} Tf")
+        used, fits = _fit_single(shown, box, size, auto, width)
+        ops.append(face.select(used))
         y = (box.height - used * (_ASCENT + _DESCENT)) / 2 + used * _DESCENT
-        x = _aligned(shown, used, box, quadding)
-        body.append(f"1 0 0 1 {number(x)} {number(y)} Tm ".encode() + _literal(raw_text) + b" Tj")
-    head = "\n".join(ops).encode() + b"\n"
+        body.append(face.line(shown, _aligned(shown, used, box, quadding, width), y, used))
+    head = "\n".join(op for op in ops if op).encode() + b"\n"
     tail = b"\nET\nQ\nEMC\n"
     return Drawn(head + b"\n".join(body) + tail, used, fits, bad)
 
 
-def _aligned(line: str, size: float, box: Box, quadding: int) -> float:
+def _aligned(line: str, size: float, box: Box, quadding: int, _width: Measure = _width) -> float:
     pad = _padding(box)
     free = box.width - 2 * pad - _width(line, size)
     if quadding == 1:
@@ -238,7 +284,13 @@ def _aligned(line: str, size: float, box: Box, quadding: int) -> float:
 
 
 def draw_list(
-    options: Sequence[str], selected: set[int], box: Box, *, size: float, color: str
+    options: Sequence[str],
+    selected: set[int],
+    box: Box,
+    *,
+    size: float,
+    color: str,
+    unicode_face: UnicodeFace | None = None,
 ) -> Drawn:
     """A list box showing its options from the top, selected ones highlighted like Acrobat."""
     used = size if size > 0 else AUTO_MAX_SIZE
@@ -264,10 +316,13 @@ def draw_list(
     body: list[bytes] = []
     bad = ""
     for row, index in enumerate(range(start, min(len(options), start + visible))):
-        raw, missing = encode_text(options[index])
+        face, shown, missing = choose_face(options[index], unicode_face)
         bad += missing
         y = box.height - 1 - line_h * (row + 1) + used * _DESCENT + (line_h - used) / 2
-        body.append(f"1 0 0 1 {number(pad)} {number(y)} Tm ".encode() + _literal(raw) + b" Tj")
+        if face is not HELVETICA:
+            body.append(face.line(shown, pad, y, used) + b"\n" + HELVETICA.select(used).encode())
+        else:
+            body.append(face.line(shown, pad, y, used))
     head = "\n".join(ops).encode() + b"\n"
     return Drawn(head + b"\n".join(body) + b"\nET\nQ\nEMC\n", used, True, bad)
 

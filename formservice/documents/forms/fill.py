@@ -2,19 +2,23 @@
 
 A template is parsed once (`load_form`, cached; or `prepare_template` for bytes) into an index
 of fields and widgets. `fill_form` then writes each value's field dict and a real appearance
-stream (drawn in Helvetica, see `pdf_appearance`) and appends only those objects to the template
-bytes as one incremental update; flattening draws every printable widget into its page and
-removes the widgets. Text that does not fit is reported in `FillResult.overflow`, never cut
-silently. Shipped forms (by id, through their field maps) are in `shipped`.
+stream (drawn in Helvetica, or for text outside WinAnsi in embedded font subsets: see
+`appearance`, `shaping`, `fonts`) and appends only those objects to the template bytes as one
+incremental update; flattening draws every widget a viewer shows into its page and removes the
+widgets. Text that does not fit, characters no font has and widgets left out of a flat page are
+reported in `FillResult.overflow`, never dropped silently. Shipped forms (by id, through their
+field maps) are in `shipped`.
 """
 
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pypdf.errors import PyPdfError
 from pypdf.generic import (
     ArrayObject,
     DictionaryObject,
@@ -35,11 +39,21 @@ from formservice.documents.forms.field_values import (
     option_state,
 )
 from formservice.documents.forms.flatten import fit_matrix, flatten_pages
+from formservice.documents.forms.fonts import FontFile, pdf_font_objects
 from formservice.documents.forms.increment import Increment
-from formservice.documents.forms.spec import Appearance, FieldSpec, FormTemplate, Widget, pdf_get
+from formservice.documents.forms.names import respell
+from formservice.documents.forms.shaping import FontUse, UnicodeFace
+from formservice.documents.forms.spec import (
+    NORMAL,
+    Appearance,
+    FieldSpec,
+    FormTemplate,
+    Widget,
+    pdf_get,
+)
 from formservice.documents.forms.template import prepare_template
 from formservice.documents.forms.widget_box import parse_da, widget_box
-from formservice.errors import ValidationProblem
+from formservice.errors import UnreadablePdfError, ValidationProblem
 
 __all__ = [
     "FieldOptions",
@@ -57,7 +71,7 @@ class Overflow:
     """A value that did not fit its field: which field, why, and what was shown instead."""
 
     field: str
-    reason: str  # max_length | width | height | unsupported_characters
+    reason: str  # max_length | width | height | unsupported_characters | left_out
     value: str
     detail: str
 
@@ -85,9 +99,17 @@ def fill_form(
     """
     tpl = template if isinstance(template, FormTemplate) else prepare_template(template)
     filler = _Filler(tpl, options or {})
-    filler.fill_all(values)
-    if flatten:
-        filler.flatten()
+    try:
+        filler.fill_all(values)
+        if flatten:
+            filler.flatten()
+        filler.embed_fonts()
+    except (PyPdfError, zlib.error) as exc:  # an object the index left unresolved is damaged
+        detail = " ".join(str(exc).split())[:200]
+        raise UnreadablePdfError(
+            f"{tpl.source}: part of the PDF is damaged and cannot be read ({detail})",
+            errors={"file": [detail]},
+        ) from exc
     if properties:
         info = DictionaryObject(tpl.info)
         for key, value in properties.items():
@@ -109,8 +131,34 @@ class _Filler:
         self.overflow: list[Overflow] = []
         self.filled: dict[str, Any] = {}
         self.drawn: dict[int, Appearance] = {}  # widget object number -> its new appearance
-        fonts = f"/Font << {draw.FONT_RESOURCE} {_ref(tpl.font_ref)} /ZaDb {_ref(tpl.zapf_ref)} >>"
-        self.resources = fonts.encode()
+        self.fonts = f"{draw.FONT_RESOURCE} {_ref(tpl.font_ref)} /ZaDb {_ref(tpl.zapf_ref)}"
+        self.font_use = FontUse()
+        self.face = UnicodeFace(self.font_use)  # for values outside WinAnsi
+        self.font_refs: dict[FontFile, IndirectObject] = {}
+
+    @property
+    def resources(self) -> bytes:
+        """The /Font resources of an appearance: Helvetica, Dingbats, embedded fonts so far."""
+        extra = ""
+        for font, name in self.font_use.names.items():
+            if font not in self.font_refs:
+                self.font_refs[font] = self.update.add(b"null")  # written by embed_fonts
+            extra += f" {name} {_ref(self.font_refs[font])}"
+        return f"/Font << {self.fonts}{extra} >>".encode()
+
+    def embed_fonts(self) -> None:
+        """Write each embedded font, subset to the glyphs this fill drew."""
+        for font, ref in self.font_refs.items():
+            objects = pdf_font_objects(font, self.font_use.glyphs[font])
+            refs = {k: _ref(self.update.add(objects[k])) for k in ("file", "tounicode")}
+            descriptor = objects["descriptor"].replace(b"{file}", refs["file"].encode())
+            refs["descriptor"] = _ref(self.update.add(descriptor))
+            cidfont = objects["cidfont"].replace(b"{descriptor}", refs["descriptor"].encode())
+            refs["cidfont"] = _ref(self.update.add(cidfont))
+            type0 = objects["type0"]
+            for key in ("cidfont", "tounicode"):
+                type0 = type0.replace(b"{%s}" % key.encode(), refs[key].encode())
+            self.update.replace(ref, type0)
 
     def edit(self, ref: IndirectObject, raw: DictionaryObject) -> DictionaryObject:
         if ref.idnum not in self.edits:
@@ -179,6 +227,7 @@ class _Filler:
                 multiline=spec.multiline,
                 comb=comb,
                 shrink=opts.auto_size,
+                unicode_face=self.face,
             )
             fits, bad = fits and result.fits, bad or result.unsupported
             self._set_normal(widget, result.content, box, matrix)
@@ -186,7 +235,7 @@ class _Filler:
             reason = "height" if spec.multiline else "width"
             self._report(spec, reason, text, "drawn at the smallest size and clipped by the box")
         if bad:
-            self._report(spec, "unsupported_characters", text, f"drawn as '?': {bad}")
+            self._report(spec, "unsupported_characters", text, _unsupported(bad, self.face))
         self.filled[spec.name] = text
 
     def _set_da(self, spec: FieldSpec, size: float, color: str) -> None:
@@ -222,14 +271,15 @@ class _Filler:
 
     def _fill_button(self, spec: FieldSpec, value: FieldValue) -> None:
         state = choose_state(spec, value)
+        spelled = next((w.names[state] for w in spec.widgets if state in w.names), None)
         for node in self.nodes(spec):
-            node[NameObject("/V")] = NameObject("/" + state)
+            node[NameObject("/V")] = spelled or NameObject("/" + state)
         _, color = parse_da(spec.da)
         for index, widget in enumerate(spec.widgets):
             wnode = self.edit(widget.ref, widget.raw)
             own = widget.on_states or (option_state(spec, index),)
             shown = state if state in own else "Off"
-            wnode[NameObject("/AS")] = NameObject("/" + shown)
+            wnode[NameObject("/AS")] = widget.name(shown)
             if shown != "Off" or not widget.appearances:
                 self._draw_states(spec, widget, wnode, own[0], shown != "Off", color)
         self.filled[spec.name] = state
@@ -262,7 +312,7 @@ class _Filler:
         on_ref = self.update.add(
             self._xobject(head + draw.draw_mark(box, char=char, color=color), box, matrix, extra)
         )
-        states = DictionaryObject({NameObject("/" + on): on_ref})
+        states = DictionaryObject({widget.name(on): on_ref})
         if off is not None:
             states[NameObject("/Off")] = off.ref
         else:
@@ -272,7 +322,7 @@ class _Filler:
         ap = DictionaryObject({NameObject("/N"): states})
         old_ap = pdf_get(widget.raw, "/AP")
         if isinstance(old_ap, DictionaryObject) and "/D" in old_ap:
-            ap[NameObject("/D")] = old_ap.raw_get("/D")
+            ap[NameObject("/D")] = respell(old_ap.raw_get("/D"), widget.names)
         node[NameObject("/AP")] = ap
         chosen = on_ref if checked else states.raw_get("/Off")
         self.drawn[widget.ref.idnum] = Appearance(
@@ -308,22 +358,87 @@ class _Filler:
             box, matrix = widget_box(widget)
             if spec.kind == "list":
                 displays = [d for _, d in spec.options]
-                result = draw.draw_list(displays, set(indices), box, size=size, color=color)
+                result = draw.draw_list(
+                    displays, set(indices), box, size=size, color=color, unicode_face=self.face
+                )
             else:
                 shown = spec.options[indices[0]][1] if indices else exports[0]
-                result = draw.draw_text(shown, box, size=size, color=color, quadding=spec.quadding)
+                result = draw.draw_text(
+                    shown,
+                    box,
+                    size=size,
+                    color=color,
+                    quadding=spec.quadding,
+                    unicode_face=self.face,
+                )
                 if not result.fits:
                     self._report(spec, "width", shown, "drawn at the smallest size and clipped")
             self._set_normal(widget, result.content, box, matrix)
+            if result.unsupported:
+                detail = _unsupported(result.unsupported, self.face)
+                self._report(spec, "unsupported_characters", ", ".join(exports), detail)
         self.filled[spec.name] = exports[0] if len(exports) == 1 else exports
 
     def _report(self, spec: FieldSpec, reason: str, value: str, detail: str) -> None:
         self.overflow.append(Overflow(spec.name, reason, value, detail))
 
     def flatten(self) -> None:
-        """Burn every printable widget into its page and drop widgets and fields."""
+        """Burn every widget a viewer shows into its page and drop widgets and fields."""
+        self._draw_shown_values()
         edited = {number: node for number, (_, node) in self.edits.items()}
-        flatten_pages(self.tpl, self.update, edited, self.drawn)
+        for name, why in flatten_pages(self.tpl, self.update, edited, self.drawn):
+            self.overflow.append(
+                Overflow(name, "left_out", "", f"left out of the flat page: {why}")
+            )
+
+    def _draw_shown_values(self) -> None:
+        """Give an appearance to each value the form holds but does not draw itself.
+
+        A viewer draws such a value (a form saved with NeedAppearances, a check box without
+        /AP), so the flat page must too. Values of this fill are drawn already.
+        """
+        filled = dict(self.filled)
+        for spec in self.tpl.fields.values():
+            if spec.name in filled or not _shown_without_appearance(spec):
+                continue
+            try:
+                if spec.kind == "text":
+                    self._fill_text(spec, str(spec.value))
+                elif spec.kind in ("checkbox", "radio"):
+                    self._fill_button(spec, str(spec.value))
+                else:
+                    self._fill_choice(spec, _choice_value(spec.value))
+            except Rejected as exc:
+                self._report(spec, "left_out", str(spec.value), f"not drawn: {exc}")
+        self.filled = filled
+        for ref, obj in self.edits.values():
+            self.update.replace(ref, obj)
+
+
+def _shown_without_appearance(spec: FieldSpec) -> bool:
+    """The field holds a value a viewer shows, and a widget has no appearance to show it."""
+    value = spec.value
+    if value is None or spec.kind not in ("text", "checkbox", "radio", "combo", "list"):
+        return False
+    if spec.kind in ("checkbox", "radio"):
+        state = str(value)[1:] if str(value).startswith("/") else str(value)
+        return state not in ("", "Off") and any(state not in w.appearances for w in spec.widgets)
+    if not str(value if not isinstance(value, ArrayObject) else "".join(value)):
+        return False
+    return any(NORMAL not in w.appearances for w in spec.widgets)
+
+
+def _choice_value(value: Any) -> FieldValue:
+    if isinstance(value, ArrayObject):
+        return [str(v) for v in value]
+    return str(value)
+
+
+def _unsupported(chars: str, face: UnicodeFace) -> str:
+    names = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in chars)
+    if face.available():
+        return f"no installed font has {names}: drawn as an empty box"
+    return f"drawn as '?' (no font installed for text outside WinAnsi): {names}"
 
 
 def _ref(ref: IndirectObject) -> str:

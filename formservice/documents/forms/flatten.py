@@ -1,8 +1,12 @@
 """Flattening: burn each widget's appearance into its page, then drop widgets and fields.
 
 The appearance streams are drawn as form XObjects from the page's content (so the text stays
-real, selectable text), placed by the algorithm of ISO 32000-1 §12.5.5. Hidden and
-non-printing widgets (a form's "Print" and "Clear" buttons) are dropped, as a printer would.
+real, selectable text), placed by the algorithm of ISO 32000-1 §12.5.5. What is burnt in is what
+the editable PDF shows on screen: a field's value is drawn even when its widget lacks the Print
+flag (a viewer shows it; the filler gives a value without an appearance one first). Hidden widgets
+are dropped, as every viewer hides them; a push button or signature that is not printed (a form's
+"Print" and "Clear" buttons) is left out, and every widget left out that a viewer would have
+shown is returned to the caller, so it is reported, never dropped silently.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from formservice.documents.forms.increment import Increment
 from formservice.documents.forms.spec import (
     NORMAL,
     Appearance,
+    FieldSpec,
     FormTemplate,
     PageSpec,
     Widget,
@@ -25,6 +30,7 @@ from formservice.documents.forms.spec import (
 
 _F_HIDDEN = 2
 _F_PRINT = 4
+_F_NOVIEW = 32
 
 
 def flatten_pages(
@@ -32,23 +38,29 @@ def flatten_pages(
     update: Increment,
     edited: Mapping[int, DictionaryObject],
     drawn: Mapping[int, Appearance],
-) -> None:
+) -> list[tuple[str, str]]:
     """Add to update: pages with their widgets drawn in, and an AcroForm without fields.
 
     edited: the widget dicts this fill changed, by object number; drawn: their new appearances.
+    Returns (field name, why) for each widget a viewer shows that the flat page leaves out.
     """
-    widgets = {w.ref.idnum: w for spec in tpl.fields.values() for w in spec.widgets}
+    owners = {w.ref.idnum: (w, spec) for spec in tpl.fields.values() for w in spec.widgets}
+    left_out: list[tuple[str, str]] = []
     for page in tpl.pages:
-        if not any(_idnum(a) in widgets for a in page.annots):
+        if not any(_idnum(a) in owners for a in page.annots):
             continue
         kept, ops, xobjects = ArrayObject(), [b"Q"], DictionaryObject()
         for annot in page.annots:
-            widget = widgets.get(_idnum(annot))
-            if widget is None:
+            if _idnum(annot) not in owners:
                 kept.append(annot)  # links, comments: not part of the form
                 continue
-            placed = _placement(widget, edited.get(widget.ref.idnum, widget.raw), drawn)
+            widget, spec = owners[_idnum(annot)]
+            node = edited.get(widget.ref.idnum, widget.raw)
+            placed = _placement(widget, node, drawn)
             if placed is None:
+                continue
+            if _left_out(spec, node):
+                left_out.append((spec.name, f"a {spec.kind} without the Print flag is not printed"))
                 continue
             name = f"/FsW{len(xobjects)}"
             xobjects[NameObject(name)] = placed[0]
@@ -57,6 +69,7 @@ def flatten_pages(
     acroform = DictionaryObject(tpl.acroform)
     acroform[NameObject("/Fields")] = ArrayObject()
     update.replace(tpl.acroform_ref, acroform)
+    return left_out
 
 
 def fit_matrix(appearance: Appearance, rect: tuple[float, float, float, float]) -> str:
@@ -76,11 +89,18 @@ def _idnum(annot: Any) -> int:
     return annot.idnum if isinstance(annot, IndirectObject) else -1
 
 
+def _left_out(spec: FieldSpec, node: DictionaryObject) -> bool:
+    """A control that holds no value and is not printed: left out of the flat page."""
+    flags = int(pdf_get(node, "/F", 0) or 0)
+    return not flags & _F_PRINT and spec.kind in ("button", "signature", "unknown")
+
+
 def _placement(
     widget: Widget, node: DictionaryObject, drawn: Mapping[int, Appearance]
 ) -> tuple[Any, str] | None:
+    """The appearance a viewer shows for the widget and where, or None when it shows nothing."""
     flags = int(pdf_get(node, "/F", 0) or 0)
-    if flags & _F_HIDDEN or not flags & _F_PRINT:
+    if flags & (_F_HIDDEN | _F_NOVIEW):
         return None
     appearance = drawn.get(widget.ref.idnum)
     if appearance is None:
@@ -103,7 +123,10 @@ def _replace_page(
     push = update.add(b"<< /Length 2 >>\nstream\nq\n\nendstream")
     draw = update.add(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(body), body))
     contents = page.raw.get("/Contents")
-    old = list(contents) if isinstance(contents, ArrayObject) else [contents]
+    resolved = contents.get_object() if contents is not None else None
+    # /Contents may be a stream, an array of streams, or a reference to such an array: an array
+    # nested in the new one is no content stream ("Weird page contents": a blank page in Poppler)
+    old = list(resolved) if isinstance(resolved, ArrayObject) else [contents]
     new_page = DictionaryObject(page.raw)
     new_page[NameObject("/Contents")] = ArrayObject([push, *[c for c in old if c], draw])
     resources = DictionaryObject(page.resources)

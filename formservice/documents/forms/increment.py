@@ -83,8 +83,8 @@ class Increment:
         """Point the trailer at a new document-information dictionary."""
         self._info = self.add(info)
 
-    def replace(self, ref: IndirectObject, obj: PdfObject) -> None:
-        """Write a new version of an existing object."""
+    def replace(self, ref: IndirectObject, obj: PdfObject | bytes) -> None:
+        """Write a new version of an existing object (or of one `add` reserved)."""
         self._objects[ref.idnum] = (ref.generation, obj)
 
     def write(self, out: io.BytesIO, data: bytes) -> None:

@@ -7,6 +7,7 @@ The index keeps the raw pypdf objects a fill needs, so filling never touches the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pypdf import PdfReader
@@ -14,6 +15,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamO
 
 from formservice.documents.forms.appearance import FONT_RESOURCE
 from formservice.documents.forms.increment import read_base
+from formservice.documents.forms.names import original_names
 from formservice.documents.forms.spec import (
     NORMAL,
     Appearance,
@@ -57,8 +59,9 @@ def index_form(reader: PdfReader, data: bytes, *, form_id: str, source: str) -> 
     acroform = root["/AcroForm"]
     found: dict[str, FieldSpec] = {}
     default_da = str(pdf_get(acroform, "/DA", "/Helv 0 Tf 0 g"))
+    scan = _Scan(reader, data, page_of)
     for kid in pdf_get(acroform, "/Fields", ArrayObject()):
-        _walk(kid, "", {"/DA": default_da}, page_of, found, depth=0)
+        _walk(kid, "", {"/DA": default_da}, scan, found, depth=0)
     fonts = acroform["/DR"]["/Font"]
     return FormTemplate(
         form_id=form_id,
@@ -93,11 +96,20 @@ def _deep_dict(value: Any) -> DictionaryObject:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """What indexing a widget needs beyond its dict: the file, and each annotation's page."""
+
+    reader: PdfReader
+    data: bytes
+    page_of: dict[int, int]
+
+
 def _walk(
     ref: Any,
     parent: str,
     inherited: dict[str, Any],
-    page_of: dict[int, int],
+    scan: _Scan,
     found: dict[str, FieldSpec],
     depth: int,
 ) -> None:
@@ -116,10 +128,10 @@ def _walk(
     named = [k for k in kids if "/T" in _as_dict(k.get_object())]
     if named:
         for kid in named:
-            _walk(kid, name, attrs, page_of, found, depth + 1)
+            _walk(kid, name, attrs, scan, found, depth + 1)
         return
     widget_refs = kids or [ref]
-    widgets = tuple(_widget(w, page_of) for w in widget_refs)
+    widgets = tuple(_widget(w, scan) for w in widget_refs)
     if name in found:  # two terminal nodes with one name act as one field
         old = found[name]
         twins = (*old.twins, (ref, DictionaryObject(node)))
@@ -192,7 +204,7 @@ def _options(opt: Any) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _widget(ref: IndirectObject, page_of: dict[int, int]) -> Widget:
+def _widget(ref: IndirectObject, scan: _Scan) -> Widget:
     raw = ref.get_object()
     assert isinstance(raw, DictionaryObject)  # noqa: S101  # kids of a field are dictionaries
     rect = [float(v) for v in pdf_get(raw, "/Rect", [0, 0, 0, 0])]
@@ -210,12 +222,17 @@ def _widget(ref: IndirectObject, page_of: dict[int, int]) -> Widget:
             stream = normal.raw_get(key)
             if isinstance(stream.get_object(), StreamObject):
                 appearances[str(key)[1:]] = _appearance(stream)
+    names = {}
+    if not all(state.isascii() for state in appearances):
+        holders = [ref, raw.get("/AP"), ap.get("/N"), ap.get("/D")]
+        names = original_names(scan.reader, scan.data, holders, appearances)
     return Widget(
         ref=ref,
-        page=page_of.get(ref.idnum, -1),
+        page=scan.page_of.get(ref.idnum, -1),
         rect=(x0, y0, x1, y1),
         raw=DictionaryObject(raw),
         appearances=appearances,
+        names=names,
     )
 
 

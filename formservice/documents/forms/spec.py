@@ -3,21 +3,45 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pypdf.generic import DictionaryObject, IndirectObject
+from pypdf.errors import PyPdfError
+from pypdf.generic import DictionaryObject, IndirectObject, NameObject
 
 from formservice.documents.forms.increment import BaseInfo
+from formservice.documents.forms.names import RawName
 
-__all__ = ["NORMAL", "Appearance", "FieldSpec", "FormTemplate", "PageSpec", "Widget", "pdf_get"]
+__all__ = [
+    "NORMAL",
+    "READ_ERRORS",
+    "Appearance",
+    "FieldSpec",
+    "FormTemplate",
+    "PageSpec",
+    "Widget",
+    "pdf_get",
+]
 
 _FF_MULTILINE = 1 << 12
 _FF_PASSWORD = 1 << 13
 _FF_EDIT = 1 << 18
 _FF_MULTISELECT = 1 << 21
 _FF_COMB = 1 << 24
+# What pypdf raises on a damaged file, besides its own errors: a bad number, a missing key, a
+# wrong type where a dict was expected, a broken compressed stream, a reference cycle.
+READ_ERRORS: tuple[type[BaseException], ...] = (
+    PyPdfError,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    zlib.error,
+    RecursionError,
+)
 NORMAL = "\x00normal"  # key of a widget's single (stateless) normal appearance
 
 
@@ -41,6 +65,12 @@ class Widget:
     # /AP /N: NORMAL -> the single stream (text, choice); state name -> stream (button states;
     # a state may be named "" - an OpenOffice radio's empty export value)
     appearances: Mapping[str, Appearance] = field(default_factory=dict)
+    # state -> the name as the file spells it, for states outside ASCII (see names.py)
+    names: Mapping[str, RawName] = field(default_factory=dict)
+
+    def name(self, state: str) -> NameObject:
+        """The state's name object: the file's own bytes when it has them."""
+        return self.names.get(state) or NameObject("/" + state)
 
     @property
     def on_states(self) -> tuple[str, ...]:

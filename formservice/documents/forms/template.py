@@ -18,14 +18,37 @@ from pypdf.generic import DictionaryObject, IndirectObject, NameObject
 from formservice.documents.forms.appearance import FONT_RESOURCE
 from formservice.documents.forms.increment import Increment, read_base
 from formservice.documents.forms.index import index_form
-from formservice.documents.forms.spec import FormTemplate, pdf_get
-from formservice.errors import BadInputError
+from formservice.documents.forms.spec import READ_ERRORS, FormTemplate, pdf_get
+from formservice.errors import BadInputError, FormserviceError, UnreadablePdfError
 
 __all__ = ["prepare_template"]
 
+_OPEN_ERRORS: tuple[type[BaseException], ...] = (*READ_ERRORS, OSError)
+
 
 def prepare_template(data: bytes, *, form_id: str = "", source: str = "<bytes>") -> FormTemplate:
-    """Parse, normalise and index a fillable PDF; a clear BadInputError if it cannot be filled."""
+    """Parse, normalise and index a fillable PDF; a clear error if it cannot be filled.
+
+    UnreadablePdfError (422) when pypdf cannot read the file at any step (a damaged file often
+    opens and breaks later, while decrypting or walking its pages); BadInputError when it reads
+    but cannot be filled (locked, no fields, pure XFA).
+    """
+    try:
+        return _prepare(data, form_id, source)
+    except FormserviceError:
+        raise
+    except READ_ERRORS as exc:
+        raise UnreadablePdfError(
+            f"{source}: the PDF is damaged and cannot be read ({_short(exc)})",
+            errors={"file": [f"{type(exc).__name__}: {_short(exc)}"]},
+        ) from exc
+
+
+def _short(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+def _prepare(data: bytes, form_id: str, source: str) -> FormTemplate:
     reader = _open(data, source)
     if reader.is_encrypted:
         data = _decrypted_copy(reader, source)
@@ -51,8 +74,10 @@ def _open(data: bytes, source: str) -> PdfReader:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if not reader.is_encrypted:
             _ = reader.trailer["/Root"]
-    except (PyPdfError, ValueError, KeyError, OSError) as exc:
-        raise BadInputError(f"{source}: not a readable PDF ({exc})") from exc
+    except _OPEN_ERRORS as exc:
+        raise UnreadablePdfError(
+            f"{source}: not a readable PDF ({_short(exc)})", errors={"file": [_short(exc)]}
+        ) from exc
     return reader
 
 
@@ -61,7 +86,9 @@ def _decrypted_copy(reader: PdfReader, source: str) -> bytes:
     try:
         ok = reader.decrypt("") != PasswordType.NOT_DECRYPTED
     except (PyPdfError, NotImplementedError) as exc:
-        raise BadInputError(f"{source}: cannot decrypt the PDF ({exc})") from exc
+        raise UnreadablePdfError(
+            f"{source}: cannot decrypt the PDF ({_short(exc)})", errors={"file": [_short(exc)]}
+        ) from exc
     if not ok:
         raise BadInputError(f"{source}: the PDF is password-protected; supply an unlocked copy")
     writer = PdfWriter(clone_from=reader)

@@ -10,19 +10,20 @@ every page a "Page X of Y" stamp, and the document properties name the case and 
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PdfReadError
+from pypdf.errors import PyPdfError
 from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch
 from reportlab.pdfgen import canvas
 
 from formservice import model
-from formservice.errors import ValidationProblem
+from formservice.errors import UnreadablePdfError
 from formservice.model import Denial
 from formservice.reimbursement.payers import find_payer
 
@@ -49,8 +50,8 @@ def _reader(data: bytes, what: str) -> PdfReader:
         if reader.is_encrypted:
             reader.decrypt("")
         _ = len(reader.pages)
-    except (PdfReadError, ValueError, KeyError) as exc:
-        raise ValidationProblem(
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, zlib.error) as exc:
+        raise UnreadablePdfError(
             f"the {what} could not be read as a PDF", errors={what.replace(" ", "_"): [str(exc)]}
         ) from exc
     return reader
