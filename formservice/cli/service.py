@@ -12,13 +12,14 @@ from formservice.audit import cli_actor
 from formservice.cli.common import (
     errors_to_exit_codes,
     read_json,
+    services_or_exit,
     settings_or_exit,
     with_services,
 )
 from formservice.model import Principal
 from formservice.schemas.case import load_case
 from formservice.store.db import upgrade_database
-from formservice.usecases import Services, build_services
+from formservice.usecases import Services
 from formservice.usecases.accounts import USER_ROLES, add_user
 from formservice.usecases.cases import create_case
 from formservice.usecases.keys import KEY_ROLES, issue_api_key
@@ -43,7 +44,7 @@ def serve(host: str, port: int, threads: int) -> None:
 @click.option("--workers", default=1, show_default=True, type=int, help="threads in this process")
 def worker(workers: int) -> None:
     """Run a queue worker (regeneration, background OCR) until interrupted."""
-    services = build_services(settings_or_exit())
+    services = services_or_exit()
     try:
         run_worker(services, workers)
     finally:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from formservice.settings import Settings
 from formservice.store.blobs import LocalBlobStore
-from formservice.store.db import make_engine, make_sessionmaker
+from formservice.store.db import make_engine, make_sessionmaker, prepare_schema
 from formservice.usecases.services import Services
 from formservice.usecases.tasks import register_tasks
 
@@ -32,8 +32,17 @@ __all__ = ["Services", "build_services"]
 
 
 def build_services(settings: Settings) -> Services:
-    """Connect the database and blob store named by the settings; the queue knows its tasks."""
+    """Connect the database and blob store named by the settings; the queue knows its tasks.
+
+    The database schema is made current first (`prepare_schema`: an embedded SQLite database is
+    migrated on first use; an unmigrated PostgreSQL one raises `DatabaseNotReadyError`).
+    """
     engine = make_engine(settings.resolved_database_url)
+    try:
+        prepare_schema(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     settings.resolved_blob_dir.mkdir(parents=True, exist_ok=True)
     return Services(
         settings=settings,
