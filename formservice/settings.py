@@ -47,6 +47,9 @@ class Settings:
     render_timeout_seconds: float = 60.0
     converter_pool_size: int = 1
     soffice_path: str = ""
+    # The production server (gunicorn): worker processes (0: one per CPU core) and threads each.
+    web_workers: int = 0
+    web_threads: int = 4
     session_idle_minutes: int = 15
     login_max_failures: int = 5
     login_lock_minutes: int = 15
@@ -63,6 +66,17 @@ class Settings:
     @property
     def resolved_blob_dir(self) -> Path:
         return self.blob_dir or self.data_dir / "blobs"
+
+    @property
+    def resolved_web_workers(self) -> int:
+        """Server worker processes: the setting, or one per CPU core this process may use."""
+        return self.web_workers or len(os.sched_getaffinity(0)) or 1
+
+    @property
+    def graceful_timeout_seconds(self) -> float:
+        """How long a stopping server worker may finish its requests: longer than one PDF
+        conversion tried twice (the converter retries once after restarting LibreOffice)."""
+        return 2 * self.render_timeout_seconds + 30
 
     def validated(self, *, need_secret: bool = True) -> Settings:
         """Return self after checking every value; raise SettingsError naming the variable.
@@ -85,6 +99,7 @@ class Settings:
             "max_pdf_pages",
             "ocr_dpi",
             "converter_pool_size",
+            "web_threads",
             "session_idle_minutes",
             "login_max_failures",
             "login_lock_minutes",
@@ -98,6 +113,8 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 problems.append(f"{PREFIX}{name.upper()} must be a positive number of seconds")
+        if self.web_workers < 0:
+            problems.append(f"{PREFIX}WEB_WORKERS must be 0 (one per CPU core) or more")
         url = self.resolved_database_url
         if not url.startswith(("sqlite:", "postgresql")):
             problems.append(f"{PREFIX}DATABASE_URL must be a sqlite: or postgresql URL")
