@@ -31,6 +31,13 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path.cwd() / "var")
     database_url: str = ""  # default: sqlite file in data_dir
     blob_dir: Path | None = None  # default: data_dir / "blobs"
+    # Where blobs live: "local" (blob_dir) or "s3" (an S3-compatible object store, shared by hosts).
+    blob_store: str = "local"
+    s3_endpoint: str = ""  # e.g. http://objects.internal:8333; empty: AWS S3 for s3_region
+    s3_bucket: str = ""
+    s3_access_key: str = ""  # empty (with the secret): boto3's own chain (env, instance role)
+    s3_secret_key: str = field(default="", repr=False)
+    s3_region: str = "us-east-1"
     redis_url: str = ""  # empty: SqliteHuey beside the database
     templates_dir: Path = _REPO_ROOT / "templates"
     samples_dir: Path = _REPO_ROOT / "samples"
@@ -113,6 +120,17 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 problems.append(f"{PREFIX}{name.upper()} must be a positive number of seconds")
+        if self.blob_store not in {"local", "s3"}:
+            problems.append(f"{PREFIX}BLOB_STORE must be local or s3, not {self.blob_store!r}")
+        if self.blob_store == "s3" and not self.s3_bucket:
+            problems.append(f"{PREFIX}S3_BUCKET must be set when {PREFIX}BLOB_STORE=s3")
+        if bool(self.s3_access_key) != bool(self.s3_secret_key):
+            problems.append(
+                f"{PREFIX}S3_ACCESS_KEY and {PREFIX}S3_SECRET_KEY go together (or neither: "
+                "boto3's own credential chain)"
+            )
+        if self.s3_endpoint and not self.s3_endpoint.startswith(("http://", "https://")):
+            problems.append(f"{PREFIX}S3_ENDPOINT must be an http:// or https:// URL")
         if self.web_workers < 0:
             problems.append(f"{PREFIX}WEB_WORKERS must be 0 (one per CPU core) or more")
         url = self.resolved_database_url

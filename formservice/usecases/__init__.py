@@ -23,12 +23,13 @@ Actions and their functions:
 from __future__ import annotations
 
 from formservice.settings import Settings
-from formservice.store.blobs import LocalBlobStore
+from formservice.store.blobs import BlobStore, LocalBlobStore
 from formservice.store.db import make_engine, make_sessionmaker, prepare_schema
+from formservice.store.s3 import S3BlobStore
 from formservice.usecases.services import Services
 from formservice.usecases.tasks import register_tasks
 
-__all__ = ["Services", "build_services"]
+__all__ = ["Services", "build_services", "make_blob_store"]
 
 
 def build_services(settings: Settings) -> Services:
@@ -43,11 +44,24 @@ def build_services(settings: Settings) -> Services:
     except BaseException:
         engine.dispose()
         raise
-    settings.resolved_blob_dir.mkdir(parents=True, exist_ok=True)
     return Services(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
-        blobs=LocalBlobStore(settings.resolved_blob_dir),
+        blobs=make_blob_store(settings),
         register_tasks=register_tasks,
     )
+
+
+def make_blob_store(settings: Settings) -> BlobStore:
+    """The blob store the settings name: a local folder, or an S3 bucket (reached on first use)."""
+    if settings.blob_store == "s3":
+        return S3BlobStore(
+            settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key,
+            region=settings.s3_region,
+        )
+    settings.resolved_blob_dir.mkdir(parents=True, exist_ok=True)
+    return LocalBlobStore(settings.resolved_blob_dir)

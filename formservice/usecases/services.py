@@ -23,7 +23,7 @@ from formservice.documents.convert import LibreOfficeConverter
 from formservice.jobs import Jobs, make_huey
 from formservice.model import TemplateVersion
 from formservice.settings import Settings
-from formservice.store.blobs import LocalBlobStore
+from formservice.store.blobs import BlobStore
 from formservice.store.db import transaction
 from formservice.store.templates import get_version, sync_shipped
 
@@ -37,7 +37,7 @@ class Services:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    blobs: LocalBlobStore
+    blobs: BlobStore
     today: Callable[[], date] = date.today
     # Registers the queue's task handlers when the queue is first built (usecases.tasks).
     register_tasks: Callable[[Services, Jobs], None] | None = field(default=None, repr=False)
