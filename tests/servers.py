@@ -15,10 +15,16 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import REPO
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import IN_CI, POSTGRES_URL, REPO
 
 
 def free_port() -> int:
@@ -146,3 +152,31 @@ class AppServer(FormserviceProcess):
                 pass
             time.sleep(0.25)
         raise AssertionError(f"server not ready within {timeout}s:\n{self.output()}")
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """A new, empty PostgreSQL database on the machine's server, dropped afterwards.
+
+    PostgreSQL unreachable → fail in CI, skip locally with the command that starts it.
+    """
+    admin = sa.create_engine(
+        POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1),
+        isolation_level="AUTOCOMMIT",
+    )
+    name = f"formservice_t_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        message = f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc.orig}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message + " (start it: pg_ctlcluster $(ls /etc/postgresql) main start)")
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

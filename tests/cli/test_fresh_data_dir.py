@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from formservice.cli import main
-from tests.conftest import IN_CI, POSTGRES_URL, REPO, SAMPLES
+from tests.conftest import REPO, SAMPLES
+from tests.servers import throwaway_postgres
 
 CASE = SAMPLES / "cases" / "01_breast_commercial_office.json"
 LMN = "letter_of_medical_necessity"
@@ -103,25 +103,8 @@ def test_commands_starting_together_migrate_once(tmp_path: Path) -> None:
 @pytest.fixture
 def empty_postgres() -> Iterator[str]:
     """A throwaway PostgreSQL database with no tables at all."""
-    admin = sa.create_engine(
-        POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1),
-        isolation_level="AUTOCOMMIT",
-    )
-    name = f"formservice_empty_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
-        message = f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc.orig}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message + " (start it: pg_ctlcluster $(ls /etc/postgresql) main start)")
-    try:
-        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgres() as url:
+        yield url
 
 
 @pytest.mark.postgres
