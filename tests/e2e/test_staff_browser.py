@@ -129,7 +129,7 @@ def test_upload_review_correct_and_download_the_appeal_packet(
     row = page.locator("#fact-authorization_number-row")
     assert "PA-E2E-7781" in row.inner_text()
     assert "checked" in row.inner_text().lower()
-    shot(page, "06-corrected", readme="review-corrected")
+    shot(page, "06-corrected")
 
     page.get_by_role("button", name="Generate the appeal packet").click()
     page.wait_for_url("**/documents/*", timeout=120_000)
