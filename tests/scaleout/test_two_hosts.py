@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from formservice.cli import main
 from formservice.documents.docx.render import document_text
+from formservice.store.blobs import sha256_hex
 from tests.conftest import IN_CI, load_sample
 from tests.regeneration.conftest import LMN, MARKER, changed_lmn
 from tests.scaleout.conftest import S3Server
@@ -116,6 +117,7 @@ def test_two_apps_and_a_worker_share_postgres_redis_and_s3(
                 )
                 status, _, data = call(f"{maker.url}{doc['content_url']}", key=hub_key)
                 assert status == 200  # made on one host, read on the other: one store
+                assert sha256_hex(data) == doc["sha256"]
                 documents.append(doc["id"])
 
             new = tmp_path / "lmn-v2.docx"
