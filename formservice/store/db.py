@@ -29,7 +29,6 @@ from formservice.errors import DatabaseNotReadyError
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
-UPGRADE_HINT = "run `formservice db upgrade`"
 
 
 def make_engine(url: str) -> Engine:
@@ -68,16 +67,12 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def _alembic_config(url: str) -> Config:
+def upgrade_database(url: str, revision: str = "head") -> None:
+    """Run the Alembic migrations up to `revision` on the database at `url`."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["database_url"] = url
-    return cfg
-
-
-def upgrade_database(url: str, revision: str = "head") -> None:
-    """Run the Alembic migrations up to `revision` on the database at `url`."""
-    command.upgrade(_alembic_config(url), revision)
+    command.upgrade(cfg, revision)
 
 
 @cache
@@ -140,7 +135,8 @@ def prepare_schema(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         where = _where(engine)
         raise DatabaseNotReadyError(
-            f"the database {where} has no formservice schema or an older one: {UPGRADE_HINT}"
+            f"the database {where} has no formservice schema or an older one: "
+            "run `formservice db upgrade`"
         )
     path = engine.url.database
     url = engine.url.render_as_string(hide_password=False)
