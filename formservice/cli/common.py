@@ -88,8 +88,11 @@ def read_bytes(path: Path, what: str = "") -> bytes:
 
 
 def services_or_exit(need_secret: bool = False) -> Services:
-    """Services for the environment's settings: the embedded database is migrated on first use;
-    a database that is unreachable or needs `formservice db upgrade` exits with one line."""
+    """Services for the environment's settings, or one line on stderr and the error's exit code.
+
+    The embedded database is migrated on first use; a database that is unreachable (exit 1) or
+    needs `formservice db upgrade` (exit 2) ends the command there.
+    """
     settings = settings_or_exit(need_secret=need_secret)
     try:
         return build_services(settings)
