@@ -18,13 +18,14 @@ DEB_OCR := tesseract-ocr tesseract-ocr-eng poppler-utils
 DEB_TEST := pdftk-java chromium
 DEB_ALL := $(DEB_DOCS) $(DEB_OCR) $(DEB_TEST)
 
-.PHONY: help venv system-deps run test lint bench fmt clean
+.PHONY: help venv system-deps run test screenshots lint bench fmt clean
 
 help:
-	@echo "make run    - install, migrate, load samples, print an API key, serve on http://$(HOST):$(PORT)"
+	@echo "make run    - install, load samples, print an API key, serve on http://$(HOST):$(PORT) (PORT=5001 to change)"
 	@echo "make test   - install everything the tests need and run them"
 	@echo "make lint   - ruff check, ruff format --check, mypy, import-linter layer contracts"
 	@echo "make bench  - run the benchmarks in bench/"
+	@echo "make screenshots - retake the README's pictures in docs/img/ (browser tests)"
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -43,9 +44,10 @@ system-deps:
 	  else echo "missing Debian packages (run as root: apt-get install $$missing)"; exit 1; fi; \
 	fi
 
+# The embedded SQLite database migrates itself on first use (`formservice db upgrade` is for
+# PostgreSQL). `make run PORT=5001` serves on another port.
 run: export FORMSERVICE_ENV ?= development
 run: $(STAMP) system-deps
-	$(BIN)/formservice db upgrade
 	$(BIN)/formservice samples load
 	$(BIN)/formservice keys create --role hub --name "make run $$(date +%F)"
 	$(BIN)/formservice serve --host $(HOST) --port $(PORT)
@@ -56,6 +58,12 @@ test: export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD = 1
 test: $(STAMP) system-deps
 	@test -x "$$FORMSERVICE_TEST_CHROMIUM" || { echo "no chromium at $$FORMSERVICE_TEST_CHROMIUM (apt-get install chromium)"; exit 1; }
 	$(BIN)/pytest -q
+
+# Refresh the README's pictures (docs/img/): the browser tests take them.
+screenshots: export FORMSERVICE_TEST_CHROMIUM ?= /usr/bin/chromium
+screenshots: export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD = 1
+screenshots: $(STAMP) system-deps
+	FORMSERVICE_DOCS_SCREENSHOTS=1 $(BIN)/pytest -q tests/e2e
 
 lint: $(STAMP)
 	$(BIN)/ruff check formservice tests bench scripts

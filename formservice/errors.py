@@ -19,10 +19,13 @@ The tree::
     │   │   └── ClaimBuildError        claim lines: no start date, no diagnosis ...
     │   └── CodeNotInEffect (422)      a procedure code not valid on the date of service
     ├── ServiceUnavailableError (503)  a dependency (the PDF converter) cannot serve
+    │   └── DatabaseNotReadyError      the database is unreachable, or its schema is not the
+    │                                  newest (run `formservice db upgrade`)
     └── GatewayTimeoutError (504)      a dependency took longer than its time limit
 
 Each class knows its status, problem ``type`` and ``title``; `to_problem` renders any of them.
-The CLI maps 4xx errors to exit code 2 and everything else to 1.
+Each also knows its command-line exit code: 2 for 4xx errors (and for a database the operator
+must migrate first), 1 for everything else.
 """
 
 from __future__ import annotations
@@ -57,6 +60,11 @@ class FormserviceError(Exception):
     @property
     def type(self) -> str:
         return _TYPE_BASE + self.slug
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit code for this error (CONTRACT.md §3): 2 bad input, 1 anything else."""
+        return 2 if 400 <= self.status < 500 else 1
 
     def to_problem(self) -> dict[str, Any]:
         """The RFC 9457 body for this error."""
@@ -188,6 +196,25 @@ class ServiceUnavailableError(FormserviceError):
     status = 503
     slug = "service-unavailable"
     title = "Service unavailable"
+
+
+class DatabaseNotReadyError(ServiceUnavailableError):
+    """The database cannot be used yet: unreachable, not migrated, or migrated by a newer release.
+
+    ``operator_action`` is True when the operator has to act before anything can run (migrate,
+    upgrade formservice): the CLI then exits 2, like for bad input, rather than 1.
+    """
+
+    slug = "database-not-ready"
+    title = "Database not ready"
+
+    def __init__(self, detail: str, *, operator_action: bool = True) -> None:
+        super().__init__(detail)
+        self.operator_action = operator_action
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.operator_action else 1
 
 
 class GatewayTimeoutError(FormserviceError):

@@ -31,6 +31,13 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path.cwd() / "var")
     database_url: str = ""  # default: sqlite file in data_dir
     blob_dir: Path | None = None  # default: data_dir / "blobs"
+    # Where blobs live: "local" (blob_dir) or "s3" (an S3-compatible object store, shared by hosts).
+    blob_store: str = "local"
+    s3_endpoint: str = ""  # e.g. http://objects.internal:8333; empty: AWS S3 for s3_region
+    s3_bucket: str = ""
+    s3_access_key: str = ""  # empty (with the secret): boto3's own chain (env, instance role)
+    s3_secret_key: str = field(default="", repr=False)
+    s3_region: str = "us-east-1"
     redis_url: str = ""  # empty: SqliteHuey beside the database
     templates_dir: Path = _REPO_ROOT / "templates"
     samples_dir: Path = _REPO_ROOT / "samples"
@@ -47,6 +54,9 @@ class Settings:
     render_timeout_seconds: float = 60.0
     converter_pool_size: int = 1
     soffice_path: str = ""
+    # The production server (gunicorn): worker processes (0: one per CPU core) and threads each.
+    web_workers: int = 0
+    web_threads: int = 4
     session_idle_minutes: int = 15
     login_max_failures: int = 5
     login_lock_minutes: int = 15
@@ -63,6 +73,17 @@ class Settings:
     @property
     def resolved_blob_dir(self) -> Path:
         return self.blob_dir or self.data_dir / "blobs"
+
+    @property
+    def resolved_web_workers(self) -> int:
+        """Server worker processes: the setting, or one per CPU core this process may use."""
+        return self.web_workers or len(os.sched_getaffinity(0)) or 1
+
+    @property
+    def graceful_timeout_seconds(self) -> float:
+        """How long a stopping server worker may finish its requests: longer than one PDF
+        conversion tried twice (the converter retries once after restarting LibreOffice)."""
+        return 2 * self.render_timeout_seconds + 30
 
     def validated(self, *, need_secret: bool = True) -> Settings:
         """Return self after checking every value; raise SettingsError naming the variable.
@@ -85,6 +106,7 @@ class Settings:
             "max_pdf_pages",
             "ocr_dpi",
             "converter_pool_size",
+            "web_threads",
             "session_idle_minutes",
             "login_max_failures",
             "login_lock_minutes",
@@ -98,6 +120,19 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 problems.append(f"{PREFIX}{name.upper()} must be a positive number of seconds")
+        if self.blob_store not in {"local", "s3"}:
+            problems.append(f"{PREFIX}BLOB_STORE must be local or s3, not {self.blob_store!r}")
+        if self.blob_store == "s3" and not self.s3_bucket:
+            problems.append(f"{PREFIX}S3_BUCKET must be set when {PREFIX}BLOB_STORE=s3")
+        if bool(self.s3_access_key) != bool(self.s3_secret_key):
+            problems.append(
+                f"{PREFIX}S3_ACCESS_KEY and {PREFIX}S3_SECRET_KEY go together (or neither: "
+                "boto3's own credential chain)"
+            )
+        if self.s3_endpoint and not self.s3_endpoint.startswith(("http://", "https://")):
+            problems.append(f"{PREFIX}S3_ENDPOINT must be an http:// or https:// URL")
+        if self.web_workers < 0:
+            problems.append(f"{PREFIX}WEB_WORKERS must be 0 (one per CPU core) or more")
         url = self.resolved_database_url
         if not url.startswith(("sqlite:", "postgresql")):
             problems.append(f"{PREFIX}DATABASE_URL must be a sqlite: or postgresql URL")

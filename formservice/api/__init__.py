@@ -24,6 +24,7 @@ from formservice.api import (
     render,
     templates,
 )
+from formservice.api.docs import register_docs
 from formservice.api.problems import ProblemSchema, problem_from_http_exception, problem_response
 from formservice.errors import PROBLEM_MEDIA_TYPE, PayloadTooLargeError, UnsupportedMediaError
 from formservice.usecases import Services
@@ -101,8 +102,7 @@ def register_api(app: Flask, services: Services) -> Api:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        # /docs is ours (formservice.api.docs): Swagger UI from an installed package, no CDN.
         API_SPEC_OPTIONS={
             "info": {
                 "description": "Letters, payer forms, denials and PAP decisions for a "
@@ -112,6 +112,7 @@ def register_api(app: Flask, services: Services) -> Api:
         },
     )
     api = FormserviceApi(app)
+    register_docs(app)
     app.before_request(lambda: _check_body(services))
     app.before_request(lambda: _authenticate(services))
     for module in BLUEPRINT_MODULES:

@@ -17,7 +17,7 @@ import click
 
 from formservice.errors import FormserviceError
 from formservice.settings import Settings, SettingsError, load_settings
-from formservice.usecases import build_services
+from formservice.usecases import Services, build_services
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -26,6 +26,7 @@ __all__ = [
     "fail",
     "read_bytes",
     "read_json",
+    "services_or_exit",
     "settings_or_exit",
     "with_services",
 ]
@@ -55,7 +56,7 @@ def errors_to_exit_codes() -> Iterator[None]:
     try:
         yield
     except FormserviceError as exc:
-        fail(_one_line(exc), EXIT_BAD_INPUT if 400 <= exc.status < 500 else EXIT_FAILURE)
+        fail(_one_line(exc), exc.exit_code)
     except SettingsError as exc:
         fail(str(exc), EXIT_BAD_INPUT)
 
@@ -86,12 +87,25 @@ def read_bytes(path: Path, what: str = "") -> bytes:
         fail(f"{what + ' ' if what else ''}file not found: {path}", EXIT_BAD_INPUT)
 
 
+def services_or_exit(need_secret: bool = False) -> Services:
+    """Services for the environment's settings, or one line on stderr and the error's exit code.
+
+    The embedded database is migrated on first use; a database that is unreachable (exit 1) or
+    needs `formservice db upgrade` (exit 2) ends the command there.
+    """
+    settings = settings_or_exit(need_secret=need_secret)
+    try:
+        return build_services(settings)
+    except FormserviceError as exc:
+        fail(_one_line(exc), exc.exit_code)
+
+
 def with_services(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Build Services for a command, turn its errors into exit codes, close them afterwards."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        services = build_services(settings_or_exit())
+        services = services_or_exit()
         try:
             with errors_to_exit_codes():
                 return fn(services, *args, **kwargs)

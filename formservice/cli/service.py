@@ -5,20 +5,21 @@ from __future__ import annotations
 import sys
 
 import click
-import waitress
 
 from formservice import create_app
 from formservice.audit import cli_actor
 from formservice.cli.common import (
     errors_to_exit_codes,
     read_json,
+    services_or_exit,
     settings_or_exit,
     with_services,
 )
+from formservice.cli.server import ProductionServer, gunicorn_options
 from formservice.model import Principal
 from formservice.schemas.case import load_case
 from formservice.store.db import upgrade_database
-from formservice.usecases import Services, build_services
+from formservice.usecases import Services
 from formservice.usecases.accounts import USER_ROLES, add_user
 from formservice.usecases.cases import create_case
 from formservice.usecases.keys import KEY_ROLES, issue_api_key
@@ -30,20 +31,44 @@ __all__ = ["db", "keys", "samples", "serve", "users", "worker"]
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, threads: int) -> None:
-    """Run the service (SQLite and a local blob folder unless configured otherwise)."""
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="worker processes, each with its own LibreOffice  [default: FORMSERVICE_WEB_WORKERS, "
+    "else one per CPU core]",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="threads per worker  [default: FORMSERVICE_WEB_THREADS, 4]",
+)
+def serve(host: str, port: int, workers: int | None, threads: int | None) -> None:
+    """Run the service on gunicorn (SQLite and a local blob folder unless configured otherwise).
+
+    The embedded SQLite database is migrated on first use; an unmigrated PostgreSQL database
+    stops the start (run `formservice db upgrade`).
+    """
+    settings = settings_or_exit(need_secret=True)
     with errors_to_exit_codes():
-        app = create_app(settings_or_exit(need_secret=True))
-    click.echo(f"formservice listening on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="formservice")
+        app = create_app(settings)
+    # The schema check's connections stay with the master: each worker opens its own.
+    app.extensions["formservice"].engine.dispose()
+    options = gunicorn_options(settings, workers=workers, threads=threads)
+    options["bind"] = f"{host}:{port}"
+    click.echo(
+        f"formservice listening on http://{host}:{port}  (docs: http://{host}:{port}/docs; "
+        f"{options['workers']} worker(s) x {options['threads']} thread(s))"
+    )
+    ProductionServer(app, options).run()
 
 
 @click.command()
 @click.option("--workers", default=1, show_default=True, type=int, help="threads in this process")
 def worker(workers: int) -> None:
     """Run a queue worker (regeneration, background OCR) until interrupted."""
-    services = build_services(settings_or_exit())
+    services = services_or_exit()
     try:
         run_worker(services, workers)
     finally:

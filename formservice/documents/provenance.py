@@ -2,7 +2,9 @@
 
 Every generated file records the template (name, version, SHA-256) and the SHA-256 of everything
 else that went into it (`input_hash`), in its own document properties and in its database row, so
-any letter can be traced to its inputs and made again byte for byte.
+any letter can be traced to its inputs and made again byte for byte. DOCX letters carry them as
+custom properties; PDFs (forms, packets, and letters converted by LibreOffice, `stamp_pdf`) in
+their document information dictionary.
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ import io
 import json
 import struct
 import zipfile
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
+
+from pypdf import PdfWriter
 
 from formservice.model import Case, CaseFacts, DocumentRequest
 from formservice.schemas.case import dump_case
 
-__all__ = ["content_sha256", "form_identity", "input_hash", "provenance"]
+__all__ = ["content_sha256", "form_identity", "input_hash", "provenance", "stamp_pdf"]
 
 
 def provenance(kind: str, name: str, version: int, sha256: str, inputs: str) -> dict[str, str]:
@@ -30,6 +35,20 @@ def provenance(kind: str, name: str, version: int, sha256: str, inputs: str) -> 
         "formservice.input_sha256": inputs,
         "formservice.kind": kind,
     }
+
+
+def stamp_pdf(pdf: bytes, properties: Mapping[str, str]) -> bytes:
+    """`pdf` with `properties` added to its document information dictionary.
+
+    Written as an incremental update: the converter's bytes stay exactly as they were and the
+    new information dictionary is appended, so a PDF/A file stays PDF/A (the added keys are
+    custom ones, with no XMP counterpart to keep in step).
+    """
+    writer = PdfWriter(io.BytesIO(pdf), incremental=True)
+    writer.add_metadata({f"/{key}": value for key, value in properties.items()})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def input_hash(case: Case, request: DocumentRequest, facts: CaseFacts, today: date) -> str:

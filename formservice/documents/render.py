@@ -22,7 +22,7 @@ from formservice.documents.convert import Converter
 from formservice.documents.docx import render_docx
 from formservice.documents.forms import load_form, render_claim_form, render_pa_form
 from formservice.documents.packet import build_appeal_packet
-from formservice.documents.provenance import form_identity, input_hash, provenance
+from formservice.documents.provenance import form_identity, input_hash, provenance, stamp_pdf
 from formservice.errors import ValidationProblem
 from formservice.model import (
     Case,
@@ -145,7 +145,8 @@ def _render_letter(
     properties = provenance(spec.name, template.name, template.version, template.sha256, inputs)
     data = render_docx(template.data, context, properties=properties)
     if fmt == "pdf":
-        data = tools.converter().convert(data, pdfa=request.pdfa)
+        # LibreOffice does not carry DOCX custom properties into the PDF: add them again.
+        data = stamp_pdf(tools.converter().convert(data, pdfa=request.pdfa), properties)
     details = {"letter_date": today.isoformat()}
     return _Made(data, template.name, template.sha256, template.version, details)
 

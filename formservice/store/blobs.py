@@ -1,4 +1,9 @@
-"""Content-addressed file storage: a blob's name is the SHA-256 of its bytes."""
+"""Content-addressed file storage: a blob's name is the SHA-256 of its bytes.
+
+`BlobStore` is the interface; `LocalBlobStore` keeps blobs in a folder (one host), and
+`formservice.store.s3.S3BlobStore` in an S3-compatible object store (any number of hosts). Both
+lay blobs out as ``ab/cd/<sha256>``.
+"""
 
 from __future__ import annotations
 
@@ -18,18 +23,31 @@ class BlobStore(Protocol):
         """Store bytes; return (sha256, created) where created is False if it was already there."""
         ...
 
-    def sync(self) -> None: ...
+    def sync(self) -> None:
+        """Make every blob put with ``sync=False`` durable."""
+        ...
 
-    def get(self, sha256: str) -> bytes: ...
+    def get(self, sha256: str) -> bytes:
+        """The bytes of a blob; FileNotFoundError when it is not stored."""
+        ...
 
     def exists(self, sha256: str) -> bool: ...
 
     def delete(self, sha256: str) -> None: ...
 
+    def count(self) -> int: ...
+
 
 def sha256_hex(data: bytes) -> str:
     """The hex SHA-256 of bytes."""
     return hashlib.sha256(data).hexdigest()
+
+
+def blob_key(sha256: str) -> str:
+    """Where a blob lives inside a store: ``ab/cd/<sha256>``; ValueError for a non-digest."""
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError(f"not a sha256 hex digest: {sha256!r}")
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
 def _load_syncfs() -> Any:
@@ -51,9 +69,7 @@ class LocalBlobStore:
         self.root = Path(root)
 
     def _path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-            raise ValueError(f"not a sha256 hex digest: {sha256!r}")
-        return self.root / sha256[:2] / sha256[2:4] / sha256
+        return self.root / blob_key(sha256)
 
     def put(self, data: bytes, *, sync: bool = True) -> tuple[str, bool]:
         """Store bytes under their hash; a second put of the same bytes is a no-op.

@@ -1,16 +1,32 @@
-"""Engine and sessions from the database URL; SQLite gets WAL and foreign keys."""
+"""Engine and sessions from the database URL; SQLite gets WAL and foreign keys.
+
+`prepare_schema` runs before anything reads the database: an embedded SQLite file is migrated on
+first use (under a file lock beside it, so concurrent commands and server workers migrate once);
+a PostgreSQL server is only checked, because migrating a shared database is an operator's
+decision (`formservice db upgrade`).
+"""
 
 from __future__ import annotations
 
+import fcntl
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+from formservice.errors import DatabaseNotReadyError
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
 
@@ -57,3 +73,92 @@ def upgrade_database(url: str, revision: str = "head") -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["database_url"] = url
     command.upgrade(cfg, revision)
+
+
+@cache
+def _known_revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """(every revision of migrations/, its heads), read once per process."""
+    scripts = ScriptDirectory(str(MIGRATIONS_DIR))
+    return frozenset(s.revision for s in scripts.walk_revisions()), frozenset(scripts.get_heads())
+
+
+def _where(engine: Engine) -> str:
+    """The database URL as the operator wrote it (no driver suffix), password hidden."""
+    url = engine.url.set(drivername=engine.url.get_backend_name())
+    return url.render_as_string(hide_password=True)
+
+
+def _current_revisions(engine: Engine) -> frozenset[str]:
+    try:
+        with engine.connect() as connection:
+            return frozenset(MigrationContext.configure(connection).get_current_heads())
+    except DBAPIError as exc:
+        where = _where(engine)
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise DatabaseNotReadyError(
+            f"cannot open the database {where}: {reason}", operator_action=False
+        ) from exc
+
+
+def _schema_state(engine: Engine) -> str:
+    """'current', 'behind' (empty or older) or 'ahead' (a revision this release does not know)."""
+    current = _current_revisions(engine)
+    known, heads = _known_revisions()
+    if current == heads:
+        return "current"
+    if current - known:
+        return "ahead"
+    return "behind"
+
+
+def _ahead_error(engine: Engine) -> DatabaseNotReadyError:
+    where = _where(engine)
+    return DatabaseNotReadyError(
+        f"the database {where} was migrated by a newer formservice than this one: "
+        "upgrade formservice"
+    )
+
+
+def prepare_schema(engine: Engine) -> None:
+    """Make sure the schema is the newest before anything reads it.
+
+    Embedded SQLite: migrate on first use, under an exclusive lock on ``<database>.lock`` so
+    that commands and server workers starting together migrate once. PostgreSQL: raise
+    `DatabaseNotReadyError` ("run `formservice db upgrade`") unless it is already migrated.
+    Connections opened for the check go back to the pool; a forking server disposes of them.
+    """
+    state = _schema_state(engine)
+    if state == "current":
+        return
+    if state == "ahead":
+        raise _ahead_error(engine)
+    if engine.dialect.name != "sqlite":
+        where = _where(engine)
+        raise DatabaseNotReadyError(
+            f"the database {where} has no formservice schema or an older one: "
+            "run `formservice db upgrade`"
+        )
+    path = engine.url.database
+    url = engine.url.render_as_string(hide_password=False)
+    if not path or path == ":memory:":
+        upgrade_database(url)
+        return
+    with _file_lock(Path(path).with_name(Path(path).name + ".lock")):
+        state = _schema_state(engine)  # another process may have migrated while we waited
+        if state == "ahead":
+            raise _ahead_error(engine)
+        if state == "behind":
+            log.info("migrating the embedded database %s", path)
+            upgrade_database(url)
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on `path`, held for the block (released if the process dies)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from formservice.model import RenderedDocument
-from formservice.store.blobs import LocalBlobStore
+from formservice.store.blobs import BlobStore
 from formservice.store.db import transaction
 from formservice.store.models import DocumentRow, new_id
 
@@ -42,7 +42,7 @@ def document_row(
 
 def save_document(
     sessions: sessionmaker[Session],
-    blobs: LocalBlobStore,
+    blobs: BlobStore,
     case_id: str,
     rendered: RenderedDocument,
     *,

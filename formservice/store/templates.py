@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from formservice.errors import NotFoundError, ValidationProblem
 from formservice.model import TemplateVersion
-from formservice.store.blobs import LocalBlobStore, sha256_hex
+from formservice.store.blobs import BlobStore, sha256_hex
 from formservice.store.models import TemplateVersionRow
 
 
@@ -36,7 +36,7 @@ def shipped_names(templates_dir: Path) -> list[str]:
     return sorted(p.stem for p in (templates_dir / "docx").glob("*.docx"))
 
 
-def sync_shipped(session: Session, blobs: LocalBlobStore, templates_dir: Path) -> None:
+def sync_shipped(session: Session, blobs: BlobStore, templates_dir: Path) -> None:
     """Record each shipped template file as a version of its name (idempotent)."""
     for name in shipped_names(templates_dir):
         data = (templates_dir / "docx" / f"{name}.docx").read_bytes()
@@ -44,7 +44,7 @@ def sync_shipped(session: Session, blobs: LocalBlobStore, templates_dir: Path) -
 
 
 def _record(
-    session: Session, blobs: LocalBlobStore, name: str, data: bytes, *, source: str
+    session: Session, blobs: BlobStore, name: str, data: bytes, *, source: str
 ) -> TemplateVersionRow:
     digest = sha256_hex(data)
     existing = session.scalars(
@@ -86,7 +86,7 @@ def known_names(session: Session) -> set[str]:
     return set(session.scalars(select(TemplateVersionRow.name).distinct()))
 
 
-def publish(session: Session, blobs: LocalBlobStore, name: str, data: bytes) -> TemplateVersionRow:
+def publish(session: Session, blobs: BlobStore, name: str, data: bytes) -> TemplateVersionRow:
     """Store `data` as the newest version of `name` and make it active (already checked)."""
     if name not in known_names(session):
         raise NotFoundError(f"no template named {name!r}")
@@ -130,7 +130,7 @@ def list_templates(session: Session) -> list[TemplateInfo]:
 
 def get_version(
     session: Session,
-    blobs: LocalBlobStore,
+    blobs: BlobStore,
     name: str,
     version: int | None = None,
     *,

@@ -23,22 +23,45 @@ Actions and their functions:
 from __future__ import annotations
 
 from formservice.settings import Settings
-from formservice.store.blobs import LocalBlobStore
-from formservice.store.db import make_engine, make_sessionmaker
+from formservice.store.blobs import BlobStore, LocalBlobStore
+from formservice.store.db import make_engine, make_sessionmaker, prepare_schema
+from formservice.store.s3 import S3BlobStore
 from formservice.usecases.services import Services
 from formservice.usecases.tasks import register_tasks
 
-__all__ = ["Services", "build_services"]
+__all__ = ["Services", "build_services", "make_blob_store"]
 
 
 def build_services(settings: Settings) -> Services:
-    """Connect the database and blob store named by the settings; the queue knows its tasks."""
+    """Connect the database and blob store named by the settings; the queue knows its tasks.
+
+    The database schema is made current first (`prepare_schema`: an embedded SQLite database is
+    migrated on first use; an unmigrated PostgreSQL one raises `DatabaseNotReadyError`).
+    """
     engine = make_engine(settings.resolved_database_url)
-    settings.resolved_blob_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        prepare_schema(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return Services(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
-        blobs=LocalBlobStore(settings.resolved_blob_dir),
+        blobs=make_blob_store(settings),
         register_tasks=register_tasks,
     )
+
+
+def make_blob_store(settings: Settings) -> BlobStore:
+    """The blob store the settings name: a local folder, or an S3 bucket (reached on first use)."""
+    if settings.blob_store == "s3":
+        return S3BlobStore(
+            settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key,
+            region=settings.s3_region,
+        )
+    settings.resolved_blob_dir.mkdir(parents=True, exist_ok=True)
+    return LocalBlobStore(settings.resolved_blob_dir)

@@ -17,7 +17,7 @@ from formservice.reimbursement import checklists
 from formservice.reimbursement.checklists import ChecklistItem
 from formservice.reimbursement.due import due_order_key
 from formservice.store import access
-from formservice.store.blobs import LocalBlobStore
+from formservice.store.blobs import BlobStore
 from formservice.store.cases import documents_made, save_case
 from formservice.store.db import transaction
 from formservice.store.documents import case_documents
@@ -100,7 +100,7 @@ def case_facts(
     request: DocumentRequest,
     *,
     made: list[tuple[str, str | None]] | None = None,
-    blobs: LocalBlobStore | None = None,
+    blobs: BlobStore | None = None,
 ) -> CaseFacts:
     """What the store knows about a case that a document draws on besides its payload.
 

@@ -7,6 +7,7 @@ and (started on first use) the PDF converter and the job queue. It is built by
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from formservice.documents.convert import LibreOfficeConverter
 from formservice.jobs import Jobs, make_huey
 from formservice.model import TemplateVersion
 from formservice.settings import Settings
-from formservice.store.blobs import LocalBlobStore
+from formservice.store.blobs import BlobStore
 from formservice.store.db import transaction
 from formservice.store.templates import get_version, sync_shipped
 
@@ -36,11 +37,12 @@ class Services:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    blobs: LocalBlobStore
+    blobs: BlobStore
     today: Callable[[], date] = date.today
     # Registers the queue's task handlers when the queue is first built (usecases.tasks).
     register_tasks: Callable[[Services, Jobs], None] | None = field(default=None, repr=False)
     _converter: Any = field(default=None, repr=False)
+    _converter_pid: int = field(default=0, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _templates_synced: bool = field(default=False, repr=False)
     _jobs: Jobs | None = field(default=None, repr=False)
@@ -87,9 +89,17 @@ class Services:
 
     @property
     def converter(self) -> LibreOfficeConverter:
-        """The warm DOCX→PDF converter, started on first use."""
+        """The warm DOCX→PDF converter, started on first use, one per process.
+
+        A process forked after its parent started LibreOffice (a server worker) never uses the
+        parent's: it would share its pipes and its profile. It starts its own instead, and leaves
+        the parent's alone (closing it here would kill the parent's LibreOffice).
+        """
         with self._lock:
+            if self._converter is not None and self._converter_pid != os.getpid():
+                self._converter = None
             if self._converter is None:
+                self._converter_pid = os.getpid()
                 self._converter = LibreOfficeConverter(
                     soffice=self.settings.soffice_path or None,
                     workdir=self.settings.data_dir / "soffice",
@@ -110,6 +120,7 @@ class Services:
     def close(self) -> None:
         """Stop the converter and release database connections."""
         if self._converter is not None:
-            self._converter.close()
+            if self._converter_pid == os.getpid():  # never a parent's (see `converter`)
+                self._converter.close()
             self._converter = None
         self.engine.dispose()

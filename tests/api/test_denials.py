@@ -16,6 +16,7 @@ from formservice.settings import Settings
 from formservice.store.models import DenialRow
 from formservice.usecases import Services, build_services
 from tests.conftest import SAMPLES, make_key, require_tool
+from tests.corpus import corpus_path
 
 DENIALS = SAMPLES / "denials"
 
@@ -121,10 +122,8 @@ def test_bad_uploads_store_nothing(
 
 
 def test_password_protected_letter_is_422(client: FlaskClient, auth: dict[str, str]) -> None:
-    locked = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "scans"
-    response = _upload(
-        client, auth, (locked / "pdfplumber_password_example_encrypted.pdf").read_bytes()
-    )
+    locked = corpus_path("scans/pdfplumber_password_example_encrypted.pdf")
+    response = _upload(client, auth, locked.read_bytes())
     assert response.status_code == 422
     assert "password" in response.json["errors"]["file"][0]
 

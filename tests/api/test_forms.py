@@ -12,9 +12,8 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 
 from formservice.cli import main
-from tests.conftest import REPO, SAMPLES
-
-CORPUS = REPO.parent / "shared" / "corpus" / "acroforms"
+from tests.conftest import SAMPLES
+from tests.corpus import corpus_path
 
 
 def test_forms_listing_has_fields_and_their_sources(
@@ -81,23 +80,25 @@ def test_unknown_form_is_404_and_missing_form_is_422(
     assert "form" in missing.json["errors"]
 
 
-def test_cli_forms_list_inspect_and_render(runner: CliRunner, tmp_path: Path) -> None:
-    listed = runner.invoke(main, ["forms", "list"])
-    assert listed.exit_code == 0
-    assert "tx_nofr001" in listed.stdout
+def test_cli_forms_inspect_a_real_form_and_one_without_fields(
+    runner: CliRunner, tmp_path: Path
+) -> None:
     skeleton = tmp_path / "w4.map.yaml"
-    inspected = runner.invoke(
-        main,
-        ["forms", "inspect", str(CORPUS / "irs_fw4_2009_oneform.pdf"), "--skeleton", str(skeleton)],
-    )
+    w4 = corpus_path("acroforms/irs_fw4_2009_oneform.pdf")
+    inspected = runner.invoke(main, ["forms", "inspect", str(w4), "--skeleton", str(skeleton)])
     assert inspected.exit_code == 0, inspected.output
     assert "name" in inspected.stdout
     assert skeleton.exists()
-    nofields = runner.invoke(
-        main, ["forms", "inspect", str(CORPUS / "irs_fw4_2025_macos_resaved_nofields.pdf")]
-    )
+    no_fields = corpus_path("acroforms/irs_fw4_2025_macos_resaved_nofields.pdf")
+    nofields = runner.invoke(main, ["forms", "inspect", str(no_fields)])
     assert nofields.exit_code == 2
     assert len(nofields.stderr.strip().splitlines()) == 1
+
+
+def test_cli_forms_list_and_render(runner: CliRunner, tmp_path: Path) -> None:
+    listed = runner.invoke(main, ["forms", "list"])
+    assert listed.exit_code == 0
+    assert "tx_nofr001" in listed.stdout
     out = tmp_path / "tx.pdf"
     rendered = runner.invoke(
         main,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask.testing import FlaskClient
 
 
@@ -29,7 +31,17 @@ def test_errors_are_documented_as_problem_json(client: FlaskClient) -> None:
     assert "401" in post["responses"]
 
 
-def test_swagger_ui_is_served(client: FlaskClient) -> None:
+def test_swagger_ui_is_served_from_this_server(client: FlaskClient) -> None:
     response = client.get("/docs")
     assert response.status_code == 200
     assert b"swagger" in response.data.lower()
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    page = response.get_data(as_text=True)
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert len(assets) >= 4
+    for url in assets:  # every script, style and icon comes from here, none from a CDN
+        assert url.startswith("/"), url
+        with client.get(url) as asset:
+            assert asset.status_code == 200, url
+            assert len(asset.data) > 100, url
+    assert "<script>" not in page  # no inline script: the CSP needs none

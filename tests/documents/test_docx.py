@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -22,6 +21,7 @@ from formservice.documents.docx.render import (
     render_docx,
     template_environment,
 )
+from tests.corpus import corpus_path
 
 HARD_NAME = "O'Connor & <Sons> 👩‍⚕️ نور"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -214,8 +214,7 @@ def test_rendered_template_is_never_reused_between_contexts() -> None:
     assert "Alpha" not in document_text(second)
 
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "docx_templates"
-# Real docxtpl example templates (../shared/corpus, PROVENANCE.md) that render with plain strings.
+# Real docxtpl example templates (tests/fixtures/PROVENANCE.md) that render with plain strings.
 CORPUS_TEMPLATES = [
     "docxtpl_doc_properties_tpl.docx",
     "docxtpl_escape_tpl.docx",
@@ -233,12 +232,7 @@ CORPUS_TEMPLATES = [
 
 @pytest.mark.parametrize("name", CORPUS_TEMPLATES)
 def test_corpus_templates_render_like_plain_docxtpl(name: str) -> None:
-    path = CORPUS / name
-    if not path.exists():
-        message = f"corpus file {path} missing (../shared/corpus is laid beside the repo)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    path = corpus_path(f"docx_templates/{name}")
     variables = DocxTemplate(path).get_undeclared_template_variables(template_environment())
     context = {v: f"{HARD_NAME} <{v}>" for v in variables}
     ours, theirs = render_docx(path, context, properties=PROPS), naive(path, context)

@@ -129,6 +129,36 @@ def test_pdfa_option_gives_pdfa_2b_with_embedded_fonts(
     assert fonts == {True}
 
 
+@pytest.mark.parametrize("pdfa", [False, True], ids=["pdf", "pdfa"])
+def test_letter_pdf_carries_the_provenance_of_its_row(
+    shared: tuple[Services, Flask, dict[str, str]], pdfa: bool
+) -> None:
+    _, app, auth = shared
+    client = app.test_client()
+    payload = json.loads(sample_case_paths()[0].read_text())
+    payload["external_id"] = f"{payload['external_id']}-provenance-{pdfa}"
+    case_id = client.post("/api/v1/cases", json=payload, headers=auth).json["id"]
+    made = client.post(
+        f"/api/v1/cases/{case_id}/documents",
+        json={"kind": "lmn", "format": "pdf", "pdfa": pdfa},
+        headers=auth,
+    )
+    assert made.status_code == 201, made.json
+    doc = made.json
+    pdf = client.get(doc["content_url"], headers=auth).data
+    reader = PdfReader(io.BytesIO(pdf))
+    info = reader.metadata or {}
+    assert info["/formservice.kind"] == "lmn"
+    assert info["/formservice.template"] == doc["template"] == "letter_of_medical_necessity"
+    assert info["/formservice.template_version"] == str(doc["template_version"])
+    assert info["/formservice.template_sha256"] == doc["template_sha256"]
+    assert info["/formservice.input_sha256"] == doc["input_sha256"]
+    assert info["/Producer"].startswith("LibreOffice")  # the converter's own entries are kept
+    if pdfa:  # still PDF/A: the properties are an incremental update, the XMP is untouched
+        xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+        assert "pdfaid:part" in xmp
+
+
 def test_ten_parallel_pdf_conversions_through_the_api(
     shared: tuple[Services, Flask, dict[str, str]],
 ) -> None:

@@ -36,10 +36,9 @@ from formservice.errors import (
     ValidationProblem,
 )
 from formservice.model import Case
+from tests.corpus import corpus_path
 
 REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO.parent / "shared" / "corpus"
-ACROFORMS = CORPUS / "acroforms"
 ARTIFACTS = REPO / "test-artifacts"
 TODAY = date(2026, 1, 22)
 FORM_IDS = ("tx_nofr001", "cms1500", "nwhp_scalp_cooling_precert")
@@ -73,7 +72,7 @@ SAMPLES = _sample_cases()
 
 
 def _corpus(name: str) -> bytes:
-    return (ACROFORMS / name).read_bytes()
+    return corpus_path(f"acroforms/{name}").read_bytes()
 
 
 @cache
@@ -424,7 +423,7 @@ def test_corrupt_template_error_names_the_file() -> None:
 
 
 def test_password_protected_template_error_names_the_file() -> None:
-    data = (CORPUS / "scans" / "pdfplumber_password_example_encrypted.pdf").read_bytes()
+    data = corpus_path("scans/pdfplumber_password_example_encrypted.pdf").read_bytes()
     with pytest.raises(BadInputError, match=r"locked\.pdf.*password"):
         prepare_template(data, source="locked.pdf")
 

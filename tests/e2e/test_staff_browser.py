@@ -11,9 +11,6 @@ from __future__ import annotations
 import copy
 import io
 import json
-import os
-import shutil
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,23 +19,13 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from formservice import create_app
 from formservice.settings import Settings
 from formservice.store.db import transaction, upgrade_database
-from formservice.usecases import Services, build_services
+from formservice.usecases import build_services
 from formservice.usecases.accounts import create_user
-from tests.conftest import IN_CI, REPO, SAMPLES, load_sample, make_key
+from tests.conftest import SAMPLES, load_sample, make_key, require_tool
+from tests.e2e.conftest import Server, shot
 
-CHROMIUM = os.environ.get("FORMSERVICE_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = REPO / "test-artifacts" / "e2e"
 PASSWORD = "e2e staff password"  # noqa: S105  # a test account's password
 CLINIC_A = ("ana@clinic-a.example", "1003000126")
 CLINIC_B_NPI = "1234567893"
@@ -48,47 +35,10 @@ SCAN_LABEL = json.loads(SCAN.with_suffix(".json").read_text())
 pytestmark = [pytest.mark.slow, pytest.mark.libreoffice]
 
 
-def _chromium() -> str:
-    path = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
-    if path is None:
-        message = "chromium is not installed; install with: apt-get install chromium"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    for tool, package in (("soffice", "libreoffice-writer-nogui"), ("tesseract", "tesseract-ocr")):
-        if shutil.which(tool) is None:
-            message = f"{tool} is not installed; install with: apt-get install {package}"
-            if IN_CI:
-                pytest.fail(message)
-            pytest.skip(message)
-    return path
-
-
-class Server:
-    """The app served by waitress on 127.0.0.1 in a background thread."""
-
-    def __init__(self, services: Services) -> None:
-        import waitress
-
-        self.services = services
-        self.app = create_app(services.settings, services=services)
-        self.server: Any = waitress.create_server(
-            self.app, host="127.0.0.1", port=0, threads=4, ident="e2e"
-        )
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.close()
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    require_tool("soffice", "apt-get install libreoffice-writer-nogui")
+    require_tool("tesseract", "apt-get install tesseract-ocr")
     data_dir = tmp_path_factory.mktemp("e2e") / "var"
     data_dir.mkdir()
     settings = Settings(env="test", secret_key="e" * 32, data_dir=data_dir)
@@ -121,32 +71,6 @@ def case_ids(server: Server) -> dict[str, str]:
     return ids
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = _chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(60_000)  # OCR and the packet take a few seconds on a busy machine
-    yield page
-    context.close()
-
-
-def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
 def _login(page: Any, server: Server, password: str = PASSWORD) -> None:
     page.goto(f"{server.url}/login")
     page.get_by_label("Email").fill(CLINIC_A[0])
@@ -159,24 +83,24 @@ def test_upload_review_correct_and_download_the_appeal_packet(
 ) -> None:
     page.goto(f"{server.url}/cases")
     assert "/login" in page.url  # not logged in: sent to the login page
-    _shot(page, "01-login")
+    shot(page, "01-login", readme="login")
     _login(page, server, password="not the right one")  # noqa: S106  # a wrong password
     alert = page.get_by_role("alert")
     assert "email or password is not right" in alert.inner_text()
-    _shot(page, "02-login-failed")
+    shot(page, "02-login-failed")
 
     _login(page, server)
     page.wait_for_url(f"{server.url}/cases")
     assert page.get_by_role("heading", name="Cases").is_visible()
     assert page.get_by_role("link", name="Ada Samplecase").is_visible()
     assert page.get_by_text("Otherclinic").count() == 0
-    _shot(page, "03-cases")
+    shot(page, "03-cases", readme="cases")
 
     page.get_by_role("link", name="Upload a denial letter").first.click()
     page.get_by_label("Denial letter").set_input_files(str(SCAN))
     page.get_by_label("Case (optional)").select_option(case_ids["a"])
     assert "Selected: 03_ma_cosmetic_scan.pdf" in page.locator("#file-chosen").inner_text()
-    _shot(page, "04-upload")
+    shot(page, "04-upload", readme="upload")
     page.get_by_role("button", name="Upload and read").click()
     page.wait_for_url("**/denials/*")
     assert page.get_by_role("heading", name="Review the denial letter").is_visible()
@@ -186,7 +110,7 @@ def test_upload_review_correct_and_download_the_appeal_packet(
         " return i && i.complete && i.naturalWidth > 500; }"
     )
     assert page.locator("mark").count() >= 3  # values highlighted in their sentences
-    _shot(page, "05-review")
+    shot(page, "05-review", readme="review")
 
     # Correct the member id (fax OCR may misread it) and add the authorization number.
     member = page.locator("#fact-member_id")
@@ -205,12 +129,12 @@ def test_upload_review_correct_and_download_the_appeal_packet(
     row = page.locator("#fact-authorization_number-row")
     assert "PA-E2E-7781" in row.inner_text()
     assert "checked" in row.inner_text().lower()
-    _shot(page, "06-corrected")
+    shot(page, "06-corrected")
 
     page.get_by_role("button", name="Generate the appeal packet").click()
     page.wait_for_url("**/documents/*", timeout=120_000)
     assert page.get_by_role("heading", name="Appeal packet for Ada Samplecase").is_visible()
-    _shot(page, "07-packet-ready")
+    shot(page, "07-packet-ready", readme="packet")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download PDF").click()
     download = download_info.value
@@ -227,11 +151,11 @@ def test_upload_review_correct_and_download_the_appeal_packet(
     assert page.get_by_role("heading", name="Documents").is_visible()
     assert page.get_by_role("link", name="Download PDF of the appeal packet").is_visible()
     assert page.get_by_role("heading", name="Letter of appeal").is_visible()
-    _shot(page, "08-case")
+    shot(page, "08-case", readme="case")
 
     page.set_viewport_size({"width": 820, "height": 1180})  # a tablet, portrait
     page.goto(f"{server.url}/cases")
-    _shot(page, "09-cases-tablet")
+    shot(page, "09-cases-tablet")
 
 
 def test_another_facilitys_case_by_url_is_not_found(
@@ -244,7 +168,7 @@ def test_another_facilitys_case_by_url_is_not_found(
     assert response.status == 404
     assert page.get_by_role("heading", name="Not found").is_visible()
     assert "Otherclinic" not in page.content()
-    _shot(page, "10-other-facility-404")
+    shot(page, "10-other-facility-404")
 
 
 def test_logout_and_idle_timeout_send_back_to_login(
@@ -255,7 +179,7 @@ def test_logout_and_idle_timeout_send_back_to_login(
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/login")
     assert "You are logged out" in page.get_by_role("status").inner_text()
-    _shot(page, "11-logged-out")
+    shot(page, "11-logged-out")
     page.goto(f"{server.url}/cases")
     assert "/login" in page.url
 
@@ -268,4 +192,4 @@ def test_logout_and_idle_timeout_send_back_to_login(
     page.reload()
     assert "/login" in page.url
     assert "timed out" in page.get_by_role("status").inner_text()
-    _shot(page, "12-timed-out")
+    shot(page, "12-timed-out")

@@ -23,15 +23,12 @@ from formservice.usecases.templates import (
     publish_template,
 )
 from tests.conftest import make_key
+from tests.corpus import corpus_names, corpus_path
 from tests.regeneration.conftest import LMN, MARKER, changed_lmn
-
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "docx_templates"
 
 
 def _corpus() -> list[Path]:
-    paths = sorted(CORPUS.glob("*.docx"))
-    assert paths, f"corpus not found at {CORPUS}"
-    return paths
+    return [corpus_path(f"docx_templates/{n}") for n in corpus_names("docx_templates", ".docx")]
 
 
 def test_checker_over_the_corpus(capsys: pytest.CaptureFixture[str]) -> None:
