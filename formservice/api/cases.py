@@ -31,6 +31,7 @@ from formservice.usecases.cases import (
 from formservice.usecases.documents import make_document
 
 blp = Blueprint("cases", __name__, url_prefix="/cases", description="Patient cases")
+DOCUMENT_FIELDS = tuple(DocumentSchema().fields)  # built once, not per document shown
 NEXT_LINK_HEADER = {
     "Link": {
         "description": 'The next page, when there is one: `<URL>; rel="next"` (RFC 8288)',
@@ -41,7 +42,7 @@ NEXT_LINK_HEADER = {
 
 def document_out(row: DocumentRow) -> dict[str, Any]:
     """A document row as the API shows it."""
-    out = {c: getattr(row, c) for c in DocumentSchema().fields if hasattr(row, c)}
+    out = {c: getattr(row, c) for c in DOCUMENT_FIELDS if hasattr(row, c)}
     out.update(
         blob_sha256=row.blob_sha256,
         template_name=row.template_name,
@@ -87,7 +88,7 @@ def case_summary(row: CaseSummary) -> dict[str, Any]:
 @blp.route("")
 class Cases(MethodView):
     @blp.doc(security=AUTH)
-    @blp.arguments(CaseListQuerySchema, location="query", as_kwargs=True)
+    @blp.arguments(CaseListQuerySchema(), location="query", as_kwargs=True)
     @blp.response(200, CaseSummarySchema(many=True), headers=NEXT_LINK_HEADER)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
@@ -111,7 +112,7 @@ class Cases(MethodView):
         return [case_summary(r) for r in page.items], 200, headers
 
     @blp.doc(security=AUTH)
-    @blp.arguments(CaseSchema)
+    @blp.arguments(CaseSchema())
     @blp.response(201, CaseOutSchema)
     @blp.alt_response(200, schema=CaseOutSchema, description="The case already existed")
     @blp.alt_response(400, response="BAD_REQUEST")
@@ -139,7 +140,7 @@ class CaseItem(MethodView):
 @blp.route("/<case_id>/documents")
 class CaseDocuments(MethodView):
     @blp.doc(security=AUTH)
-    @blp.arguments(DocumentRequestSchema)
+    @blp.arguments(DocumentRequestSchema())
     @blp.response(201, DocumentSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")
