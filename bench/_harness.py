@@ -111,6 +111,15 @@ def peak_rss_mb(pid: int | str = "self") -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int | str = "self") -> float:
+    """User + system CPU seconds a process has used so far (all its threads); 0 when unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def header(title: str) -> None:
     """The first lines of every benchmark: what, where, and how loaded the machine is."""
     print(f"{title}")
