@@ -21,7 +21,7 @@ from formservice.reimbursement.due import DUE_RANKS, NOTHING_DUE_RANK
 from formservice.store.access import cases_for
 from formservice.store.models import CaseRow, due_date_sql, due_rank_sql
 
-__all__ = ["CaseSummary", "DuePosition", "list_case_summaries"]
+__all__ = ["RANKS", "CaseSummary", "DuePosition", "list_case_summaries"]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from formservice.reimbursement import checklists
 from formservice.reimbursement.checklists import ChecklistItem
 from formservice.store import access
 from formservice.store.blobs import LocalBlobStore
-from formservice.store.case_list import CaseSummary, DuePosition, list_case_summaries
+from formservice.store.case_list import RANKS, CaseSummary, DuePosition, list_case_summaries
 from formservice.store.cases import documents_made, save_case
 from formservice.store.db import transaction
 from formservice.store.documents import case_documents
@@ -39,6 +39,7 @@ __all__ = [
     "read_case",
 ]
 
+MAX_EXTERNAL_ID = 80  # the column's width: a longer one is no position of ours
 # A packet holds its own appeal letter, LMN and appeal checklist.
 PACKET_CONTENTS = frozenset({"appeal", "lmn", "appeal_checklist"})
 
@@ -128,7 +129,13 @@ def decode_cursor(cursor: str) -> DuePosition:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         rank, due, external_id = json.loads(raw)
-        if not isinstance(rank, int) or not isinstance(external_id, str):
+        if (
+            type(rank) is not int
+            or rank not in RANKS
+            or not isinstance(external_id, str)
+            or len(external_id) > MAX_EXTERNAL_ID
+            or "\x00" in external_id
+        ):
             raise ValueError(cursor)
         return DuePosition(rank, date.fromisoformat(due), external_id)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):

@@ -7,6 +7,8 @@ pages by their cursors returns every case exactly once.
 
 from __future__ import annotations
 
+import base64
+import json
 import random
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -144,7 +146,17 @@ def test_a_cursor_that_is_not_ours_is_refused(
     seeded: tuple[Services, list[dict[str, Any]]],
 ) -> None:
     services, _ = seeded
-    for bad in ("nope", "W10", "WzEsIjIwMjYtMDEtMDEiXQ", "!!!"):
+    forged = [
+        [9, "2026-01-01", "X"],  # no such rank
+        [True, "2026-01-01", "X"],
+        [0, "2026-13-01", "X"],
+        [0, "2026-01-01", "X" * 81],
+        [0, "2026-01-01", "nul\x00byte"],
+    ]
+    as_cursors = [
+        base64.urlsafe_b64encode(json.dumps(f).encode()).decode().rstrip("=") for f in forged
+    ]
+    for bad in ("nope", "W10", "WzEsIjIwMjYtMDEtMDEiXQ", "!!!", *as_cursors):
         with pytest.raises(ValidationProblem):
             list_cases(services, HUB, cursor=bad)
 
