@@ -46,7 +46,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Timing, header, loadavg, peak_rss_mb  # noqa: E402
+from _harness import Timing, cpu_seconds, header, loadavg, peak_rss_mb  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
 from formservice.documents.provenance import content_sha256  # noqa: E402
@@ -165,6 +165,15 @@ class Server:
         )
         return [int(p) for p in out.stdout.split()]
 
+    def cpu(self) -> float:
+        """CPU seconds used so far by every process of this server (workers, LibreOffice)."""
+        if self.process is None:
+            return 0.0
+        out = subprocess.run(
+            ["pgrep", "-s", str(self.process.pid)], capture_output=True, text=True, check=False
+        )
+        return sum(cpu_seconds(int(pid)) for pid in out.stdout.split())
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -214,17 +223,28 @@ def drive(server: Server, path: str, clients: int, seconds: float, timing: Timin
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for t in threads:
         t.start()
+    cpu_before = server.cpu()
     started = time.perf_counter()
     stop_at[0] = started + seconds
     barrier.wait()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
+    cpu_used[timing.name] = cpu_used.get(timing.name, 0.0) + server.cpu() - cpu_before
     done = [s for per_client in samples for s in per_client]
     timing.samples += done
     timing.seconds += elapsed
     timing.round_rates.append(len(done) / elapsed)
     return sum(errors)
+
+
+# CPU seconds the server's processes used while each variant ran (a process that ends in a
+# slice, such as a restarted LibreOffice, is not counted: the figure is a lower bound).
+cpu_used: dict[str, float] = {}
+
+
+def cpu_ms_per_request(timing: Timing) -> float:
+    return cpu_used.get(timing.name, 0.0) / max(timing.calls, 1) * 1000
 
 
 def normalized(kind: str, body: bytes) -> Any:
@@ -335,6 +355,7 @@ def main() -> None:
                 print(f"\n{kind} (load average {loadavg()}):")
                 for timing in results[kind].values():
                     print("  " + timing.line("req"))
+                    print(f"    server CPU per request: {cpu_ms_per_request(timing):.1f} ms")
             memory = {
                 name: [round(peak_rss_mb(pid)) for pid in server.worker_pids()]
                 for name, server in servers.items()
@@ -358,7 +379,9 @@ def main() -> None:
     if args.baseline:
         base = docx[f"1 process, {args.baseline}"]
         gain = docx["1 process"].rate / base.rate
-        print(f"LMN DOCX per process, this code ÷ {args.baseline}: {gain:.2f}")
+        print(f"LMN DOCX per process, this code ÷ {args.baseline}: {gain:.2f} (requests/s)")
+        cpu_gain = cpu_ms_per_request(base) / cpu_ms_per_request(docx["1 process"])
+        print(f"LMN DOCX server CPU per request, {args.baseline} ÷ this code: {cpu_gain:.2f}")
     print(f"ratio: {docx['2 processes'].rate / docx['1 process'].rate:.2f}")
 
 

@@ -279,8 +279,17 @@ def _read_source(template: TemplateSource) -> tuple[bytes, str]:
     return path.read_bytes(), path.stem
 
 
-def compile_template(template: TemplateSource) -> CompiledTemplate:
-    """The compiled form of a template (a path or the DOCX bytes), cached by content sha256."""
+def compile_template(template: TemplateSource, *, sha256: str | None = None) -> CompiledTemplate:
+    """The compiled form of a template (a path or the DOCX bytes), cached by content sha256.
+
+    `sha256` is the hash of the bytes when the caller already knows it (a registry version):
+    a cache hit then costs no hashing of the template.
+    """
+    if sha256 is not None:
+        with _cache_lock:
+            hit = _cache.get(sha256)
+        if hit is not None:
+            return hit
     data, name = _read_source(template)
     digest = hashlib.sha256(data).hexdigest()
     with _cache_lock:
@@ -365,14 +374,16 @@ def render_docx(
     *,
     properties: Mapping[str, str],
     created: date | datetime | None = None,
+    sha256: str | None = None,
 ) -> bytes:
     """Render a DOCX template with a context into deterministic DOCX bytes.
 
     `properties` become custom document properties (provenance: template name and hash, input
     hash). `created` dates the core properties; by default the context's ``document.date_iso``,
-    else 1980-01-01. Raises `TemplateRenderError` for any template problem.
+    else 1980-01-01. `sha256` is the template's content hash if known (spares hashing it).
+    Raises `TemplateRenderError` for any template problem.
     """
-    compiled = compile_template(template)
+    compiled = compile_template(template, sha256=sha256)
     rendered: dict[str, bytes] = {compiled.body_name: _render_body(compiled, context)}
     for part in compiled.parts:
         rendered[part.name] = _render_part(compiled, part, context)
