@@ -18,6 +18,10 @@ from formservice.store.models import AuditEvent, DenialRow, DocumentRow, utcnow
 __all__ = ["case_of", "event_json", "list_events", "record_event"]
 
 
+# Built once: the statement's values come as parameters, so each event costs no SQL construction.
+_INSERT = insert(AuditEvent)
+
+
 def record_event(
     session: Session | Connection,
     *,
@@ -37,20 +41,21 @@ def record_event(
     One INSERT statement, no ORM object: every audited request pays for this write.
     """
     session.execute(
-        insert(AuditEvent).values(
-            at=utcnow(),
-            actor=actor[:260],
-            actor_id=principal.id if principal else None,
-            role=principal.role if principal else None,
-            action=action,
-            method=method,
-            path=(path or "")[:500] or None,
-            status=status,
-            case_id=case_id,
-            document_id=document_id,
-            denial_id=denial_id,
-            remote_addr=remote_addr,
-        )
+        _INSERT,
+        {
+            "at": utcnow(),
+            "actor": actor[:260],
+            "actor_id": principal.id if principal else None,
+            "role": principal.role if principal else None,
+            "action": action,
+            "method": method,
+            "path": (path or "")[:500] or None,
+            "status": status,
+            "case_id": case_id,
+            "document_id": document_id,
+            "denial_id": denial_id,
+            "remote_addr": remote_addr,
+        },
     )
 
 
