@@ -20,7 +20,7 @@ from formservice.usecases.documents import document_file
 from formservice.web.base import bp, current_principal, start_session, web_services
 
 # Cases per page of the list; the next page follows the last case shown (nothing is cut off).
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 AUDIT_PAGE_ROLES = ("hub_admin",)
 
 
