@@ -25,6 +25,13 @@ class Timing:
     samples: list[float] = field(default_factory=list)
     round_rates: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    # CPU seconds this process used while the variant ran (every thread): less disturbed by a
+    # busy neighbour than the wall clock, so per-call CPU is the steadier figure to compare.
+    cpu: float = 0.0
+
+    @property
+    def cpu_per_call(self) -> float:
+        return self.cpu / self.calls if self.calls else 0.0
 
     @property
     def calls(self) -> int:
@@ -41,9 +48,10 @@ class Timing:
 
     def line(self, unit: str = "calls") -> str:
         rounds = ", ".join(f"{r:.1f}" for r in self.round_rates)
+        cpu = f"; CPU {self.cpu_per_call * 1000:.2f} ms/call" if self.cpu else ""
         return (
             f"{self.name:<34} {self.rate:9.1f} {unit}/s  p50 {self.p(50) * 1000:8.2f} ms  "
-            f"p95 {self.p(95) * 1000:8.2f} ms  ({self.calls} in {self.seconds:.1f} s; "
+            f"p95 {self.p(95) * 1000:8.2f} ms  ({self.calls} in {self.seconds:.1f} s{cpu}; "
             f"rounds/s: {rounds})"
         )
 
@@ -75,6 +83,7 @@ def interleaved(
         order = names[round_no % len(names) :] + names[: round_no % len(names)]
         for name in order:
             call, timing = variants[name], timings[name]
+            cpu_started = time.process_time()
             started = now = time.perf_counter()
             calls = 0
             while calls == 0 or now - started < slice_seconds:
@@ -84,6 +93,7 @@ def interleaved(
                 timing.samples.append(now - before)
                 calls += 1
             timing.seconds += now - started
+            timing.cpu += time.process_time() - cpu_started
             timing.round_rates.append(calls / (now - started))
     return timings
 

@@ -7,12 +7,14 @@ API key and staff login (auth, audit and JSON included):
 
 * ``GET /api/v1/cases`` (first page of 100), the same after a cursor deep in the list, and
   ``GET /api/v1/cases?due_before=`` (the due list);
-* ``GET /cases`` (the staff page, 100 per page);
+* ``GET /cases`` (the staff page, 50 per page);
 
-and prints p50/p95 for each and the child's peak RSS. Up to ``--old-max`` cases it also runs
-the previous code path (every visible row loaded with its payload, sorted in Python, cut to the
-limit) interleaved with the new one, after checking both give the same page; the last line is
-``ratio: X.XX`` = new ÷ old list throughput at the largest size compared.
+and the list and due list use case alone (no HTTP), and prints p50/p95 and CPU per call for
+each (CPU is steadier than the wall clock on a shared machine) and the child's peak RSS.
+Up to ``--old-max`` cases it also runs the previous code path (every visible row loaded with its
+payload, sorted in Python, cut to the limit) interleaved with the new one, after checking both
+give the same page; the last line is ``ratio: X.XX`` = new ÷ old list throughput at the largest
+size compared.
 
     python bench/cases_list.py [--sizes 10000,100000] [--postgres] [--seconds 2]
 Target: p95 under 50 ms at 100,000 cases, with flat memory.
@@ -153,12 +155,20 @@ def measure(url: str, data_dir: str, seconds: float, compare_old: bool) -> dict[
                     api, f"/api/v1/cases?due_before={DUE_BEFORE.isoformat()}&limit=100", auth
                 ),
                 "staff page /cases": get(staff, "/cases"),
+                "list_cases (use case only)": lambda: new_list_cases(services, None, 100),
+                "due list (use case only)": lambda: new_list_cases(services, DUE_BEFORE, 100),
             },
             seconds=seconds,
         )
         result: dict[str, Any] = {
             "new": {
-                name: {"p50": t.p(50), "p95": t.p(95), "rate": t.rate, "calls": t.calls}
+                name: {
+                    "p50": t.p(50),
+                    "p95": t.p(95),
+                    "rate": t.rate,
+                    "calls": t.calls,
+                    "cpu": t.cpu_per_call,
+                }
                 for name, t in new.items()
             },
             "peak_rss_mb": peak_rss_mb(),
@@ -241,7 +251,7 @@ def main() -> None:
                 for name, r in result["new"].items():
                     print(
                         f"  {name:<28} p50 {r['p50'] * 1000:7.2f} ms  p95 {r['p95'] * 1000:7.2f} ms"
-                        f"  ({r['calls']} requests)"
+                        f"  CPU {r['cpu'] * 1000:6.2f} ms/call  ({r['calls']} calls)"
                     )
                 print(f"  peak RSS of the measuring process: {result['peak_rss_mb']:.0f} MB")
                 if "compare" in result:
