@@ -76,7 +76,7 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix formservice tests bench scripts
 
 bench: $(STAMP) system-deps
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,31 +1,36 @@
 """DOCX → PDF throughput: a cold ``soffice --convert-to pdf`` per document vs the warm converter.
 
-Usage: python bench/convert.py [N]   (default N=10)
+Usage: python bench/convert.py [--seconds 6] [--rounds 3]
 
 The input is the shipped letter of medical necessity rendered for the first sample case; if that
 cannot be rendered (no template or samples yet) it is an LMN-like letter built with python-docx.
 The cold baseline is measured twice: with a fresh profile per document (`cold_convert`'s
 default) and with one profile reused between documents (what a plain ``soffice --convert-to``
 does with the user's profile, the faster and fairer baseline: the ratio uses it). The warm
-converter's start-up is paid once per process and reported apart.
+converter's start-up is paid once per process and reported apart. Before any timing the three
+PDFs are checked for the same page count and first-page text; then the three run interleaved in
+rotating order (bench/_harness.py), at least ``--seconds`` each in all.
 The last line is ``ratio: X.XX`` (warm ÷ cold-with-reused-profile throughput).
 """
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import docx
 import pdfplumber
 
-from formservice.documents.convert.libreoffice import LibreOfficeConverter, cold_convert
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import header, interleaved, loadavg  # noqa: E402
+
+from formservice.documents.convert.libreoffice import LibreOfficeConverter, cold_convert  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "docx" / "letter_of_medical_necessity.docx"
@@ -74,50 +79,48 @@ def built_lmn() -> tuple[bytes, str]:
     return out.getvalue(), "an LMN-like letter built with python-docx (no shipped LMN yet)"
 
 
-def timed(n: int, convert: Callable[[], bytes]) -> tuple[float, bytes]:
-    """Conversions per second over `n` runs, and the last PDF."""
-    pdf = b""
-    start = time.perf_counter()
-    for _ in range(n):
-        pdf = convert()
-    return n / (time.perf_counter() - start), pdf
-
-
 def first_page_text(pdf: bytes) -> tuple[int, str]:
     with pdfplumber.open(io.BytesIO(pdf)) as document:
         return len(document.pages), document.pages[0].extract_text() or ""
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=6.0, help="timed seconds per variant")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
     try:
         data, source = shipped_lmn()
     except Exception as exc:  # the template or renderer may not exist yet
         print(f"(shipped LMN not usable: {type(exc).__name__}: {exc})")
         data, source = built_lmn()
-    print(f"input: {source}, {len(data)} bytes; N = {n}")
+    header(f"input: {source}, {len(data)} bytes")
 
     with tempfile.TemporaryDirectory(prefix="bench-convert-") as tmp:
-        fresh, fresh_pdf = timed(n, lambda: cold_convert(data, timeout=TIMEOUT))
-        print(f"cold soffice, fresh profile:  {fresh:6.2f} conversions/s")
         profile = Path(tmp, "cold-profile")
-        cold_convert(data, timeout=TIMEOUT, profile_dir=profile)  # create the profile once
-        cold, cold_pdf = timed(n, lambda: cold_convert(data, timeout=TIMEOUT, profile_dir=profile))
-        print(f"cold soffice, reused profile: {cold:6.2f} conversions/s")
-
         with LibreOfficeConverter(workdir=Path(tmp, "warm"), timeout=TIMEOUT) as converter:
             start = time.perf_counter()
             converter.convert(data)
             print(f"warm converter start-up (once): {time.perf_counter() - start:.2f} s")
-            warm, warm_pdf = timed(n, lambda: converter.convert(data))
-        print(f"warm converter:               {warm:6.2f} conversions/s")
-
-    outputs = {first_page_text(pdf) for pdf in (fresh_pdf, cold_pdf, warm_pdf)}
-    if len(outputs) != 1:
-        raise SystemExit("the warm and cold PDFs differ in page count or first-page text")
-    pages, _ = outputs.pop()
-    print(f"same page count ({pages}) and first-page text: yes")
+            variants = {
+                "cold soffice, fresh profile": lambda: cold_convert(data, timeout=TIMEOUT),
+                "cold soffice, reused profile": lambda: cold_convert(
+                    data, timeout=TIMEOUT, profile_dir=profile
+                ),
+                "warm converter": lambda: converter.convert(data),
+            }
+            # The first call of each also creates the reused profile.
+            outputs = {first_page_text(convert()) for convert in variants.values()}
+            if len(outputs) != 1:
+                raise SystemExit("the warm and cold PDFs differ in page count or first-page text")
+            pages, _ = outputs.pop()
+            print(f"same page count ({pages}) and first-page text: yes")
+            timings = interleaved(variants, seconds=args.seconds, rounds=args.rounds, warmup=0)
+    for timing in timings.values():
+        print(timing.line("conversions"))
+    fresh, cold, warm = (t.rate for t in timings.values())
     print(f"warm ÷ cold with a fresh profile: {warm / fresh:.2f}")
+    print(f"load average at end: {loadavg()}")
     print(f"ratio: {warm / cold:.2f}")
 
 

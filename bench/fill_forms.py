@@ -1,24 +1,26 @@
-"""Benchmark: fill the Texas PA form (tx_nofr001) for a sample case, N times in one process.
+"""Benchmark: fill the Texas PA form (tx_nofr001) for a sample case, in one process.
 
 Compares the service's filler (parsed template reused, one incremental update per fill) with
 PyPDFForm and with `pdftk fill_form` (XFDF input; one JVM per form, as a service would run it),
-all given the same resolved field values. It runs twice: with the case as it is (every value
-WinAnsi: Helvetica), and with a patient name in Latin, Arabic and Chinese (embedded, subset
-fonts in play). Prints forms/second and ratios; the last line is `ratio: X.XX` = service
-throughput / PyPDFForm throughput, the lower of the two runs.
+all given the same resolved field values. Before any timing, each filler's output is read back
+with pypdf and must hold the same value in every filled field. The fillers then run interleaved
+in rotating order (bench/_harness.py), at least ``--seconds`` each in all. The service and
+PyPDFForm also run with a patient name in Latin, Arabic and Chinese (the service then embeds
+subset fonts). Prints forms/second and ratios; the last line is `ratio: X.XX` = service
+throughput / PyPDFForm throughput, the lower of the Latin and non-Latin runs.
 
-Usage: .venv/bin/python bench/fill_forms.py [N]   (default N=20; pdftk runs max(3, N // 5) times)
+Usage: .venv/bin/python bench/fill_forms.py [--seconds 3] [--rounds 3]
 """
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,10 @@ from xml.sax.saxutils import escape, quoteattr
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import header, interleaved, loadavg  # noqa: E402
+from pypdf import PdfReader  # noqa: E402
 
 from formservice.documents.forms.field_maps import load_field_map, resolve_values  # noqa: E402
 from formservice.documents.forms.fill import fill_form  # noqa: E402
@@ -38,21 +44,22 @@ from formservice.schemas.case import load_case  # noqa: E402
 
 FORM = "tx_nofr001"
 TODAY = date(2026, 1, 22)
+NON_LATIN_NAME = "Siobhán O'Connor نور 王小明"
+SERVICE, PYPDFFORM = "formservice render_pa_form", "PyPDFForm PdfWrapper.fill"
+SERVICE_MIXED, PYPDFFORM_MIXED = "formservice fill (non-Latin)", "PyPDFForm fill (non-Latin)"
 
 
-def _timed(label: str, runs: int, fill: Callable[[], bytes]) -> float:
-    fill()  # warm-up: imports, caches, JIT-less but first-touch costs
-    started = time.perf_counter()
-    size = 0
-    for _ in range(runs):
-        size = len(fill())
-    elapsed = time.perf_counter() - started
-    rate = runs / elapsed
-    print(
-        f"{label:<34} {runs:4d} forms  {elapsed * 1000 / runs:8.1f} ms/form  "
-        f"{rate:8.2f} forms/s  ({size // 1024} KiB)"
-    )
-    return rate
+def _filled(pdf: bytes, names: list[str]) -> dict[str, str]:
+    """The value of each named field as a reader sees it (a checkbox: on or off)."""
+    fields = PdfReader(io.BytesIO(pdf)).get_fields() or {}
+    out = {}
+    for name in names:
+        value = fields.get(name, {}).get("/V")
+        text = "" if value is None else str(value)
+        if fields.get(name, {}).get("/FT") == "/Btn":
+            text = "off" if text in ("", "/Off", "Off") else "on"
+        out[name] = text.lstrip("/") if text not in ("on", "off") else text
+    return out
 
 
 def _xfdf(values: dict[str, Any], template: Any) -> bytes:
@@ -72,40 +79,38 @@ def _xfdf(values: dict[str, Any], template: Any) -> bytes:
     ).encode()
 
 
-def main(runs: int) -> None:
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="timed seconds per filler")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
     case_path = REPO / "samples" / "cases" / "01_breast_commercial_office.json"
     case = load_case(json.loads(case_path.read_text()))
     template_path = DEFAULT_FORMS_DIR / f"{FORM}.pdf"
     template = load_form(FORM)
     values, _ = resolve_values(load_field_map(FORM, DEFAULT_FORMS_DIR, template), case, today=TODAY)
     values = {k: v for k, v in values.items() if v is not None}
-    print(f"form {FORM}: {len(template.fields)} fields, {len(values)} filled from {case_path.name}")
-
-    service = _timed(
-        "formservice render_pa_form", runs, lambda: render_pa_form(case, FORM, today=TODAY).pdf
+    header(
+        f"form {FORM}: {len(template.fields)} fields, {len(values)} filled from {case_path.name}"
     )
 
     from PyPDFForm import PdfWrapper
 
     raw = template_path.read_bytes()
-    pypdfform = _timed(
-        "PyPDFForm PdfWrapper.fill", runs, lambda: PdfWrapper(raw).fill(values).read()
-    )
-
-    mixed = {**values, "Patient Name": "Siobhán O'Connor نور 王小明"}
-    filled = fill_form(template, mixed)
-    assert b"/FontFile2" in filled.pdf[len(template.data) :], "no embedded font: fonts missing?"
-    assert not [o for o in filled.overflow if o.reason == "unsupported_characters"]
-    service_mixed = _timed(
-        "formservice fill_form (non-Latin)", runs, lambda: fill_form(template, mixed).pdf
-    )
-    pypdfform_mixed = _timed(
-        "PyPDFForm fill (non-Latin)", runs, lambda: PdfWrapper(raw).fill(mixed).read()
-    )
-
-    pdftk_rate = None
-    if shutil.which("pdftk"):
-        with tempfile.TemporaryDirectory() as tmp:
+    mixed = {**values, "Patient Name": NON_LATIN_NAME}
+    embedded = fill_form(template, mixed)
+    assert b"/FontFile2" in embedded.pdf[len(template.data) :], "no embedded font: fonts missing?"
+    assert not [o for o in embedded.overflow if o.reason == "unsupported_characters"]
+    fillers = {
+        SERVICE: lambda: render_pa_form(case, FORM, today=TODAY).pdf,
+        PYPDFFORM: lambda: PdfWrapper(raw).fill(values).read(),
+    }
+    mixed_fillers = {
+        SERVICE_MIXED: lambda: fill_form(template, mixed).pdf,
+        PYPDFFORM_MIXED: lambda: PdfWrapper(raw).fill(mixed).read(),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        if shutil.which("pdftk"):
             data = Path(tmp) / "values.xfdf"
             data.write_bytes(_xfdf(values, template))
             out = Path(tmp) / "out.pdf"
@@ -115,17 +120,37 @@ def main(runs: int) -> None:
                 subprocess.run(command, check=True, capture_output=True, timeout=120)
                 return out.read_bytes()
 
-            pdftk_rate = _timed("pdftk fill_form (XFDF)", max(3, runs // 5), pdftk)
-    else:
-        print("pdftk not installed (apt-get install pdftk-java): skipped")
+            fillers["pdftk fill_form (XFDF)"] = pdftk
+        else:
+            print("pdftk not installed (apt-get install pdftk-java): skipped")
 
+        names = sorted(values)
+        for group in (fillers, mixed_fillers):
+            readback = {label: _filled(fill(), names) for label, fill in group.items()}
+            reference = next(iter(readback.values()))
+            for label, got in readback.items():
+                differ = sorted(n for n in names if got[n] != reference[n])
+                if differ:
+                    raise SystemExit(f"{label} fills {len(differ)} field(s) differently: {differ}")
+        print(f"every filler holds the same value in all {len(names)} filled fields")
+
+        timings = interleaved(
+            {**fillers, **mixed_fillers}, seconds=args.seconds, rounds=args.rounds
+        )
+    for timing in timings.values():
+        print(timing.line("forms"))
+    rate = {label: t.rate for label, t in timings.items()}
+    service, pypdfform = rate[SERVICE], rate[PYPDFFORM]
+    mixed_ratio = rate[SERVICE_MIXED] / rate[PYPDFFORM_MIXED]
+    pdftk_rate = rate.get("pdftk fill_form (XFDF)")
     print(f"service / PyPDFForm: {service / pypdfform:.2f}x")
     if pdftk_rate:
         print(f"service / pdftk:     {service / pdftk_rate:.2f}x")
         print(f"PyPDFForm / pdftk:   {pypdfform / pdftk_rate:.2f}x")
-    print(f"service / PyPDFForm, non-Latin name: {service_mixed / pypdfform_mixed:.2f}x")
-    print(f"ratio: {min(service / pypdfform, service_mixed / pypdfform_mixed):.2f}")
+    print(f"service / PyPDFForm, non-Latin name: {mixed_ratio:.2f}x")
+    print(f"load average at end: {loadavg()}")
+    print(f"ratio: {min(service / pypdfform, mixed_ratio):.2f}")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20)
+    main()

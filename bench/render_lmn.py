@@ -5,9 +5,11 @@
     assembly, deterministic output and provenance properties included).
 Both render the shipped template for the sample cases (samples/cases/*.json, or built-in
 synthetic cases when the samples are absent) with the same contexts, and must produce the same
-``word/document.xml``. The last line is ``ratio: X.XX`` (service ÷ naive throughput).
+``word/document.xml`` (checked before any timing). The two then run interleaved, in rotating
+order over ``--rounds`` rounds, at least ``--seconds`` each in all (bench/_harness.py). The last
+line is ``ratio: X.XX`` (service ÷ naive throughput).
 
-Usage: python bench/render_lmn.py [--letters N]
+Usage: python bench/render_lmn.py [--seconds 3] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import hashlib
 import io
 import json
 import sys
-import time
 import zipfile
 from collections.abc import Callable
 from datetime import date
@@ -26,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from docxtpl import DocxTemplate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import header, interleaved, loadavg  # noqa: E402
 
 from formservice.documents.contexts.common import build_context
 from formservice.documents.docx.render import document_text, render_docx, template_environment
@@ -107,20 +111,11 @@ def service(context: dict[str, Any]) -> bytes:
     )
 
 
-def throughput(
-    render: Callable[[dict[str, Any]], bytes], contexts: list[dict[str, Any]], letters: int
-) -> float:
-    """Letters per second over `letters` renders cycling through the contexts."""
-    start = time.perf_counter()
-    for i in range(letters):
-        render(contexts[i % len(contexts)])
-    return letters / (time.perf_counter() - start)
-
-
 def main(argv: list[str]) -> int:
     """Check both renderers agree, then time them and print the ratio."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--letters", type=int, default=60, help="letters per renderer")
+    parser.add_argument("--seconds", type=float, default=3.0, help="timed seconds per renderer")
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
     cases, source = load_cases()
     contexts = [build_context(case, today=TODAY) for case in cases]
@@ -132,13 +127,29 @@ def main(argv: list[str]) -> int:
         if document_text(ours) != document_text(theirs) or not same_xml:
             print(f"MISMATCH for {case.external_id}: word/document.xml differs", file=sys.stderr)
             return 1
-    print(f"template: {TEMPLATE.name}; cases: {source}; letters per renderer: {args.letters}")
+    header(f"template: {TEMPLATE.name}; cases: {source}")
     print(f"word/document.xml identical for all {len(cases)} cases (naive vs service)")
+    turn = [0]
 
-    naive_rate = throughput(naive, contexts, args.letters)
-    service_rate = throughput(service, contexts, args.letters)
-    print(f"naive (DocxTemplate + render + save): {naive_rate:8.1f} letters/s")
-    print(f"service (render_docx, cached):       {service_rate:8.1f} letters/s")
+    def cycling(render: Callable[[dict[str, Any]], bytes]) -> Callable[[], bytes]:
+        def call() -> bytes:
+            turn[0] += 1
+            return render(contexts[turn[0] % len(contexts)])
+
+        return call
+
+    timings = interleaved(
+        {
+            "naive (DocxTemplate + render + save)": cycling(naive),
+            "service (render_docx, cached)": cycling(service),
+        },
+        seconds=args.seconds,
+        rounds=args.rounds,
+    )
+    for timing in timings.values():
+        print(timing.line("letters"))
+    naive_rate, service_rate = (t.rate for t in timings.values())
+    print(f"load average at end: {loadavg()}")
     print(f"ratio: {service_rate / naive_rate:.2f}")
     return 0
 

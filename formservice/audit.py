@@ -20,7 +20,6 @@ from werkzeug.routing import RequestRedirect
 
 from formservice.model import Principal
 from formservice.store.audit import case_of, record_event
-from formservice.store.db import transaction
 from formservice.usecases.services import Services
 
 __all__ = ["ACTIONS", "ID_FIELDS", "Action", "cli_actor", "register_audit"]
@@ -133,11 +132,12 @@ def _record_request(services: Services, response: Response) -> Response:
         return response
     name = action.failed if failed and action.failed else action.name
     ids = _ids(action, response)
-    with transaction(services.sessions) as session:
+    # One short transaction on a plain connection (no ORM session): the lookup and the row.
+    with services.engine.begin() as conn:
         if ids["case_id"] is None:
-            ids["case_id"] = case_of(session, ids["document_id"], ids["denial_id"])
+            ids["case_id"] = case_of(conn, ids["document_id"], ids["denial_id"])
         record_event(
-            session,
+            conn,
             actor=who[0],
             principal=who[1],
             action=name,

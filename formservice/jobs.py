@@ -11,19 +11,25 @@ thread as they are enqueued.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey
 
 from formservice.settings import Settings
 
-__all__ = ["PROCESS_DENIAL", "REGENERATE_CHUNK", "Jobs", "make_huey"]
+__all__ = ["PROCESS_DENIAL", "REGENERATE_CHUNK", "RUN_FINISHED", "Jobs", "make_huey"]
 
 log = logging.getLogger(__name__)
 
 REGENERATE_CHUNK = "regenerate_chunk"
 PROCESS_DENIAL = "process_denial"
+# The channel a worker announces a finished regeneration run on (the message is the run id).
+RUN_FINISHED = "formservice:regeneration:finished"
+
+Listener = Callable[[float], str | None]
 
 
 def make_huey(settings: Settings) -> Huey:
@@ -77,3 +83,46 @@ class Jobs:
         )
         log.info("worker started: %d thread(s)", workers)
         consumer.run()
+
+    def _redis(self) -> Any:
+        """The broker's Redis client, when the queue is on Redis (None on SQLite)."""
+        if isinstance(self.huey, RedisHuey) and not self.huey.immediate:
+            return self.huey.storage.conn
+        return None
+
+    def publish(self, channel: str, message: str) -> None:
+        """Tell whoever listens on `channel` (Redis pub/sub); nothing on the SQLite queue."""
+        redis = self._redis()
+        if redis is not None:
+            redis.publish(channel, message)
+
+    @contextmanager
+    def listen(self, channel: str) -> Iterator[Listener | None]:
+        """A function that waits up to N seconds for the next message on `channel`.
+
+        None when the broker cannot push messages (the SQLite queue): the caller polls.
+        Subscribe before reading the state you wait on, so no message falls in between.
+        """
+        redis = self._redis()
+        if redis is None:
+            yield None
+            return
+        pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        pubsub.subscribe(channel)
+
+        def next_message(timeout: float) -> str | None:
+            deadline = time.monotonic() + timeout
+            while True:
+                # The subscription's own confirmation comes back as None: keep waiting.
+                left = deadline - time.monotonic()
+                message = pubsub.get_message(timeout=max(left, 0.0))
+                if message is not None and message.get("type") == "message":
+                    data = message["data"]
+                    return data.decode() if isinstance(data, bytes) else str(data)
+                if left <= 0:
+                    return None
+
+        try:
+            yield next_message
+        finally:
+            pubsub.close()

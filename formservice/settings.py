@@ -61,6 +61,10 @@ class Settings:
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     huey_immediate: bool = False
+    # How long a process may reuse an API key's lookup and a template's active version before
+    # reading them again (0: every request reads them). A revocation or activation made by
+    # another process takes effect there within this time; in the process that made it, at once.
+    cache_seconds: float = 5.0
 
     @property
     def is_production(self) -> bool:
@@ -113,6 +117,8 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 problems.append(f"{PREFIX}{name.upper()} must be a positive integer")
+        if self.cache_seconds < 0:
+            problems.append(f"{PREFIX}CACHE_SECONDS must be 0 or a positive number of seconds")
         for name in (
             "ocr_seconds_per_page",
             "request_ocr_budget_seconds",

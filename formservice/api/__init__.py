@@ -28,7 +28,7 @@ from formservice.api.docs import register_docs
 from formservice.api.problems import ProblemSchema, problem_from_http_exception, problem_response
 from formservice.errors import PROBLEM_MEDIA_TYPE, PayloadTooLargeError, UnsupportedMediaError
 from formservice.usecases import Services
-from formservice.usecases.keys import authenticate_key
+from formservice.usecases.keys import authenticate
 
 API_PREFIX = "/api/v1"
 # One blueprint module per resource, each exposing `blp`; add a module here to mount it.
@@ -72,8 +72,7 @@ class FormserviceApi(Api):
 def _authenticate(services: Services) -> None:
     if not request.path.startswith(API_PREFIX + "/"):
         return
-    with services.sessions() as session:
-        g.principal = authenticate_key(session, request.headers.get("Authorization"))
+    g.principal = authenticate(services, request.headers.get("Authorization"))
 
 
 def _check_body(services: Services) -> None:

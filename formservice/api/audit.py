@@ -56,7 +56,7 @@ class AuditEventSchema(Schema):
 @blp.route("")
 class AuditEvents(MethodView):
     @blp.doc(security=AUTH)
-    @blp.arguments(AuditQuerySchema, location="query", as_kwargs=True)
+    @blp.arguments(AuditQuerySchema(), location="query", as_kwargs=True)
     @blp.response(200, AuditEventSchema(many=True))
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")

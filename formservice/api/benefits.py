@@ -28,7 +28,7 @@ class Benefits(MethodView):
         return read_benefits(services(), principal(), case_id)
 
     @blp.doc(security=AUTH)
-    @blp.arguments(BenefitsSchema)
+    @blp.arguments(BenefitsSchema())
     @blp.response(200, BenefitsOutSchema)
     @blp.alt_response(400, response="BAD_REQUEST")
     @blp.alt_response(401, response="UNAUTHORIZED")

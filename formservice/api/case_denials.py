@@ -18,7 +18,7 @@ blp = Blueprint("case_denials", __name__, url_prefix="/cases", description="Deni
 @blp.route("/<case_id>/denials")
 class CaseDenials(MethodView):
     @blp.doc(security=AUTH)
-    @blp.arguments(AttachDenialSchema)
+    @blp.arguments(AttachDenialSchema())
     @blp.response(200, DenialSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")

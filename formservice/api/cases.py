@@ -20,16 +20,29 @@ from formservice.schemas.documents import (
     DocumentRequestSchema,
     DocumentSchema,
 )
-from formservice.store.models import CaseRow, DocumentRow
-from formservice.usecases.cases import CaseView, create_case, list_cases, read_case
+from formservice.store.models import DocumentRow
+from formservice.usecases.cases import (
+    CaseSummary,
+    CaseView,
+    create_case,
+    list_cases,
+    read_case,
+)
 from formservice.usecases.documents import make_document
 
 blp = Blueprint("cases", __name__, url_prefix="/cases", description="Patient cases")
+DOCUMENT_FIELDS = tuple(DocumentSchema().fields)  # built once, not per document shown
+NEXT_LINK_HEADER = {
+    "Link": {
+        "description": 'The next page, when there is one: `<URL>; rel="next"` (RFC 8288)',
+        "schema": {"type": "string"},
+    }
+}
 
 
 def document_out(row: DocumentRow) -> dict[str, Any]:
     """A document row as the API shows it."""
-    out = {c: getattr(row, c) for c in DocumentSchema().fields if hasattr(row, c)}
+    out = {c: getattr(row, c) for c in DOCUMENT_FIELDS if hasattr(row, c)}
     out.update(
         blob_sha256=row.blob_sha256,
         template_name=row.template_name,
@@ -59,7 +72,7 @@ def case_out(view: CaseView) -> dict[str, Any]:
     }
 
 
-def case_summary(row: CaseRow) -> dict[str, Any]:
+def case_summary(row: CaseSummary) -> dict[str, Any]:
     """A case as the list shows it."""
     return {
         "id": row.id,
@@ -75,17 +88,31 @@ def case_summary(row: CaseRow) -> dict[str, Any]:
 @blp.route("")
 class Cases(MethodView):
     @blp.doc(security=AUTH)
-    @blp.arguments(CaseListQuerySchema, location="query", as_kwargs=True)
-    @blp.response(200, CaseSummarySchema(many=True))
+    @blp.arguments(CaseListQuerySchema(), location="query", as_kwargs=True)
+    @blp.response(200, CaseSummarySchema(many=True), headers=NEXT_LINK_HEADER)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-    def get(self, due_before: date | None, limit: int) -> list[dict[str, Any]]:
-        """Visible cases; with due_before, those whose follow-up or appeal deadline is due."""
-        rows = list_cases(services(), principal(), due_before=due_before, limit=limit)
-        return [case_summary(r) for r in rows]
+    def get(
+        self, due_before: date | None, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], int, dict[str, str]]:
+        """Visible cases, appeal deadlines first; with due_before, those due by that day.
+
+        A page holds `limit` cases; when more follow, the `Link` header names the next page
+        (`rel="next"`, with the same filters and a cursor).
+        """
+        page = list_cases(
+            services(), principal(), due_before=due_before, limit=limit, cursor=cursor
+        )
+        headers = {}
+        if page.next_cursor is not None:
+            args: dict[str, Any] = {"limit": limit, "cursor": page.next_cursor}
+            if due_before is not None:
+                args["due_before"] = due_before.isoformat()
+            headers["Link"] = f'<{url_for("cases.Cases", _external=True, **args)}>; rel="next"'
+        return [case_summary(r) for r in page.items], 200, headers
 
     @blp.doc(security=AUTH)
-    @blp.arguments(CaseSchema)
+    @blp.arguments(CaseSchema())
     @blp.response(201, CaseOutSchema)
     @blp.alt_response(200, schema=CaseOutSchema, description="The case already existed")
     @blp.alt_response(400, response="BAD_REQUEST")
@@ -113,7 +140,7 @@ class CaseItem(MethodView):
 @blp.route("/<case_id>/documents")
 class CaseDocuments(MethodView):
     @blp.doc(security=AUTH)
-    @blp.arguments(DocumentRequestSchema)
+    @blp.arguments(DocumentRequestSchema())
     @blp.response(201, DocumentSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")

@@ -35,8 +35,8 @@ def _out(row: Any) -> dict[str, Any]:
 @blp.route("")
 class Denials(MethodView):
     @blp.doc(security=AUTH)
-    @blp.arguments(DenialUploadSchema, location="files")
-    @blp.arguments(DenialUploadFormSchema, location="form")
+    @blp.arguments(DenialUploadSchema(), location="files")
+    @blp.arguments(DenialUploadFormSchema(), location="form")
     @blp.response(201, DenialSchema)
     @blp.alt_response(202, schema=DenialSchema, description="Accepted: read in the background")
     @blp.alt_response(401, response="UNAUTHORIZED")
@@ -68,7 +68,7 @@ class DenialItem(MethodView):
         return _out(read_denial_row(services(), principal(), denial_id))
 
     @blp.doc(security=AUTH)
-    @blp.arguments(DenialCorrectionSchema)
+    @blp.arguments(DenialCorrectionSchema())
     @blp.response(200, DenialSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")

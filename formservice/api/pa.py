@@ -37,7 +37,7 @@ class PriorAuthorization(MethodView):
         return read_pa(services(), principal(), case_id)
 
     @blp.doc(security=AUTH)
-    @blp.arguments(PaUpdateSchema)
+    @blp.arguments(PaUpdateSchema())
     @blp.response(200, PaStateSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(404, response="NOT_FOUND")

@@ -19,8 +19,8 @@ blp = Blueprint("pap", __name__, url_prefix="/pap", description="Patient Assista
 @blp.route("/eligibility")
 class Eligibility(MethodView):
     @blp.doc(security=AUTH)
-    @blp.arguments(PapOptionsSchema, location="query", as_kwargs=True)
-    @blp.arguments(CaseSchema)
+    @blp.arguments(PapOptionsSchema(), location="query", as_kwargs=True)
+    @blp.arguments(CaseSchema())
     @blp.response(200, PapDecisionSchema)
     @blp.alt_response(400, response="BAD_REQUEST")
     @blp.alt_response(401, response="UNAUTHORIZED")

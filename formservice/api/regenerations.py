@@ -25,7 +25,7 @@ OPS = ("ops", "hub_admin")
 @blp.route("")
 class Regenerations(MethodView):
     @blp.doc(security=AUTH)
-    @blp.arguments(RegenerationRequestSchema)
+    @blp.arguments(RegenerationRequestSchema())
     @blp.response(202, RegenerationSchema)
     @blp.alt_response(200, schema=DryRunSchema, description="Dry run: what would be regenerated")
     @blp.alt_response(401, response="UNAUTHORIZED")

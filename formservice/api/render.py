@@ -21,8 +21,8 @@ blp = Blueprint("render", __name__, url_prefix="/render", description="Stateless
 @blp.route("/<kind>")
 class Render(MethodView):
     @blp.doc(security=AUTH)
-    @blp.arguments(RenderQuerySchema, location="query", as_kwargs=True)
-    @blp.arguments(CaseSchema)
+    @blp.arguments(RenderQuerySchema(), location="query", as_kwargs=True)
+    @blp.arguments(CaseSchema())
     @blp.response(200, description="The rendered file", content_type="application/octet-stream")
     @blp.alt_response(400, response="BAD_REQUEST")
     @blp.alt_response(401, response="UNAUTHORIZED")

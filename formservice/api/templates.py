@@ -42,7 +42,7 @@ class Templates(MethodView):
 @blp.route("/<name>/versions")
 class TemplateVersions(MethodView):
     @blp.doc(security=AUTH)
-    @blp.arguments(TemplateUploadSchema, location="files")
+    @blp.arguments(TemplateUploadSchema(), location="files")
     @blp.response(201, TemplateVersionSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")

@@ -143,7 +143,7 @@ def _render_letter(
     template = template or tools.templates(spec.template)
     context = build_letter_context(spec.name, case, facts, today)
     properties = provenance(spec.name, template.name, template.version, template.sha256, inputs)
-    data = render_docx(template.data, context, properties=properties)
+    data = render_docx(template.data, context, properties=properties, sha256=template.sha256)
     if fmt == "pdf":
         # LibreOffice does not carry DOCX custom properties into the PDF: add them again.
         data = stamp_pdf(tools.converter().convert(data, pdfa=request.pdfa), properties)

@@ -21,12 +21,28 @@ from typing import Literal
 from formservice.reimbursement import pa_tracking
 from formservice.reimbursement.deadlines import plan_rule_deadline
 
-__all__ = ["APPEAL", "FOLLOW_UP", "NextDue", "due_order_key", "next_due"]
+__all__ = [
+    "APPEAL",
+    "DUE_RANKS",
+    "FOLLOW_UP",
+    "NOTHING_DUE_RANK",
+    "NO_DUE_DATE",
+    "NextDue",
+    "due_order_key",
+    "due_rank",
+    "next_due",
+]
 
 DueKind = Literal["appeal", "follow_up"]
 APPEAL: DueKind = "appeal"
 FOLLOW_UP: DueKind = "follow_up"
 MAX_REASON = 200  # the column's width
+# The due list's order as data: appeal deadlines, then follow-ups, then cases with nothing due;
+# within each, by date (none: after every date), then by external_id. `due_order_key` reads these,
+# and so does the SQL the store orders and pages the list with (`store.models.due_order_sql`).
+DUE_RANKS: dict[str, int] = {APPEAL: 0, FOLLOW_UP: 1}
+NOTHING_DUE_RANK = 2
+NO_DUE_DATE = date.max
 # Once the appeal is filed, the letter's deadline is met: what is due is the payer's answer.
 _APPEALED = frozenset({"appeal_submitted", "appeal_approved", "appeal_denied"})
 
@@ -92,7 +108,11 @@ def next_due(
     return NextDue(item.due, item.reason[:MAX_REASON], FOLLOW_UP)
 
 
+def due_rank(kind: str | None) -> int:
+    """Where a kind of due date stands in the due list (0 first)."""
+    return DUE_RANKS.get(kind, NOTHING_DUE_RANK) if kind is not None else NOTHING_DUE_RANK
+
+
 def due_order_key(kind: str | None, due: date | None, external_id: str) -> tuple[int, date, str]:
     """Sort key of the due list: appeal deadlines, then follow-ups, then the rest; by date."""
-    rank = 0 if kind == APPEAL else 1 if kind == FOLLOW_UP else 2
-    return (rank, due or date.max, external_id)
+    return (due_rank(kind), due or NO_DUE_DATE, external_id)

@@ -113,6 +113,9 @@ class BenefitsSchema(StrictSchema):
         return model.Benefits.from_json(data)
 
 
+_BENEFITS_SCHEMA = BenefitsSchema()  # built once: loading keeps no state on it
+
+
 def load_benefits(payload: Any) -> dict[str, Any]:
     """Validate a BI payload; return it as stored (JSON types, ISO dates), or a 422 problem."""
     if not isinstance(payload, dict):
@@ -120,7 +123,7 @@ def load_benefits(payload: Any) -> dict[str, Any]:
             "The benefits investigation must be a JSON object.",
             errors={"_schema": ["Expected a JSON object."]},
         )
-    schema = BenefitsSchema()
+    schema = _BENEFITS_SCHEMA
     try:
         loaded = schema.load(payload)
     except ValidationError as exc:

@@ -255,6 +255,11 @@ class CaseSchema(StrictSchema):
         return model.Case(**data)
 
 
+# One instance for every load: a Schema with its 13 nested schemas costs ~0.5 ms to build, and
+# loading keeps no state on it.
+_CASE_SCHEMA = CaseSchema()
+
+
 def load_case(payload: Any) -> model.Case:
     """Validate a case payload into the model; ValidationProblem names every bad field."""
     if not isinstance(payload, dict):
@@ -262,7 +267,7 @@ def load_case(payload: Any) -> model.Case:
             "The case must be a JSON object.", errors={"_schema": ["Expected a JSON object."]}
         )
     try:
-        result: model.Case = CaseSchema().load(payload)
+        result: model.Case = _CASE_SCHEMA.load(payload)
     except ValidationError as exc:
         errors = flatten_messages(exc.messages)
         raise ValidationProblem(

@@ -86,6 +86,11 @@ class CaseListQuerySchema(StrictSchema):
         },
     )
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "where the page starts: from the `next` link of the page before"},
+    )
 
 
 class CaseSummarySchema(Schema):

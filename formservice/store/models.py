@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
@@ -16,9 +17,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    case,
+    func,
+    literal_column,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from formservice.reimbursement.due import DUE_RANKS, NO_DUE_DATE, NOTHING_DUE_RANK
 
 
 def new_id() -> str:
@@ -85,6 +91,35 @@ class CaseRow(Base):
     next_due_kind: Mapped[str | None] = mapped_column(String(20), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def due_rank_sql() -> ColumnElement[int]:
+    """`reimbursement.due.due_rank` as SQL: 0 for an appeal deadline, 1 for a follow-up, else 2.
+
+    Constants are written inline (not bound), so the expression is the very one the due-order
+    indexes were built on, and the database can walk an index instead of sorting.
+    """
+    whens = [
+        (CaseRow.next_due_kind == literal_column(f"'{kind}'"), literal_column(str(rank), Integer))
+        for kind, rank in DUE_RANKS.items()
+    ]
+    return case(*whens, else_=literal_column(str(NOTHING_DUE_RANK), Integer))
+
+
+def due_date_sql() -> ColumnElement[date]:
+    """The due date as the due list orders it: none sorts after every date."""
+    return func.coalesce(CaseRow.next_due, literal_column(f"'{NO_DUE_DATE.isoformat()}'", Date))
+
+
+def due_order_sql() -> tuple[ColumnElement[Any], ColumnElement[Any], Any]:
+    """`reimbursement.due.due_order_key` as SQL: (rank, due date, external_id)."""
+    return (due_rank_sql(), due_date_sql(), CaseRow.external_id)
+
+
+# The due list, read in order and paged by keyset (migration 0005): every visible case, and a
+# clinic's own cases.
+Index("ix_cases_due_order", *due_order_sql())
+Index("ix_cases_facility_due_order", CaseRow.facility_npi, *due_order_sql())
 
 
 class DocumentRow(Base):

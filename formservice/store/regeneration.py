@@ -218,8 +218,8 @@ def pending_chunks(
             yield chunk
 
 
-def finish_if_complete(sessions: sessionmaker[Session], run_id: str) -> None:
-    """Mark the run finished once no item is pending."""
+def finish_if_complete(sessions: sessionmaker[Session], run_id: str) -> bool:
+    """Mark the run finished once no item is pending; True when this call finished it."""
     with transaction(sessions) as session:
         pending = session.scalar(
             select(func.count()).where(
@@ -229,6 +229,8 @@ def finish_if_complete(sessions: sessionmaker[Session], run_id: str) -> None:
         run = session.get(RegenerationRun, run_id)
         if run is not None and not pending and run.status != "finished":
             run.status, run.finished_at = "finished", datetime.now(UTC)
+            return True
+    return False
 
 
 def summarize(

@@ -6,6 +6,9 @@ the denial it answers and the letter's bytes) are read from the store for a case
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,9 +18,9 @@ from formservice.errors import ValidationProblem
 from formservice.model import Benefits, Case, CaseFacts, Denial, DocumentRequest, Principal
 from formservice.reimbursement import checklists
 from formservice.reimbursement.checklists import ChecklistItem
-from formservice.reimbursement.due import due_order_key
 from formservice.store import access
 from formservice.store.blobs import BlobStore
+from formservice.store.case_list import RANKS, CaseSummary, DuePosition, list_case_summaries
 from formservice.store.cases import documents_made, save_case
 from formservice.store.db import transaction
 from formservice.store.documents import case_documents
@@ -26,6 +29,8 @@ from formservice.store.pa import refresh_next_due, tracked_case
 from formservice.usecases.services import Services
 
 __all__ = [
+    "CasePage",
+    "CaseSummary",
     "CaseView",
     "case_checklists",
     "case_facts",
@@ -34,6 +39,7 @@ __all__ = [
     "read_case",
 ]
 
+MAX_EXTERNAL_ID = 80  # the column's width: a longer one is no position of ours
 # A packet holds its own appeal letter, LMN and appeal checklist.
 PACKET_CONTENTS = frozenset({"appeal", "lmn", "appeal_checklist"})
 
@@ -80,17 +86,62 @@ def _view(
     return CaseView(row, case, documents, lists)
 
 
+@dataclass(frozen=True)
+class CasePage:
+    """One page of the case list and the cursor of the next page (None: this is the last)."""
+
+    items: list[CaseSummary]
+    next_cursor: str | None
+
+
 def list_cases(
-    services: Services, principal: Principal, *, due_before: date | None = None, limit: int = 100
-) -> list[CaseRow]:
-    """Visible cases in due order (appeal deadlines first); with `due_before`, only those due."""
-    query = access.cases_for(principal)
-    if due_before is not None:
-        query = query.where(CaseRow.next_due.is_not(None), CaseRow.next_due <= due_before)
+    services: Services,
+    principal: Principal,
+    *,
+    due_before: date | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+    names: bool = False,
+) -> CasePage:
+    """Visible cases in due order (appeal deadlines first), a page of `limit` after `cursor`.
+
+    With `due_before`, only cases due on or before that day. `names` adds the patient's name and
+    the payer (the staff page). The cursor is opaque to clients; a bad one is a 422.
+    """
+    after = decode_cursor(cursor) if cursor else None
     with services.sessions() as session:
-        rows = list(session.scalars(query))
-    rows.sort(key=lambda r: due_order_key(r.next_due_kind, r.next_due, r.external_id))
-    return rows[:limit]
+        rows = list_case_summaries(
+            session, principal, due_before=due_before, after=after, limit=limit + 1, names=names
+        )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return CasePage(rows, encode_cursor(rows[-1].position) if more and rows else None)
+
+
+def encode_cursor(position: DuePosition) -> str:
+    """An opaque cursor for the page after `position`."""
+    raw = json.dumps([position.rank, position.due.isoformat(), position.external_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> DuePosition:
+    """The position a cursor names; ValidationProblem when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        rank, due, external_id = json.loads(raw)
+        if (
+            type(rank) is not int
+            or rank not in RANKS
+            or not isinstance(external_id, str)
+            or len(external_id) > MAX_EXTERNAL_ID
+            or "\x00" in external_id
+        ):
+            raise ValueError(cursor)
+        return DuePosition(rank, date.fromisoformat(due), external_id)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ValidationProblem(
+            "the cursor is not valid", errors={"cursor": ["Use the next link of a case list."]}
+        ) from None
 
 
 def case_facts(

@@ -69,6 +69,34 @@ def authenticate_key(session: Session, authorization: str | None) -> Principal:
     raise UnauthorizedError("The API key is not valid.")
 
 
+def authenticate(services: Services, authorization: str | None) -> Principal:
+    """`authenticate_key`, with the key's principal kept for `cache_seconds` (`Services.api_keys`).
+
+    Only keys that were valid are kept (by their SHA-256, never the key): a new key works at
+    once, a revoked one stops within `cache_seconds` in other processes and at once in the
+    process that revoked it (`revoke_key`).
+    """
+    digest = None
+    if authorization and authorization.startswith("Bearer "):
+        digest = _digest(authorization.removeprefix("Bearer ").strip())
+        cached: Principal | None = services.api_keys.get(digest)
+        if cached is not None:
+            return cached
+    with services.sessions() as session:
+        principal = authenticate_key(session, authorization)
+    if digest is not None:
+        services.api_keys.put(digest, principal)
+    return principal
+
+
+def revoke_key(services: Services, key_id: str) -> bool:
+    """Revoke a key; this process stops accepting it at once, others within `cache_seconds`."""
+    with transaction(services.sessions) as session:
+        found = revoke_api_key(session, key_id)
+    services.api_keys.clear()
+    return found
+
+
 def revoke_api_key(session: Session, key_id: str) -> bool:
     """Mark a key revoked; False when there is no such key."""
     row = session.get(ApiKey, key_id)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from formservice.documents import content_sha256
 from formservice.errors import FormserviceError
-from formservice.jobs import REGENERATE_CHUNK
+from formservice.jobs import REGENERATE_CHUNK, RUN_FINISHED
 from formservice.model import DocumentRequest, Principal
 from formservice.schemas.case import case_from_stored
 from formservice.store import regeneration as runs
@@ -54,6 +55,7 @@ __all__ = [
     "process_items",
     "start_run",
     "summarize",
+    "wait_for_run",
 ]
 
 log = logging.getLogger(__name__)
@@ -105,6 +107,30 @@ def enqueue_run(services: Services, run_id: str) -> int:
 def summarize(services: Services, run_id: str, *, max_failures: int = 100) -> RunSummary:
     """Counts, failures and elapsed time of a run."""
     return runs.summarize(services.sessions, run_id, max_failures=max_failures)
+
+
+def wait_for_run(
+    services: Services, run_id: str, *, timeout: float, poll_seconds: float = 1.0
+) -> RunSummary:
+    """The run's summary once nothing is pending, or when `timeout` seconds have passed.
+
+    On the Redis queue the worker that finishes a run announces it (`RUN_FINISHED`), so this
+    wakes at once and reads the database only then; on the SQLite queue it reads every
+    `poll_seconds`. Either way the run's own `finished_at`, set by the worker, says when it ended.
+    """
+    deadline = time.monotonic() + timeout
+    with services.jobs.listen(RUN_FINISHED) as next_message:
+        while True:
+            summary = summarize(services, run_id)
+            left = deadline - time.monotonic()
+            if summary.finished or left <= 0:
+                return summary
+            if next_message is None:
+                time.sleep(min(poll_seconds, left))
+                continue
+            # Any run's end wakes us (and a check every 30 s guards against a lost message).
+            while next_message(min(left, 30.0)) not in (run_id, None):
+                left = deadline - time.monotonic()
 
 
 def process_items(
@@ -165,7 +191,8 @@ def commit_chunk(services: Services, work: list[_Work], outcomes: list[_Outcome]
         if outcome.created_blob and outcome.digest:
             _drop_if_unreferenced(services, outcome.digest)
     for run_id in {w.run_id for w in work}:
-        runs.finish_if_complete(services.sessions, run_id)
+        if runs.finish_if_complete(services.sessions, run_id):
+            services.jobs.publish(RUN_FINISHED, run_id)  # wakes `wait_for_run` (Redis queue)
 
 
 class Committer:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +28,39 @@ from formservice.store.blobs import BlobStore
 from formservice.store.db import transaction
 from formservice.store.templates import get_version, sync_shipped
 
-__all__ = ["Services"]
+__all__ = ["Services", "TtlCache"]
+
+V = TypeVar("V")
+
+
+class TtlCache(Generic[V]):
+    """Values kept for `seconds` after they were read (0: never kept); `clear()` forgets all.
+
+    Why a time limit rather than a version counter in the database: checking a counter is a
+    database round trip on every request, the very cost this cache removes, and SQLite has no way
+    to push a change to other processes. So another process sees a publish, activation or
+    revocation at most `seconds` late; the process that made the change clears its own cache at
+    once. Entries are few (templates by name, keys in use), so there is no size bound.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self._entries: dict[Hashable, tuple[float, V]] = {}
+
+    def get(self, key: Hashable) -> V | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= self.clock():
+            return None
+        return entry[1]
+
+    def put(self, key: Hashable, value: V) -> V:
+        if self.seconds > 0:
+            self._entries[key] = (self.clock() + self.seconds, value)
+        return value
+
+    def clear(self) -> None:
+        self._entries.clear()
 
 
 @dataclass
@@ -47,6 +80,24 @@ class Services:
     _templates_synced: bool = field(default=False, repr=False)
     _jobs: Jobs | None = field(default=None, repr=False)
     _template_bytes: dict[str, bytes] = field(default_factory=dict, repr=False)
+    # Versions pinned by content hash never change: kept for the life of the process.
+    _pinned: dict[tuple[str, str], TemplateVersion] = field(default_factory=dict, repr=False)
+    _active: TtlCache[TemplateVersion] | None = field(default=None, repr=False)
+    _keys: TtlCache[Any] | None = field(default=None, repr=False)
+
+    @property
+    def active_templates(self) -> TtlCache[TemplateVersion]:
+        """The active version of each template, as read at most `cache_seconds` ago."""
+        if self._active is None:
+            self._active = TtlCache(self.settings.cache_seconds)
+        return self._active
+
+    @property
+    def api_keys(self) -> TtlCache[Any]:
+        """Principals of API keys (by the key's SHA-256) as read at most `cache_seconds` ago."""
+        if self._keys is None:
+            self._keys = TtlCache(self.settings.cache_seconds)
+        return self._keys
 
     @property
     def jobs(self) -> Jobs:
@@ -74,18 +125,26 @@ class Services:
         self._templates_synced = True
 
     def active_template(self, name: str) -> TemplateVersion:
-        """The active version of a letter template, with its bytes."""
-        return self.template(name)
+        """The active version of a letter template, with its bytes (cached: `active_templates`)."""
+        cached = self.active_templates.get(name)
+        if cached is not None:
+            return cached
+        return self.active_templates.put(name, self.template(name))
 
     def template(
         self, name: str, *, version: int | None = None, sha256: str | None = None
     ) -> TemplateVersion:
         """A template version (default: the active one); its bytes are read once per process."""
+        if sha256 is not None and (name, sha256) in self._pinned:
+            return self._pinned[(name, sha256)]
         self.sync_templates()
         with self.sessions() as session:
-            return get_version(
+            found = get_version(
                 session, self.blobs, name, version, sha256=sha256, cache=self._template_bytes
             )
+        if sha256 is not None:
+            self._pinned[(name, sha256)] = found
+        return found
 
     @property
     def converter(self) -> LibreOfficeConverter:

@@ -109,6 +109,7 @@ def publish_template(
             record_event(
                 session, actor=actor, action="publish_template", path=f"{name}@v{row.version}"
             )
+    services.active_templates.clear()  # this process renders with it at once; others within TTL
     return row
 
 
@@ -139,7 +140,9 @@ def activate_template(services: Services, name: str, version: int) -> TemplateVe
     """Make an existing version active (a rollback when older)."""
     services.sync_templates()
     with transaction(services.sessions) as session:
-        return registry.activate(session, name, version)
+        row = registry.activate(session, name, version)
+    services.active_templates.clear()  # this process renders with it at once; others within TTL
+    return row
 
 
 def list_template_versions(services: Services) -> list[dict[str, Any]]:

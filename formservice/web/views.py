@@ -12,15 +12,15 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from formservice.errors import NotFoundError
 from formservice.store import access
-from formservice.store.models import CaseRow, DenialRow, DocumentRow
+from formservice.store.models import DenialRow, DocumentRow
 from formservice.usecases.accounts import LoginFailedError, log_in, log_out
 from formservice.usecases.audit import read_audit
-from formservice.usecases.cases import case_checklists, list_cases
+from formservice.usecases.cases import CaseSummary, case_checklists, list_cases
 from formservice.usecases.documents import document_file
 from formservice.web.base import bp, current_principal, start_session, web_services
 
-# How many cases the list shows at most (hub users see every facility).
-MAX_LISTED = 500
+# Cases per page of the list; the next page follows the last case shown (nothing is cut off).
+PAGE_SIZE = 50
 AUDIT_PAGE_ROLES = ("hub_admin",)
 
 
@@ -43,11 +43,6 @@ def patient_name(payload: dict[str, Any]) -> str:
     """The patient's name from a stored case payload."""
     patient = payload.get("patient") or {}
     return f"{patient.get('first_name', '')} {patient.get('last_name', '')}".strip()
-
-
-def _payer(payload: dict[str, Any]) -> str:
-    coverage = payload.get("coverage") or {}
-    return str((coverage.get("payer") or {}).get("name") or coverage.get("status") or "")
 
 
 def _safe_next(target: str | None) -> str:
@@ -94,12 +89,13 @@ def logout() -> BaseResponse:
     return redirect(url_for("web.login"), code=303)
 
 
-def _case_line(row: CaseRow) -> CaseLine:
+def _case_line(row: CaseSummary) -> CaseLine:
+    patient = f"{row.patient_first_name or ''} {row.patient_last_name or ''}".strip()
     return CaseLine(
         id=row.id,
         external_id=row.external_id,
-        patient=patient_name(row.payload),
-        payer=_payer(row.payload),
+        patient=patient,
+        payer=str(row.payer_name or row.coverage_status or ""),
         facility_npi=row.facility_npi,
         pa_status=row.pa_status,
         due=row.next_due,
@@ -110,10 +106,11 @@ def _case_line(row: CaseRow) -> CaseLine:
 
 @bp.get("/cases")
 def cases() -> str:
-    """The cases the user may see, appeal deadlines first."""
+    """The cases the user may see, appeal deadlines first, a page at a time."""
     who = current_principal()
     # The same list, in the same order, as GET /api/v1/cases (appeal deadlines first).
-    rows = list_cases(web_services(), who, limit=MAX_LISTED)
+    cursor = request.args.get("cursor") or None
+    page = list_cases(web_services(), who, limit=PAGE_SIZE, cursor=cursor, names=True)
     with web_services().sessions() as db:
         denials = list(db.scalars(access.denials_for(who).where(DenialRow.case_id.is_(None))))
     loose = sorted(
@@ -122,7 +119,9 @@ def cases() -> str:
     )
     return render_template(
         "cases.html",
-        lines=[_case_line(r) for r in rows],
+        lines=[_case_line(r) for r in page.items],
+        next_page=url_for("web.cases", cursor=page.next_cursor) if page.next_cursor else None,
+        first_page=url_for("web.cases") if cursor else None,
         loose_denials=loose,
         today=web_services().today(),
     )

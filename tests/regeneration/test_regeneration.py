@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from formservice.cli.worker_pool import WorkerPool
 from formservice.documents.docx.render import document_text
+from formservice.jobs import RUN_FINISHED
 from formservice.settings import Settings
 from formservice.store.models import DocumentRow, RegenerationItem
 from formservice.usecases import Services, build_services, regeneration
@@ -214,14 +215,37 @@ def test_redis_queue_shared_by_worker_processes(
         summary = regeneration.start_run(services, LMN)
         chunks = regeneration.enqueue_run(services, summary.id)
         assert services.jobs.queued() == chunks  # the tasks wait in Redis, not in memory
-        with WorkerPool(2):
-            final = _wait(services, summary.id, lambda s: s.finished, timeout=120)
+        with services.jobs.listen(RUN_FINISHED) as next_message:
+            assert next_message is not None  # Redis pushes the end of a run
+            with WorkerPool(2):
+                # The worker that commits the last chunk announces the run's end.
+                final = regeneration.wait_for_run(services, summary.id, timeout=120)
+                assert next_message(5.0) == summary.id
+        assert final.finished, final.to_json()
+        assert final.status == "finished"
         assert final.done == 40
         assert set(_superseding_counts(services)) == set(ids)
         assert services.jobs.queued() == 0
     finally:
         services.close()
         redis.Redis.from_url(url).flushdb()
+
+
+def test_waiting_for_a_run_on_the_sqlite_queue_polls(
+    services: Services, seeded: Callable[..., list[str]]
+) -> None:
+    seeded(3)
+    publish_template(services, LMN, changed_lmn())
+    summary = regeneration.start_run(services, LMN)
+    with services.jobs.listen(RUN_FINISHED) as next_message:
+        assert next_message is None  # SQLite cannot push: wait_for_run polls
+    pending = regeneration.wait_for_run(services, summary.id, timeout=0.3, poll_seconds=0.1)
+    assert pending.pending == 3  # nothing consumed the queue: back after the timeout
+    for chunk in regeneration.pending_chunks(services, summary.id):
+        regeneration.process_items(services, chunk)
+    done = regeneration.wait_for_run(services, summary.id, timeout=5)
+    assert done.status == "finished"
+    assert done.done == 3
 
 
 def test_cli_regenerate_dry_run_and_run(

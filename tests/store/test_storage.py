@@ -26,11 +26,26 @@ from tests.conftest import load_sample
 HUB = Principal("key", "k", "test", "hub", None)
 
 
+def _not_an_expression_index(obj: object, name: str | None, kind: str, *_: object) -> bool:
+    return not (kind == "index" and name in EXPRESSION_INDEXES)
+
+
+# The due-order indexes are built on expressions: SQLite cannot reflect them and PostgreSQL
+# reflects them rewritten, so they are left out here; tests/store/test_case_list.py checks that
+# the list's query walks them on both databases (so the migration's expression is the model's).
+EXPRESSION_INDEXES = frozenset({"ix_cases_due_order", "ix_cases_facility_due_order"})
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
 def test_migrations_match_the_models(storage_settings: Settings) -> None:
     services = build_services(storage_settings)
     try:
         with services.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            context = MigrationContext.configure(
+                conn, opts={"include_object": _not_an_expression_index}
+            )
+            diff = compare_metadata(context, Base.metadata)
         assert diff == []
     finally:
         services.close()

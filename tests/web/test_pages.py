@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import html
+import re
 from datetime import date
 
 from flask.testing import FlaskClient
@@ -14,6 +16,7 @@ from formservice.store.models import AuditEvent, CaseRow, DenialRow
 from formservice.store.pa import refresh_next_due
 from formservice.usecases.services import Services
 from tests.conftest import load_sample, make_key
+from tests.store.test_case_list import expected, seed_cases
 from tests.web.conftest import FACILITY_A, FACILITY_B, StaffBrowser
 
 
@@ -181,3 +184,26 @@ def test_audit_page_is_for_hub_admins_only(browser: StaffBrowser, cases: dict[st
     assert page.status_code == 200
     assert "user:ana@clinic-a.example" in page.text
     assert browser.get("/audit?since=yesterday").status_code == 422
+
+
+def test_the_case_list_pages_and_never_cuts_off_an_urgent_case(
+    browser: StaffBrowser, services: Services
+) -> None:
+    """More cases than a page: each page in due order, every appeal deadline on the first pages,
+    and the next-page links reach every case exactly once."""
+    rows = seed_cases(services, n=260)
+    browser.login("staff")
+    served: list[str] = []
+    url: str | None = "/cases"
+    while url:
+        page = browser.get(url)
+        assert page.status_code == 200
+        served += re.findall(r"<td>(LIST-[0-9-]+)</td>", page.text)
+        found = re.search(r'rel="next" href="([^"]+)"', page.text)
+        url = html.unescape(found.group(1)) if found else None
+    assert served == expected(rows)
+    appeals = sum(1 for r in rows if r["next_due_kind"] == "appeal")
+    assert all(r["next_due_kind"] == "appeal" for r in rows if r["external_id"] in served[:appeals])
+    first = browser.get("/cases").text
+    assert "Case N" in first  # the patient's name, read for the rows shown
+    assert browser.get("/cases?cursor=garbage").status_code == 422

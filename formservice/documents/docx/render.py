@@ -131,14 +131,16 @@ def render_docx(
     *,
     properties: Mapping[str, str],
     created: date | datetime | None = None,
+    sha256: str | None = None,
 ) -> bytes:
     """Render a DOCX template with a context into deterministic DOCX bytes.
 
     `properties` become custom document properties (provenance: template name and hash, input
     hash). `created` dates the core properties; by default the context's ``document.date_iso``,
-    else 1980-01-01. Raises `TemplateRenderError` for any template problem.
+    else 1980-01-01. `sha256` is the template's content hash if known (spares hashing it).
+    Raises `TemplateRenderError` for any template problem.
     """
-    compiled = compile_template(template)
+    compiled = compile_template(template, sha256=sha256)
     rendered: dict[str, bytes] = {compiled.body_name: _render_body(compiled, context)}
     for part in compiled.parts:
         rendered[part.name] = _render_part(compiled, part, context)

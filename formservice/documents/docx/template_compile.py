@@ -306,8 +306,17 @@ def _read_source(template: TemplateSource) -> tuple[bytes, str]:
     return path.read_bytes(), path.stem
 
 
-def compile_template(template: TemplateSource) -> CompiledTemplate:
-    """The compiled form of a template (a path or the DOCX bytes), cached by content sha256."""
+def compile_template(template: TemplateSource, *, sha256: str | None = None) -> CompiledTemplate:
+    """The compiled form of a template (a path or the DOCX bytes), cached by content sha256.
+
+    `sha256` is the hash of the bytes when the caller already knows it (a registry version):
+    a cache hit then costs no hashing of the template.
+    """
+    if sha256 is not None:
+        with _cache_lock:
+            known = _cache.get(sha256)
+        if known is not None:
+            return known
     data, name = _read_source(template)
     digest = hashlib.sha256(data).hexdigest()
     with _cache_lock:

@@ -1,0 +1,389 @@
+"""Benchmark: the production server under load, at 1 and 2 worker processes.
+
+Starts the app under gunicorn (gthread workers, ``--threads`` each; one process per worker) on
+its own data folder and SQLite database, then drives it with a bounded client: ``--clients``
+threads, each with one kept-alive HTTP/1.1 connection (the standard library's http.client),
+each sending its next request when the last one is answered. Measured per variant: requests/s,
+p50 and p95 latency, for
+
+* LMN DOCX: ``POST /api/v1/render/lmn?format=docx`` (sample case body; auth and audit included),
+* LMN PDF: the same with ``format=pdf`` (the warm LibreOffice; the converter pool is
+  ``FORMSERVICE_CONVERTER_POOL_SIZE`` per process, compared at ``--pdf-pools``),
+* PA form: ``POST /api/v1/render/pa_form?form=tx_nofr001``.
+
+Every server is started before any timing and warmed (LibreOffice started in every slot).
+Before timing, one response of every server is checked equivalent to the others for each
+request (DOCX by content hash, PDFs by their text and form fields). Variants then run
+interleaved: ``--rounds`` rounds in a rotating order, ``--seconds`` per variant in all.
+With ``--baseline REV`` the same load also runs against that git revision of the code (exported
+with ``git archive`` to a temporary folder and put first on PYTHONPATH), for the per-process
+comparison with today's code. The last line is ``ratio: X.XX`` = DOCX requests/s with 2
+processes ÷ with 1.
+
+    python bench/http_load.py [--clients 8] [--seconds 6] [--baseline 52780aa]
+Targets: 2 processes >= 1.7x one for DOCX; this code >= 1.5x the baseline per process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import Timing, cpu_seconds, header, loadavg, peak_rss_mb  # noqa: E402
+from pypdf import PdfReader  # noqa: E402
+
+from formservice.documents.provenance import content_sha256  # noqa: E402
+
+CASE = (REPO / "samples" / "cases" / "01_breast_commercial_office.json").read_bytes()
+REQUESTS = {
+    "LMN DOCX": "/api/v1/render/lmn?format=docx",
+    "LMN PDF": "/api/v1/render/lmn?format=pdf",
+    "PA form": "/api/v1/render/pa_form?form=tx_nofr001",
+}
+SETUP = """
+import formservice
+print(formservice.__file__)
+from formservice.settings import load_settings
+from formservice.store.db import transaction, upgrade_database
+from formservice.usecases import build_services
+from formservice.usecases.keys import create_api_key
+settings = load_settings()
+upgrade_database(settings.resolved_database_url)
+services = build_services(settings)
+services.sync_templates()
+with transaction(services.sessions) as session:
+    print(create_api_key(session, name="http-load", role="hub")[1])
+services.close()
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """One gunicorn master with its workers, on its own data folder."""
+
+    name: str
+    workers: int
+    threads: int
+    pool: int
+    root: Path
+    code: Path | None = None  # a baseline checkout put first on PYTHONPATH; None: this code
+    port: int = field(default_factory=_free_port)
+    key: str = ""
+    process: subprocess.Popen[bytes] | None = None
+
+    def env(self) -> dict[str, str]:
+        data = self.root / self.name
+        env = {
+            **os.environ,
+            "FORMSERVICE_ENV": "production",
+            "FORMSERVICE_SECRET_KEY": "h" * 64,
+            "FORMSERVICE_DATA_DIR": str(data),
+            "FORMSERVICE_CONVERTER_POOL_SIZE": str(self.pool),
+        }
+        env.pop("FORMSERVICE_REDIS_URL", None)
+        env.pop("FORMSERVICE_DATABASE_URL", None)
+        if self.code is not None:
+            env["PYTHONPATH"] = str(self.code)
+        return env
+
+    def start(self) -> None:
+        setup = subprocess.run(
+            [sys.executable, "-c", SETUP],
+            env=self.env(),
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=self.code or REPO,
+        )
+        where, *_, self.key = setup.stdout.strip().splitlines()
+        if not Path(where).is_relative_to(self.code or REPO):
+            raise SystemExit(f"{self.name} would run {where}, not the code under {self.code}")
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        self.process = subprocess.Popen(
+            [
+                str(gunicorn),
+                "--workers",
+                str(self.workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(self.threads),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--timeout",
+                "300",
+                "--log-level",
+                "warning",
+                "formservice:create_app()",
+            ],
+            env=self.env(),
+            cwd=self.code or REPO,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit(f"{self.name} did not start")
+
+    def worker_pids(self) -> list[int]:
+        if self.process is None:
+            return []
+        out = subprocess.run(
+            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True, check=False
+        )
+        return [int(p) for p in out.stdout.split()]
+
+    def cpu(self) -> float:
+        """CPU seconds used so far by every process of this server (workers, LibreOffice)."""
+        if self.process is None:
+            return 0.0
+        out = subprocess.run(
+            ["pgrep", "-s", str(self.process.pid)], capture_output=True, text=True, check=False
+        )
+        return sum(cpu_seconds(int(pid)) for pid in out.stdout.split())
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def _post(conn: http.client.HTTPConnection, server: Server, path: str) -> bytes:
+    conn.request(
+        "POST",
+        path,
+        body=CASE,
+        headers={"Authorization": f"Bearer {server.key}", "Content-Type": "application/json"},
+    )
+    response = conn.getresponse()
+    body = response.read()
+    if response.status != 200:
+        raise RuntimeError(f"{server.name} {path}: {response.status} {body[:300]!r}")
+    return body
+
+
+def drive(server: Server, path: str, clients: int, seconds: float, timing: Timing) -> int:
+    """`clients` connections sending requests back to back for `seconds`; errors counted."""
+    barrier = threading.Barrier(clients + 1)
+    samples: list[list[float]] = [[] for _ in range(clients)]
+    errors = [0] * clients
+    stop_at = [0.0]
+
+    def client(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=300)
+        barrier.wait()
+        while time.perf_counter() < stop_at[0]:
+            before = time.perf_counter()
+            try:
+                _post(conn, server, path)
+            except (RuntimeError, OSError, http.client.HTTPException):
+                errors[i] += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=300)
+                continue
+            samples[i].append(time.perf_counter() - before)
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    cpu_before = server.cpu()
+    started = time.perf_counter()
+    stop_at[0] = started + seconds
+    barrier.wait()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    cpu_used[timing.name] = cpu_used.get(timing.name, 0.0) + server.cpu() - cpu_before
+    done = [s for per_client in samples for s in per_client]
+    timing.samples += done
+    timing.seconds += elapsed
+    timing.round_rates.append(len(done) / elapsed)
+    return sum(errors)
+
+
+# CPU seconds the server's processes used while each variant ran (a process that ends in a
+# slice, such as a restarted LibreOffice, is not counted: the figure is a lower bound).
+cpu_used: dict[str, float] = {}
+
+
+def cpu_ms_per_request(timing: Timing) -> float:
+    return cpu_used.get(timing.name, 0.0) / max(timing.calls, 1) * 1000
+
+
+def normalized(kind: str, body: bytes) -> Any:
+    """What must agree between servers: a DOCX's content hash, a PDF's text and fields."""
+    if kind == "LMN DOCX":
+        return content_sha256(body)
+    reader = PdfReader(io.BytesIO(body))
+    text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    fields = {k: str(v.get("/V")) for k, v in (reader.get_fields() or {}).items()}
+    return (len(reader.pages), text, fields)
+
+
+def warm(server: Server, clients: int) -> None:
+    """Start every LibreOffice slot of every worker and touch every code path once or more."""
+    rounds = max(3, server.workers * server.pool * 2)
+    for path in REQUESTS.values():
+        threads = [
+            threading.Thread(target=_warm_one, args=(server, path, rounds))
+            for _ in range(min(clients, server.workers * server.threads))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+
+def _warm_one(server: Server, path: str, rounds: int) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=300)
+    for _ in range(rounds):
+        _post(conn, server, path)
+    conn.close()
+
+
+def _baseline_code(rev: str, root: Path) -> Path:
+    target = root / f"code-{rev}"
+    target.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", rev], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=8, help="concurrent requests")
+    parser.add_argument("--seconds", type=float, default=6.0, help="timed seconds per variant")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker process")
+    parser.add_argument("--pdf-pools", default="1,2", help="converter pool sizes for 1 process")
+    parser.add_argument("--baseline", default="", help="a git revision to compare per process")
+    parser.add_argument("--only", default="", help="comma-separated requests to run")
+    args = parser.parse_args()
+    header(f"HTTP load: gunicorn gthread x{args.threads} threads, {args.clients} clients")
+    kinds = [k for k in REQUESTS if not args.only or k in args.only.split(",")]
+    pools = [int(p) for p in args.pdf_pools.split(",")]
+    with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
+        root = Path(tmp)
+        servers = {
+            "1 process": Server("w1", 1, args.threads, 1, root),
+            "2 processes": Server("w2", 2, args.threads, 1, root),
+        }
+        for pool in pools:
+            if pool != 1:
+                servers[f"1 process, pool {pool}"] = Server(
+                    f"w1p{pool}", 1, args.threads, pool, root
+                )
+        if args.baseline:
+            code = _baseline_code(args.baseline, root)
+            servers[f"1 process, {args.baseline}"] = Server("base", 1, args.threads, 1, root, code)
+        plan: dict[str, list[str]] = {
+            "LMN DOCX": ["1 process", "2 processes"]
+            + ([f"1 process, {args.baseline}"] if args.baseline else []),
+            "LMN PDF": ["1 process", "2 processes"]
+            + [f"1 process, pool {p}" for p in pools if p != 1],
+            "PA form": ["1 process", "2 processes"],
+        }
+        try:
+            for server in servers.values():
+                server.start()
+            for server in servers.values():
+                server.wait_ready()
+                warm(server, args.clients)
+            for kind in kinds:
+                seen = {}
+                for name in plan[kind]:
+                    conn = http.client.HTTPConnection("127.0.0.1", servers[name].port, timeout=300)
+                    seen[name] = normalized(kind, _post(conn, servers[name], REQUESTS[kind]))
+                    conn.close()
+                if len({json.dumps(v, sort_keys=True, default=str) for v in seen.values()}) != 1:
+                    raise SystemExit(f"{kind}: the servers' responses differ: {list(seen)}")
+            print(f"responses equivalent across servers for: {', '.join(kinds)}")
+            results: dict[str, dict[str, Timing]] = {}
+            errors = 0
+            for kind in kinds:
+                variants = plan[kind]
+                results[kind] = {name: Timing(f"{kind}, {name}") for name in variants}
+                for round_no in range(args.rounds):
+                    shift = round_no % len(variants)
+                    for name in variants[shift:] + variants[:shift]:
+                        errors += drive(
+                            servers[name],
+                            REQUESTS[kind],
+                            args.clients,
+                            args.seconds / args.rounds,
+                            results[kind][name],
+                        )
+                print(f"\n{kind} (load average {loadavg()}):")
+                for timing in results[kind].values():
+                    print("  " + timing.line("req"))
+                    print(f"    server CPU per request: {cpu_ms_per_request(timing):.1f} ms")
+            memory = {
+                name: [round(peak_rss_mb(pid)) for pid in server.worker_pids()]
+                for name, server in servers.items()
+            }
+        finally:
+            for server in servers.values():
+                server.stop()
+    print(f"\nworker peak RSS (MB, without LibreOffice): {memory}")
+    print(f"errors: {errors}; load average at end: {loadavg()}")
+    if "LMN PDF" in results:
+        pdf = results["LMN PDF"]
+        for name in pdf:
+            if name != "1 process":
+                print(f"LMN PDF {name} ÷ 1 process: {pdf[name].rate / pdf['1 process'].rate:.2f}")
+    if "PA form" in results:
+        pa = results["PA form"]
+        print(f"PA form 2 ÷ 1 processes: {pa['2 processes'].rate / pa['1 process'].rate:.2f}")
+    if "LMN DOCX" not in results:
+        return
+    docx = results["LMN DOCX"]
+    if args.baseline:
+        base = docx[f"1 process, {args.baseline}"]
+        gain = docx["1 process"].rate / base.rate
+        print(f"LMN DOCX per process, this code ÷ {args.baseline}: {gain:.2f} (requests/s)")
+        cpu_gain = cpu_ms_per_request(base) / cpu_ms_per_request(docx["1 process"])
+        print(f"LMN DOCX server CPU per request, {args.baseline} ÷ this code: {cpu_gain:.2f}")
+    print(f"ratio: {docx['2 processes'].rate / docx['1 process'].rate:.2f}")
+
+
+if __name__ == "__main__":
+    main()
