@@ -65,11 +65,13 @@ class ApiKey(Base):
 
 
 class CaseRow(Base):
-    """A validated case payload, keyed for idempotency by the portal's external_id."""
+    """A validated case payload, keyed for idempotency by its facility and the portal's
+    external_id (unique within a facility only: another facility's ids are none of its business).
+    """
 
     __tablename__ = "cases"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    external_id: Mapped[str] = mapped_column(String(80), unique=True)
+    external_id: Mapped[str] = mapped_column(String(80))
     facility_npi: Mapped[str] = mapped_column(String(10), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     payload_sha256: Mapped[str] = mapped_column(String(64))
@@ -85,6 +87,10 @@ class CaseRow(Base):
     next_due_kind: Mapped[str | None] = mapped_column(String(20), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("facility_npi", "external_id", name="uq_cases_facility_external_id"),
+    )
 
 
 class DocumentRow(Base):
