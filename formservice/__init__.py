@@ -8,7 +8,7 @@ from __future__ import annotations
 import atexit
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 
 from formservice.api import register_api as mount_api
 from formservice.api.problems import register_error_handlers as mount_error_handlers
@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     register_logging(app)
     register_error_handlers(app)
     register_health(app)
+    register_headers(app, settings)
     register_api(app, services)
     register_web(app, services)
     register_audit(app, services)
@@ -74,6 +75,22 @@ def register_logging(app: Flask) -> None:
 def register_error_handlers(app: Flask) -> None:
     """Every error as application/problem+json."""
     mount_error_handlers(app)
+
+
+def register_headers(app: Flask, settings: Settings) -> None:
+    """HSTS on every answer served over HTTPS, when FORMSERVICE_HSTS_SECONDS is set.
+
+    Behind a proxy that ends TLS, the WSGI server must report the scheme (gunicorn's
+    forwarded_allow_ips with X-Forwarded-Proto) for `request.is_secure` to be true.
+    """
+    if settings.hsts_seconds <= 0:
+        return
+
+    @app.after_request
+    def _hsts(response: Response) -> Response:
+        if request.is_secure:
+            response.headers["Strict-Transport-Security"] = f"max-age={settings.hsts_seconds}"
+        return response
 
 
 def register_health(app: Flask) -> None:

@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from formservice.model import Principal
+from formservice.schemas.common import scrub
 from formservice.store.audit import case_of, record_event
 from formservice.usecases.services import Services
 
@@ -89,7 +90,7 @@ def _actor(action: Action) -> tuple[str, Principal | None] | None:
         return principal.label, principal
     if action.failed and request.endpoint == "web.login":
         # A failed login has no principal: record the account name that was tried.
-        return f"user:{request.form.get('email', '').strip().lower()[:254]}", None
+        return f"user:{scrub(request.form.get('email', '').strip().lower()[:254])}", None
     return None  # not authenticated: nothing was seen, nothing to record
 
 
@@ -142,7 +143,7 @@ def _record_request(services: Services, response: Response) -> Response:
             principal=who[1],
             action=name,
             method=request.method,
-            path=request.path,
+            path=scrub(request.path)[:500],
             status=response.status_code,
             remote_addr=request.remote_addr,
             **ids,

@@ -60,6 +60,8 @@ class Settings:
     session_idle_minutes: int = 15
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    # Strict-Transport-Security max-age on answers served over HTTPS; 0 sends none.
+    hsts_seconds: int = 0
     huey_immediate: bool = False
     # How long a process may reuse an API key's lookup and a template's active version before
     # reading them again (0: every request reads them). A revocation or activation made by
@@ -119,6 +121,8 @@ class Settings:
                 problems.append(f"{PREFIX}{name.upper()} must be a positive integer")
         if self.cache_seconds < 0:
             problems.append(f"{PREFIX}CACHE_SECONDS must be 0 or a positive number of seconds")
+        if self.hsts_seconds < 0:
+            problems.append(f"{PREFIX}HSTS_SECONDS must be 0 (off) or a positive integer")
         for name in (
             "ocr_seconds_per_page",
             "request_ocr_budget_seconds",

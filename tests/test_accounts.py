@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,8 +11,10 @@ from sqlalchemy import select
 
 from formservice.cli import main
 from formservice.errors import ConflictError, ValidationProblem
+from formservice.settings import Settings
 from formservice.store.db import transaction
 from formservice.store.models import AuditEvent, User
+from formservice.usecases import build_services
 from formservice.usecases.accounts import (
     DEFAULT_LOCK_MINUTES,
     LOGIN_FAILED_MESSAGE,
@@ -19,6 +22,7 @@ from formservice.usecases.accounts import (
     authenticate_user,
     create_user,
     end_sessions,
+    log_in,
     session_principal,
 )
 from formservice.usecases.services import Services
@@ -164,3 +168,34 @@ def test_cli_users_create_prompts_twice_without_echo(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     assert SECRET not in result.output
     assert "created hub_admin hub@hub.example (all facilities)" in result.output
+
+
+def test_item2_lockout_holds_under_concurrency(storage_settings: Settings) -> None:
+    """16 wrong passwords, 8 at a time, lock the account: the right one is refused after them.
+
+    Each guess reads the account, spends a slow hash, then counts its failure: counted in
+    Python, parallel guesses overwrote each other's count and the lock never came.
+    """
+    services = build_services(storage_settings)
+    try:
+        _make(services)
+        email = "ana@clinic.example"
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            outcomes = list(
+                pool.map(lambda _: _attempt(services, email, "wrong password!"), range(16))
+            )
+        assert outcomes == ["refused"] * 16
+        assert _attempt(services, email, SECRET) == "refused"
+        with services.sessions() as session:
+            user = session.scalars(select(User)).one()
+            assert user.locked_until is not None
+    finally:
+        services.close()
+
+
+def _attempt(services: Services, email: str, password: str) -> str:
+    try:
+        log_in(services, email, password)
+    except LoginFailedError:
+        return "refused"
+    return "logged in"

@@ -17,11 +17,12 @@ blp = Blueprint(
 )
 
 
-@blp.route("/<case_id>/benefits")
+@blp.route("/<id:case_id>/benefits")
 class Benefits(MethodView):
     @blp.doc(security=AUTH)
     @blp.response(200, BenefitsOutSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND", description="No such case, or no BI on file")
     def get(self, case_id: str) -> dict[str, Any]:
         """The case's benefits investigation, its estimated patient cost and PA facts."""
@@ -32,6 +33,7 @@ class Benefits(MethodView):
     @blp.response(200, BenefitsOutSchema)
     @blp.alt_response(400, response="BAD_REQUEST")
     @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
     @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")

@@ -15,12 +15,13 @@ from formservice.usecases.denials import attach_denial, denial_json
 blp = Blueprint("case_denials", __name__, url_prefix="/cases", description="Denials of a case")
 
 
-@blp.route("/<case_id>/denials")
+@blp.route("/<id:case_id>/denials")
 class CaseDenials(MethodView):
     @blp.doc(security=AUTH)
     @blp.arguments(AttachDenialSchema())
     @blp.response(200, DenialSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, body: dict[str, Any], case_id: str) -> dict[str, Any]:
         """Attach an uploaded denial letter to this case."""

@@ -91,6 +91,7 @@ class Cases(MethodView):
     @blp.arguments(CaseListQuerySchema(), location="query", as_kwargs=True)
     @blp.response(200, CaseSummarySchema(many=True), headers=NEXT_LINK_HEADER)
     @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def get(
         self, due_before: date | None, limit: int, cursor: str | None
@@ -117,6 +118,7 @@ class Cases(MethodView):
     @blp.alt_response(200, schema=CaseOutSchema, description="The case already existed")
     @blp.alt_response(400, response="BAD_REQUEST")
     @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
     @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
@@ -126,23 +128,25 @@ class Cases(MethodView):
         return case_out(view), 201 if created else 200
 
 
-@blp.route("/<case_id>")
+@blp.route("/<id:case_id>")
 class CaseItem(MethodView):
     @blp.doc(security=AUTH)
     @blp.response(200, CaseOutSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, case_id: str) -> dict[str, Any]:
         """The stored case and its documents."""
         return case_out(read_case(services(), principal(), case_id))
 
 
-@blp.route("/<case_id>/documents")
+@blp.route("/<id:case_id>/documents")
 class CaseDocuments(MethodView):
     @blp.doc(security=AUTH)
     @blp.arguments(DocumentRequestSchema())
     @blp.response(201, DocumentSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     @blp.alt_response(504, response="GATEWAY_TIMEOUT")

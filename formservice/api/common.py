@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
-from typing import cast
+import io
+from typing import Any, cast
 
-from flask import current_app, g
+import flask_smorest
+from flask import Response, current_app, g, send_file
+from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import CombinedMultiDict
 
-from formservice.errors import ForbiddenError
 from formservice.model import Principal
 from formservice.usecases.services import Services
 
 AUTH: list[dict[str, list[str]]] = [{"apiKey": []}]
+
+
+class MultipartParser(FlaskParser):
+    """webargs' parser, reading a multipart body whole: the `files` location holds its files
+    and its plain fields, so one schema describes (and OpenAPI documents) the whole body."""
+
+    def load_files(self, req: Any, schema: Any) -> Any:
+        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint; `location="files"` parses a whole multipart/form-data body."""
+
+    ARGUMENTS_PARSER = MultipartParser()
 
 
 def services() -> Services:
@@ -23,9 +40,16 @@ def principal() -> Principal:
     return cast(Principal, g.principal)
 
 
-def require_role(*roles: str) -> Principal:
-    """The caller, if their role is one of `roles`; else a 403 problem."""
-    who = principal()
-    if who.role not in roles:
-        raise ForbiddenError(f"this needs one of the roles: {', '.join(roles)}")
-    return who
+def download(data: bytes, mimetype: str, filename: str, *, etag: str | None = None) -> Response:
+    """A file as an attachment: werkzeug builds Content-Disposition (RFC 6266, quoted, with
+    `filename*` for names beyond ASCII); never stored by a cache."""
+    response = send_file(
+        io.BytesIO(data),
+        mimetype=mimetype,
+        as_attachment=True,
+        download_name=filename,
+        etag=etag or False,
+        conditional=False,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -6,14 +6,12 @@ from typing import Any
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from formservice.api.common import AUTH, principal, services
+from formservice.api.common import AUTH, Blueprint, principal, services
 from formservice.errors import ValidationProblem
 from formservice.schemas.denial import (
     DenialCorrectionSchema,
     DenialSchema,
-    DenialUploadFormSchema,
     DenialUploadSchema,
 )
 from formservice.usecases.denials import (
@@ -35,33 +33,34 @@ def _out(row: Any) -> dict[str, Any]:
 @blp.route("")
 class Denials(MethodView):
     @blp.doc(security=AUTH)
-    @blp.arguments(DenialUploadSchema(), location="files")
-    @blp.arguments(DenialUploadFormSchema(), location="form")
+    @blp.arguments(DenialUploadSchema(), location="files", content_type="multipart/form-data")
     @blp.response(201, DenialSchema)
     @blp.alt_response(202, schema=DenialSchema, description="Accepted: read in the background")
     @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
     @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
-    def post(self, files: dict[str, Any], form: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Upload a denial letter (PDF, text or scanned) and get its facts."""
-        upload = files["file"]
+        upload = body["file"]
         data = upload.read()
         row = submit_denial(
             services(),
             principal(),
             filename=upload.filename or "denial.pdf",
             data=data,
-            case_id=form.get("case_id"),
+            case_id=body["case_id"],
         )
         return _out(row), 202 if row.status == "processing" else 201
 
 
-@blp.route("/<denial_id>")
+@blp.route("/<id:denial_id>")
 class DenialItem(MethodView):
     @blp.doc(security=AUTH)
     @blp.response(200, DenialSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, denial_id: str) -> dict[str, Any]:
         """A denial's status and facts (poll this after a 202)."""
@@ -71,6 +70,7 @@ class DenialItem(MethodView):
     @blp.arguments(DenialCorrectionSchema())
     @blp.response(200, DenialSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     def patch(self, corrections: dict[str, Any], denial_id: str) -> dict[str, Any]:
         """Correct facts the parser got wrong or was unsure of."""

@@ -24,7 +24,7 @@ class Forms(MethodView):
         return describe_forms(services())
 
 
-@blp.route("/<form_id>")
+@blp.route("/<slug:form_id>")
 class FormItem(MethodView):
     @blp.doc(security=AUTH)
     @blp.response(200, FormSchema)

@@ -26,11 +26,12 @@ blp = Blueprint(
 )
 
 
-@blp.route("/<case_id>/prior-authorization")
+@blp.route("/<id:case_id>/prior-authorization")
 class PriorAuthorization(MethodView):
     @blp.doc(security=AUTH)
     @blp.response(200, PaStateSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, case_id: str) -> dict[str, Any]:
         """The case's PA status, the statuses it may move to, its steps and next due date."""
@@ -40,6 +41,7 @@ class PriorAuthorization(MethodView):
     @blp.arguments(PaUpdateSchema())
     @blp.response(200, PaStateSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(
         409, response="CONFLICT", description="Not an allowed move; `allowed` lists them"

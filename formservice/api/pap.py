@@ -24,6 +24,7 @@ class Eligibility(MethodView):
     @blp.response(200, PapDecisionSchema)
     @blp.alt_response(400, response="BAD_REQUEST")
     @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
     @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
     def post(self, case: model.Case, **options: Any) -> dict[str, Any]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import traceback
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, Response, json, request
@@ -39,11 +41,29 @@ class ProblemSchema(Schema):
     limit = fields.Integer()
 
 
-def problem_response(error: FormserviceError) -> Response:
-    """The HTTP response for a FormserviceError."""
-    return Response(
+def problem_response(error: FormserviceError, headers: Iterable[tuple[str, str]] = ()) -> Response:
+    """The HTTP response for a FormserviceError (with extra headers, e.g. a 405's Allow)."""
+    response = Response(
         json.dumps(error.to_problem()), status=error.status, mimetype=PROBLEM_MEDIA_TYPE
     )
+    for name, value in headers:
+        response.headers[name] = value
+    return response
+
+
+def http_exception_headers(exc: HTTPException) -> list[tuple[str, str]]:
+    """The headers a werkzeug HTTP error carries besides its body's type (a 405's Allow)."""
+    return [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+
+
+def where(exc: BaseException) -> str:
+    """Where an exception was raised, frame by frame, without any exception's message.
+
+    Messages can carry patient data or SQL parameters; the type and the frames are enough to
+    find the bug.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    return " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in frames[::-1])
 
 
 def problem_from_http_exception(exc: HTTPException) -> FormserviceError:
@@ -80,16 +100,17 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
-        return problem_response(problem_from_http_exception(exc))
+        return problem_response(problem_from_http_exception(exc), http_exception_headers(exc))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
-        # Log the type and where, not the message: messages can carry patient data.
+        # The type and where, never the message (nor a cause's): messages can carry patient
+        # data, and a database error's carries the statement's parameters.
         log.error(
-            "unhandled %s at %s %s",
+            "unhandled %s at %s %s (%s)",
             type(exc).__name__,
             request.method,
-            request.path,
-            exc_info=app.config.get("FORMSERVICE_LOG_TRACEBACKS", True),
+            request.url_rule.rule if request.url_rule else "?",
+            where(exc),
         )
         return problem_response(FormserviceError("An unexpected error occurred."))

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from formservice import model
-from formservice.api.common import AUTH, services
+from formservice.api.common import AUTH, download, services
 from formservice.model import DocumentRequest
 from formservice.schemas.case import CaseSchema
 from formservice.schemas.documents import RenderQuerySchema
@@ -18,7 +18,7 @@ from formservice.usecases.documents import render_for_case
 blp = Blueprint("render", __name__, url_prefix="/render", description="Stateless rendering")
 
 
-@blp.route("/<kind>")
+@blp.route("/<slug:kind>")
 class Render(MethodView):
     @blp.doc(security=AUTH)
     @blp.arguments(RenderQuerySchema(), location="query", as_kwargs=True)
@@ -26,6 +26,7 @@ class Render(MethodView):
     @blp.response(200, description="The rendered file", content_type="application/octet-stream")
     @blp.alt_response(400, response="BAD_REQUEST")
     @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, case: model.Case, kind: str, **query: Any) -> Response:
@@ -38,12 +39,9 @@ class Render(MethodView):
             pdfa=query.get("pdfa", False),
         )
         rendered = render_for_case(services(), case, ask)
-        return Response(
-            rendered.data,
-            mimetype=rendered.media_type,
-            headers={
-                "Content-Disposition": f'attachment; filename="{rendered.filename}"',
-                "X-Formservice-Template": f"{rendered.template_name}@{rendered.template_version}",
-                "X-Formservice-Input-Sha256": rendered.input_sha256,
-            },
+        response = download(rendered.data, rendered.media_type, rendered.filename)
+        response.headers["X-Formservice-Template"] = (
+            f"{rendered.template_name}@{rendered.template_version}"
         )
+        response.headers["X-Formservice-Input-Sha256"] = rendered.input_sha256
+        return response

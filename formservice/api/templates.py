@@ -6,9 +6,8 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from formservice.api.common import AUTH, require_role, services
+from formservice.api.common import AUTH, Blueprint, download, services
 from formservice.documents.catalog import DOCX_MEDIA_TYPE
 from formservice.errors import ValidationProblem
 from formservice.schemas.templates import (
@@ -24,7 +23,6 @@ from formservice.usecases.templates import (
 )
 
 blp = Blueprint("templates", __name__, url_prefix="/templates", description="Letter templates")
-OPS = ("ops", "hub_admin")
 
 
 @blp.route("")
@@ -35,11 +33,10 @@ class Templates(MethodView):
     @blp.alt_response(403, response="FORBIDDEN")
     def get(self) -> list[dict[str, Any]]:
         """Every template name, its versions, and which one is active."""
-        require_role(*OPS, "hub")
         return list_template_versions(services())
 
 
-@blp.route("/<name>/versions")
+@blp.route("/<slug:name>/versions")
 class TemplateVersions(MethodView):
     @blp.doc(security=AUTH)
     @blp.arguments(TemplateUploadSchema(), location="files")
@@ -50,7 +47,6 @@ class TemplateVersions(MethodView):
     @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
     def post(self, files: dict[str, Any], name: str) -> Any:
         """Validate an uploaded .docx and publish it as the new active version."""
-        require_role(*OPS)
         upload = files["file"]
         data = upload.read()
         if not data:
@@ -58,7 +54,7 @@ class TemplateVersions(MethodView):
         return publish_template(services(), name, data)
 
 
-@blp.route("/<name>/versions/<int:version>/activate")
+@blp.route("/<slug:name>/versions/<int:version>/activate")
 class TemplateActivate(MethodView):
     @blp.doc(security=AUTH)
     @blp.response(200, TemplateVersionSchema)
@@ -67,26 +63,19 @@ class TemplateActivate(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, name: str, version: int) -> Any:
         """Make an existing version the active one (a rollback when it is older)."""
-        require_role(*OPS)
         return activate_template(services(), name, version)
 
 
-@blp.route("/<name>/versions/<int:version>/preview")
+@blp.route("/<slug:name>/versions/<int:version>/preview")
 class TemplatePreview(MethodView):
     @blp.doc(security=AUTH)
     @blp.response(
         200, description="The version rendered against a sample case", content_type=DOCX_MEDIA_TYPE
     )
     @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, name: str, version: int) -> Response:
         """Render a template version against a sample case."""
-        require_role(*OPS, "hub")
         data = preview_template(services(), name, version)
-        return Response(
-            data,
-            mimetype=DOCX_MEDIA_TYPE,
-            headers={
-                "Content-Disposition": f'attachment; filename="{name}-v{version}-preview.docx"'
-            },
-        )
+        return download(data, DOCX_MEDIA_TYPE, f"{name}-v{version}-preview.docx")

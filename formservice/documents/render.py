@@ -83,6 +83,13 @@ def resolve_kind(request: DocumentRequest) -> tuple[catalog.DocumentKind, str]:
             f"{request.kind} needs a form id",
             errors={"form": ["Name the payer form, e.g. tx_nofr001."]},
         )
+    if not spec.needs_form and request.form is not None:
+        # It would only end up in the file name and the document's row: refuse it.
+        needing = ", ".join(sorted(k.name for k in catalog.KINDS.values() if k.needs_form))
+        raise ValidationProblem(
+            f"{request.kind} takes no form id",
+            errors={"form": [f"Only {needing} takes a form; leave it out for {request.kind}."]},
+        )
     return spec, fmt
 
 

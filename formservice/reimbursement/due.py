@@ -113,6 +113,12 @@ def due_rank(kind: str | None) -> int:
     return DUE_RANKS.get(kind, NOTHING_DUE_RANK) if kind is not None else NOTHING_DUE_RANK
 
 
-def due_order_key(kind: str | None, due: date | None, external_id: str) -> tuple[int, date, str]:
-    """Sort key of the due list: appeal deadlines, then follow-ups, then the rest; by date."""
-    return (due_rank(kind), due or NO_DUE_DATE, external_id)
+def due_order_key(
+    kind: str | None, due: date | None, external_id: str, case_id: str = ""
+) -> tuple[int, date, str, str]:
+    """Sort key of the due list: appeal deadlines, then follow-ups, then the rest; by date.
+
+    Then by external_id, and last by the case's own id: external ids are unique per facility
+    only, so a list of several facilities needs the id to be a total order (keyset paging).
+    """
+    return (due_rank(kind), due or NO_DUE_DATE, external_id, case_id)

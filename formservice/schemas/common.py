@@ -7,10 +7,11 @@ diagnosis on-label?) live in `reimbursement/`, not here.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 US_STATES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
@@ -27,7 +28,101 @@ PHONE_PATTERN = (
     r"^\+?1?[ .-]?\(?[0-9]{3}\)?[ .-]?[0-9]{3}[ .-]?[0-9]{4}( ?(x|ext\.?) ?[0-9]{1,6})?$"
 )
 TAX_ID_PATTERN = r"^[0-9]{2}-?[0-9]{7}$"
+# Row ids are uuid4 hex (store.models.new_id): 32 lower-case hex digits, nothing else.
+ID_REGEX = r"[0-9a-f]{32}"
+ID_PATTERN = f"^{ID_REGEX}$"
+# Payer form ids: the file names of templates/pdf/<form_id>.pdf (documents row: 60 characters).
+FORM_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,59}$"
 OLDEST_PLAUSIBLE_AGE_YEARS = 120
+# Characters no text of ours may hold: C0 controls but tab, newline and carriage return; DEL and
+# the C1 controls; lone surrogates (JSON's "\ud800" decodes to one, and no database can store it);
+# the Unicode noncharacters (U+FDD0..U+FDEF and the last two code points of every plane).
+_BAD_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(f"{chr(p * 0x10000 + 0xFFFE)}{chr(p * 0x10000 + 0xFFFF)}" for p in range(17))
+    + "]"
+)
+BAD_CHARACTER_MESSAGE = "Contains a control character, a lone surrogate or a noncharacter."
+# How deep a payload may nest: the deepest schema needs 4 levels; a list or dict of them a few more.
+MAX_NESTING = 16
+
+
+def bad_characters(text: str) -> str | None:
+    """The first character `text` may not hold, as U+XXXX, or None when it is clean."""
+    found = _BAD_CHARACTERS.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
+def scrub(text: str) -> str:
+    """`text` with each character no text may hold replaced by U+FFFD (for records and logs)."""
+    return _BAD_CHARACTERS.sub("\ufffd", text)
+
+
+def _bad_strings(value: Any) -> dict[Any, Any]:
+    """Marshmallow-shaped messages for every string in `value` holding a bad character.
+
+    Walks dicts (keys too) and lists without recursion, so no input depth can overflow it.
+    """
+    errors: dict[Any, Any] = {}
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if bad_characters(item):
+                _put(errors, path, BAD_CHARACTER_MESSAGE)
+        elif isinstance(item, Mapping):
+            for key in list(item):
+                if isinstance(key, str) and bad_characters(key):
+                    _put(errors, path, f"A key: {BAD_CHARACTER_MESSAGE}")
+                    continue
+                stack.append(((*path, key), item[key]))
+        elif isinstance(item, list | tuple):
+            stack.extend(((*path, i), v) for i, v in enumerate(item))
+    return errors
+
+
+def _put(errors: dict[Any, Any], path: tuple[Any, ...], message: str) -> None:
+    node = errors
+    for key in path:
+        node = node.setdefault(key, {})
+    node.setdefault("_schema", []).append(message)
+
+
+class CleanSchema(Schema):
+    """Base of every input schema: no string anywhere in the input holds a bad character.
+
+    One check for every field, list item and dict key, before any field is loaded; the 422
+    names each field (`patient.first_name`). Use it (or `StrictSchema`) for anything a request
+    sends.
+    """
+
+    @pre_load
+    def _refuse_bad_characters(self, data: Any, **_: Any) -> Any:
+        if errors := _bad_strings(data):
+            raise ValidationError(_collapse(errors))
+        return data
+
+
+def is_id(value: object) -> bool:
+    """True for a well-formed row id (checked before any query uses it)."""
+    return isinstance(value, str) and re.fullmatch(ID_REGEX, value) is not None
+
+
+def nesting_depth(value: Any) -> int:
+    """How deep lists and dicts nest in `value` (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[int, Any]] = [(0, value)]
+    while stack:
+        depth, item = stack.pop()
+        if isinstance(item, Mapping):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        stack.extend((depth + 1, child) for child in children)
+    return deepest
 
 
 def npi_is_valid(npi: str) -> bool:
@@ -103,6 +198,18 @@ class CptCode(fields.String):
         return super()._deserialize(value, attr, data, **kwargs).strip().upper()
 
 
+class Id(fields.String):
+    """A row id: 32 lower-case hex digits (uuid4 hex)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"description": "an id (32 lower-case hex digits)", **kwargs.pop("metadata", {})}
+        super().__init__(
+            validate=validate.Regexp(ID_PATTERN, error="Not an id (32 lower-case hex digits)."),
+            metadata=metadata,
+            **kwargs,
+        )
+
+
 def us_state(**kwargs: Any) -> fields.String:
     """A two-letter USPS state, DC or territory code."""
     return fields.String(
@@ -152,7 +259,20 @@ def past_date(*, max_age_years: int | None = None) -> Any:
     return check
 
 
-class StrictSchema(Schema):
+def _collapse(errors: dict[Any, Any]) -> dict[Any, Any]:
+    """{"a": {"_schema": [m]}} → {"a": [m]}: a field's own messages as marshmallow puts them."""
+    out: dict[Any, Any] = {}
+    for key, value in errors.items():
+        if key == "_schema":
+            out[key] = value
+        elif set(value) == {"_schema"}:
+            out[key] = value["_schema"]
+        else:
+            out[key] = _collapse(value)
+    return out
+
+
+class StrictSchema(CleanSchema):
     """Base schema: unknown keys are an error (marshmallow's default RAISE, kept explicit)."""
 
     class Meta:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from formservice.model.denial import CATEGORIES
-from formservice.schemas.common import CptCode, Icd10Code, StrictSchema
+from formservice.schemas.common import CleanSchema, CptCode, Icd10Code, Id, StrictSchema
 
 PLAN_TYPES = (
     "commercial",
@@ -85,13 +85,15 @@ class DenialCorrectionSchema(StrictSchema):
     needs_review = fields.Boolean()
 
 
-class DenialUploadSchema(Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+class DenialUploadSchema(CleanSchema):
+    """The multipart/form-data body of an upload: the letter and, optionally, its case."""
 
-
-class DenialUploadFormSchema(Schema):
-    case_id = fields.String(load_default=None)
+    file = fields.Raw(
+        required=True,
+        metadata={"type": "string", "format": "binary", "description": "the letter (PDF)"},
+    )
+    case_id = Id(load_default=None, metadata={"description": "the case the letter belongs to"})
 
 
 class AttachDenialSchema(StrictSchema):
-    denial_id = fields.String(required=True)
+    denial_id = Id(required=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from formservice.schemas.common import StrictSchema
+from formservice.schemas.common import FORM_ID_PATTERN, Id, StrictSchema
 
 FORMATS = ("docx", "pdf")
+FORM_ID_ERROR = "Not a form id (lower-case letters, digits, _ and -; at most 60)."
 
 
 class DocumentRequestSchema(StrictSchema):
@@ -15,9 +16,12 @@ class DocumentRequestSchema(StrictSchema):
     kind = fields.String(required=True, metadata={"example": "lmn"})
     format = fields.String(validate=validate.OneOf(FORMATS), load_default=None, allow_none=True)
     form = fields.String(
-        load_default=None, allow_none=True, metadata={"description": "PA form id, e.g. tx_nofr001"}
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(FORM_ID_PATTERN, error=FORM_ID_ERROR),
+        metadata={"description": "payer form id (pa_form only), e.g. tx_nofr001"},
     )
-    denial_id = fields.String(load_default=None, allow_none=True)
+    denial_id = Id(load_default=None, allow_none=True)
     flatten = fields.Boolean(load_default=False)
     pdfa = fields.Boolean(load_default=False)
 
@@ -26,7 +30,11 @@ class RenderQuerySchema(StrictSchema):
     """Query parameters of the stateless render endpoint."""
 
     format = fields.String(validate=validate.OneOf(FORMATS), load_default=None)
-    form = fields.String(load_default=None)
+    form = fields.String(
+        load_default=None,
+        validate=validate.Regexp(FORM_ID_PATTERN, error=FORM_ID_ERROR),
+        metadata={"description": "payer form id (pa_form only), e.g. tx_nofr001"},
+    )
     flatten = fields.Boolean(load_default=False)
     pdfa = fields.Boolean(load_default=False)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from formservice.schemas.common import StrictSchema
+from formservice.schemas.common import CleanSchema, StrictSchema
 
 
 class TemplateVersionSchema(Schema):
@@ -21,7 +21,7 @@ class TemplateSchema(Schema):
     versions = fields.List(fields.Nested(TemplateVersionSchema), required=True)
 
 
-class TemplateUploadSchema(Schema):
+class TemplateUploadSchema(CleanSchema):
     """Multipart upload of a new template version."""
 
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})

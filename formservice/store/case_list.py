@@ -3,7 +3,7 @@
 The order is `reimbursement.due.due_order_key` written as SQL (`store.models.due_order_sql`), and
 the indexes of migration 0005 are built on the same expression, so a page is an index walk from
 the start or from where the previous page stopped (keyset paging: the position is the last row's
-(rank, due date, external_id), unique because external_id is). Nothing reads the payload except,
+(rank, due date, external_id, id), unique because the id is). Nothing reads the payload except,
 for the staff page, the patient's name and the payer of the rows shown.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, literal_column
+from sqlalchemy import Integer, Select, and_, literal_column, or_
 from sqlalchemy.orm import Session
 
 from formservice.model import Principal
@@ -31,6 +31,7 @@ class DuePosition:
     rank: int
     due: date
     external_id: str
+    id: str
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,8 @@ def list_case_summaries(
     on or before that day (appeal deadlines and follow-ups).
 
     The list is read as segments of the index, each a range scan already in order: the rest of
-    the cursor's date (external_id after it), the rest of its rank (later dates), then each later
-    rank. A page stops reading as soon as it is full, so no query ever touches more than the
+    the cursor's date ((external_id, id) after it), the rest of its rank (later dates), then
+    each later rank. A page stops reading as soon as it is full, so no query ever touches more than the
     rows it returns (plus the one that tells there is more), however deep the page.
     """
     rank, due = due_rank_sql(), due_date_sql()
@@ -112,14 +113,16 @@ def list_case_summaries(
         if after is not None and r == after.rank:
             # Equal leading keys are left out of ORDER BY: SQLite would sort rather than see
             # that an expression equal to a constant keeps the index order.
+            same_id = and_(CaseRow.external_id == after.external_id, CaseRow.id > after.id)
+            later = or_(CaseRow.external_id > after.external_id, same_id)
             segments.append(
-                in_rank.where(due == after.due, CaseRow.external_id > after.external_id).order_by(
-                    CaseRow.external_id
-                )
+                in_rank.where(due == after.due, later).order_by(CaseRow.external_id, CaseRow.id)
             )
-            segments.append(in_rank.where(due > after.due).order_by(due, CaseRow.external_id))
+            segments.append(
+                in_rank.where(due > after.due).order_by(due, CaseRow.external_id, CaseRow.id)
+            )
         else:
-            segments.append(in_rank.order_by(due, CaseRow.external_id))
+            segments.append(in_rank.order_by(due, CaseRow.external_id, CaseRow.id))
     found: list[CaseSummary] = []
     for segment in segments:
         rows = session.execute(segment.limit(limit - len(found)))
@@ -149,7 +152,7 @@ def _summary(row: Any, names: bool) -> CaseSummary:
         next_due_reason=row.next_due_reason,
         next_due_kind=row.next_due_kind,
         created_at=row.created_at,
-        position=DuePosition(int(row.due_rank), _as_date(row.due_key), row.external_id),
+        position=DuePosition(int(row.due_rank), _as_date(row.due_key), row.external_id, row.id),
         **extra,
     )
 

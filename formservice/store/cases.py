@@ -24,17 +24,22 @@ def payload_hash(payload: dict[str, Any]) -> str:
 
 
 def save_case(session: Session, principal: Principal, case: model.Case) -> tuple[CaseRow, bool]:
-    """Store a case; return (row, created). Same external_id + same payload → the existing row."""
+    """Store a case; return (row, created). Same external_id + same payload → the existing row.
+
+    External ids are unique within a facility: the idempotency check looks only at the case's
+    own facility, so no answer depends on what another facility has stored.
+    """
     payload = dump_case(case)
     digest = payload_hash(payload)
     if principal.facility_npi is not None and case.facility.npi != principal.facility_npi:
         # A clinic key may only file cases for its own facility.
         raise NotFoundError("this key cannot create cases for that facility")
-    existing = session.scalars(
-        select(CaseRow).where(CaseRow.external_id == case.external_id)
-    ).first()
+    same_id = select(CaseRow).where(
+        CaseRow.facility_npi == case.facility.npi, CaseRow.external_id == case.external_id
+    )
+    existing = session.scalars(same_id).first()
     if existing is not None:
-        return _same_or_conflict(principal, existing, digest), False
+        return _same_or_conflict(existing, digest), False
     row = CaseRow(
         external_id=case.external_id,
         facility_npi=case.facility.npi,
@@ -47,16 +52,11 @@ def save_case(session: Session, principal: Principal, case: model.Case) -> tuple
             session.add(row)
     except IntegrityError:
         # Another request stored the same external_id between our read and our write.
-        existing = session.scalars(
-            select(CaseRow).where(CaseRow.external_id == case.external_id)
-        ).one()
-        return _same_or_conflict(principal, existing, digest), False
+        return _same_or_conflict(session.scalars(same_id).one(), digest), False
     return row, True
 
 
-def _same_or_conflict(principal: Principal, existing: CaseRow, digest: str) -> CaseRow:
-    if principal.facility_npi is not None and existing.facility_npi != principal.facility_npi:
-        raise ConflictError("external_id is already used")
+def _same_or_conflict(existing: CaseRow, digest: str) -> CaseRow:
     if existing.payload_sha256 != digest:
         raise ConflictError(
             f"external_id {existing.external_id!r} already exists with a different payload",

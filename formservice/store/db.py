@@ -32,17 +32,25 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for a sqlite: or postgresql URL, tuned for this service."""
+    """An engine for a sqlite: or postgresql URL, tuned for this service.
+
+    `hide_parameters`: a statement's parameters (patient names, ids) never appear in an error's
+    message or SQLAlchemy's log lines, whatever logs them.
+    """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            hide_parameters=True,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -71,11 +71,13 @@ class ApiKey(Base):
 
 
 class CaseRow(Base):
-    """A validated case payload, keyed for idempotency by the portal's external_id."""
+    """A validated case payload, keyed for idempotency by its facility and the portal's
+    external_id (unique within a facility only: another facility's ids are none of its business).
+    """
 
     __tablename__ = "cases"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    external_id: Mapped[str] = mapped_column(String(80), unique=True)
+    external_id: Mapped[str] = mapped_column(String(80))
     facility_npi: Mapped[str] = mapped_column(String(10), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     payload_sha256: Mapped[str] = mapped_column(String(64))
@@ -91,6 +93,10 @@ class CaseRow(Base):
     next_due_kind: Mapped[str | None] = mapped_column(String(20), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("facility_npi", "external_id", name="uq_cases_facility_external_id"),
+    )
 
 
 def due_rank_sql() -> ColumnElement[int]:
@@ -111,13 +117,13 @@ def due_date_sql() -> ColumnElement[date]:
     return func.coalesce(CaseRow.next_due, literal_column(f"'{NO_DUE_DATE.isoformat()}'", Date))
 
 
-def due_order_sql() -> tuple[ColumnElement[Any], ColumnElement[Any], Any]:
-    """`reimbursement.due.due_order_key` as SQL: (rank, due date, external_id)."""
-    return (due_rank_sql(), due_date_sql(), CaseRow.external_id)
+def due_order_sql() -> tuple[ColumnElement[Any], ColumnElement[Any], Any, Any]:
+    """`reimbursement.due.due_order_key` as SQL: (rank, due date, external_id, id)."""
+    return (due_rank_sql(), due_date_sql(), CaseRow.external_id, CaseRow.id)
 
 
-# The due list, read in order and paged by keyset (migration 0005): every visible case, and a
-# clinic's own cases.
+# The due list, read in order and paged by keyset (migrations 0005, 0006): every visible case,
+# and a clinic's own cases.
 Index("ix_cases_due_order", *due_order_sql())
 Index("ix_cases_facility_due_order", CaseRow.facility_npi, *due_order_sql())
 

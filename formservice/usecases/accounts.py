@@ -12,13 +12,13 @@ import re
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from formservice.errors import ConflictError, UnauthorizedError, ValidationProblem
 from formservice.model import Principal
-from formservice.schemas.common import npi_is_valid
+from formservice.schemas.common import bad_characters, npi_is_valid
 from formservice.store.audit import record_event
 from formservice.store.db import transaction
 from formservice.store.models import User
@@ -162,11 +162,16 @@ def authenticate_user(
     """The principal of a correct login (counters reset), or LoginFailedError (failure counted).
 
     The caller commits the session in both cases, so a failure is counted even though it raises.
+    Both outcomes are one conditional UPDATE each, so parallel guesses cannot lose a count and a
+    login cannot clear a lock another request has just set.
     """
     now = now or _now()
-    user = session.scalars(
-        select(User).where(func.lower(User.email) == email.strip().lower())
-    ).first()
+    email = email.strip().lower()
+    if not _EMAIL.match(email) or len(email) > 254 or bad_characters(email):
+        # Never reaches the database (a NUL in a parameter is an error on PostgreSQL).
+        check_password_hash(_DUMMY_HASH, password)
+        raise LoginFailedError()
+    user = session.scalars(select(User).where(func.lower(User.email) == email)).first()
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         raise LoginFailedError()
@@ -175,15 +180,38 @@ def authenticate_user(
         check_password_hash(_DUMMY_HASH, password)
         raise LoginFailedError(user_id=user.id)
     if user.disabled or not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + timedelta(minutes=lock_minutes)
-            user.failed_logins = 0
+        _count_failure(session, user, max_failures=max_failures, lock_minutes=lock_minutes, now=now)
         raise LoginFailedError(user_id=user.id)
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+    # Reset the counters only if no parallel failure has locked the account meanwhile.
+    reset = session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(failed_logins=0, locked_until=None, last_login_at=now)
+        .returning(User.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    session.expire(user, ["failed_logins", "locked_until", "last_login_at"])
+    if reset is None:
+        raise LoginFailedError(user_id=user.id)
     return principal_for(user), user
+
+
+def _count_failure(
+    session: Session, user: User, *, max_failures: int, lock_minutes: int, now: datetime
+) -> None:
+    """Add one failure in the database itself; the one that reaches the limit sets the lock."""
+    reaches = User.failed_logins + 1 >= max_failures
+    until = literal(now + timedelta(minutes=lock_minutes), User.locked_until.type)
+    session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(
+            failed_logins=case((reaches, 0), else_=User.failed_logins + 1),
+            locked_until=case((reaches, until), else_=User.locked_until),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(user, ["failed_logins", "locked_until"])
 
 
 def session_principal(session: Session, user_id: str, nonce: str) -> Principal | None:

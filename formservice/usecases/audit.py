@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from formservice.errors import ValidationProblem
+from formservice.schemas.common import BAD_CHARACTER_MESSAGE, bad_characters, is_id
 from formservice.store.audit import event_json, list_events
 from formservice.usecases.services import Services
 
@@ -21,7 +23,15 @@ def read_audit(
     until: datetime | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
-    """Audit events, newest first, matching every filter given."""
+    """Audit events, newest first, matching every filter given (a 422 names a bad filter)."""
+    errors: dict[str, list[str]] = {}
+    for name, value in (("actor", actor), ("action", action)):
+        if value is not None and bad_characters(value):
+            errors[name] = [BAD_CHARACTER_MESSAGE]
+    if case_id is not None and not is_id(case_id):
+        errors["case_id"] = ["Not an id (32 lower-case hex digits)."]
+    if errors:
+        raise ValidationProblem(f"invalid filter(s): {', '.join(sorted(errors))}", errors=errors)
     with services.sessions() as session:
         events = list_events(
             session,

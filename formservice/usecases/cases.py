@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -39,6 +40,7 @@ __all__ = [
     "read_case",
 ]
 
+_CASE_ID = re.compile(r"[0-9a-f]{32}")  # uuid4 hex, as store.models.new_id makes them
 MAX_EXTERNAL_ID = 80  # the column's width: a longer one is no position of ours
 # A packet holds its own appeal letter, LMN and appeal checklist.
 PACKET_CONTENTS = frozenset({"appeal", "lmn", "appeal_checklist"})
@@ -120,7 +122,7 @@ def list_cases(
 
 def encode_cursor(position: DuePosition) -> str:
     """An opaque cursor for the page after `position`."""
-    raw = json.dumps([position.rank, position.due.isoformat(), position.external_id])
+    raw = json.dumps([position.rank, position.due.isoformat(), position.external_id, position.id])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -128,16 +130,18 @@ def decode_cursor(cursor: str) -> DuePosition:
     """The position a cursor names; ValidationProblem when it is not one of ours."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        rank, due, external_id = json.loads(raw)
+        rank, due, external_id, case_id = json.loads(raw)
         if (
             type(rank) is not int
             or rank not in RANKS
             or not isinstance(external_id, str)
             or len(external_id) > MAX_EXTERNAL_ID
             or "\x00" in external_id
+            or not isinstance(case_id, str)
+            or not _CASE_ID.fullmatch(case_id)
         ):
             raise ValueError(cursor)
-        return DuePosition(rank, date.fromisoformat(due), external_id)
+        return DuePosition(rank, date.fromisoformat(due), external_id, case_id)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise ValidationProblem(
             "the cursor is not valid", errors={"cursor": ["Use the next link of a case list."]}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from formservice.schemas.paths import register_converters
 from formservice.usecases.services import Services
 from formservice.web import denials, errors, views
 from formservice.web.base import (
@@ -31,6 +32,7 @@ _PAGES = (denials, errors, views)
 
 def register_web(app: Flask, services: Services) -> None:
     """Mount the staff pages and their template helpers."""
+    register_converters(app.url_map)  # <id:...> in the pages' routes
     app.register_blueprint(bp)
     app.jinja_env.globals.update(csrf_token=csrf_token, CSRF_FIELD=CSRF_FIELD)
     app.jinja_env.filters.update(highlight=highlight, filesize=filesize)

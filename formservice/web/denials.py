@@ -246,7 +246,7 @@ def denial_upload() -> BaseResponse | tuple[str, int]:
     return redirect(url_for("web.denial", denial_id=row.id), code=303)
 
 
-@bp.route("/denials/<denial_id>", methods=["GET", "POST"], endpoint="denial")
+@bp.route("/denials/<id:denial_id>", methods=["GET", "POST"], endpoint="denial")
 def denial(denial_id: str) -> BaseResponse | tuple[str, int]:
     """The review page: facts beside the letter; POST saves corrections."""
     svc = web_services()
@@ -267,7 +267,7 @@ def denial(denial_id: str) -> BaseResponse | tuple[str, int]:
     return redirect(url_for("web.denial", denial_id=row.id), code=303)
 
 
-@bp.get("/denials/<denial_id>/pages/<int:page>.png", endpoint="denial_page")
+@bp.get("/denials/<id:denial_id>/pages/<int:page>.png", endpoint="denial_page")
 def denial_page(denial_id: str, page: int) -> Response:
     """One page of the uploaded letter as a PNG image."""
     svc = web_services()
@@ -291,7 +291,7 @@ def denial_page(denial_id: str, page: int) -> Response:
     return Response(out.getvalue(), mimetype="image/png")
 
 
-@bp.post("/denials/<denial_id>/attach", endpoint="denial_attach")
+@bp.post("/denials/<id:denial_id>/attach", endpoint="denial_attach")
 def denial_attach(denial_id: str) -> BaseResponse | tuple[str, int]:
     """Link the letter to one of the user's cases."""
     case_id = request.form.get("case_id", "")
@@ -304,7 +304,7 @@ def denial_attach(denial_id: str) -> BaseResponse | tuple[str, int]:
     return redirect(url_for("web.denial", denial_id=denial_id), code=303)
 
 
-@bp.post("/denials/<denial_id>/packet", endpoint="denial_packet")
+@bp.post("/denials/<id:denial_id>/packet", endpoint="denial_packet")
 def denial_packet(denial_id: str) -> BaseResponse | tuple[str, int]:
     """Generate the appeal packet (one PDF) for the letter's case."""
     try:

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Response, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Response,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response as BaseResponse
 
-from formservice.errors import NotFoundError
+from formservice.errors import NotFoundError, ValidationProblem
 from formservice.store import access
 from formservice.store.models import DenialRow, DocumentRow
 from formservice.usecases.accounts import LoginFailedError, log_in, log_out
@@ -127,7 +138,7 @@ def cases() -> str:
     )
 
 
-@bp.get("/cases/<case_id>")
+@bp.get("/cases/<id:case_id>")
 def case(case_id: str) -> str:
     """One case: its facts, denial letters, documents and checklists."""
     who = current_principal()
@@ -160,7 +171,7 @@ def case(case_id: str) -> str:
     )
 
 
-@bp.get("/documents/<document_id>")
+@bp.get("/documents/<id:document_id>")
 def document(document_id: str) -> str:
     """A generated document with its download link."""
     with web_services().sessions() as db:
@@ -171,14 +182,18 @@ def document(document_id: str) -> str:
     )
 
 
-@bp.get("/documents/<document_id>/download")
+@bp.get("/documents/<id:document_id>/download")
 def download(document_id: str) -> Response:
     """The file itself, as an attachment."""
     row, data = document_file(web_services(), current_principal(), document_id)
-    return Response(
-        data,
+    # werkzeug writes Content-Disposition (RFC 6266: quoted, `filename*` beyond ASCII).
+    return send_file(
+        io.BytesIO(data),
         mimetype=row.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{row.filename}"'},
+        as_attachment=True,
+        download_name=row.filename,
+        etag=row.blob_sha256,
+        conditional=False,
     )
 
 
@@ -203,15 +218,18 @@ def audit() -> tuple[str, int]:
     until = _when(args.get("until"), "until", errors)
     events: list[dict[str, Any]] = []
     if not errors:
-        events = read_audit(
-            web_services(),
-            actor=args.get("actor") or None,
-            action=args.get("action") or None,
-            case_id=args.get("case_id") or None,
-            since=since,
-            until=until,
-            limit=200,
-        )
+        try:
+            events = read_audit(
+                web_services(),
+                actor=args.get("actor") or None,
+                action=args.get("action") or None,
+                case_id=args.get("case_id") or None,
+                since=since,
+                until=until,
+                limit=200,
+            )
+        except ValidationProblem as problem:
+            errors.update({name: " ".join(m) for name, m in problem.errors.items()})
     return (
         render_template("audit.html", events=events, errors=errors, args=args),
         422 if errors else 200,

@@ -50,6 +50,7 @@ def seed_cases(services: Services, n: int = N, seed: int = 18) -> list[dict[str,
         external_id = f"LIST-{rng.randrange(10**6):06d}-{i:05d}"
         rows.append(
             {
+                "id": f"{rng.getrandbits(128):032x}",
                 "external_id": external_id,
                 "facility_npi": FACILITY_B if i % 10 == 0 else FACILITY_A,
                 "payload": {"patient": {"first_name": "Case", "last_name": f"N{i}"}},
@@ -75,7 +76,9 @@ def expected(rows: list[dict[str, Any]], **where: Any) -> list[str]:
         if (facility is None or r["facility_npi"] == facility)
         and (before is None or (r["next_due"] is not None and r["next_due"] <= before))
     ]
-    chosen.sort(key=lambda r: due_order_key(r["next_due_kind"], r["next_due"], r["external_id"]))
+    chosen.sort(
+        key=lambda r: due_order_key(r["next_due_kind"], r["next_due"], r["external_id"], r["id"])
+    )
     return [r["external_id"] for r in chosen]
 
 
@@ -112,6 +115,42 @@ def test_pages_walk_every_case_once_in_due_order(
     assert set(served[: len(appeals)]) == appeals  # every appeal deadline before anything else
     first = list_cases(services, HUB, limit=100).items
     assert [s.next_due_kind for s in first] == [APPEAL] * 100
+
+
+def test_the_same_external_id_in_two_facilities_is_served_once_each(
+    storage_settings: Settings,
+) -> None:
+    """External ids are unique per facility only: the hub's pages still list every case once."""
+    services = build_services(storage_settings)
+    try:
+        rows = [
+            {
+                "id": f"{i:032x}",
+                "external_id": f"SHARED-{i // 2:03d}",  # each id in both facilities
+                "facility_npi": FACILITY_A if i % 2 else FACILITY_B,
+                "payload": {},
+                "payload_sha256": f"{i:064d}",
+                "pa_status": "submitted",
+                "next_due": START,
+                "next_due_reason": "follow-up",
+                "next_due_kind": FOLLOW_UP,
+            }
+            for i in range(40)
+        ]
+        with services.engine.begin() as conn:
+            conn.execute(insert(CaseRow), rows)
+        seen: list[str] = []
+        cursor = None
+        while True:
+            page = list_cases(services, HUB, limit=3, cursor=cursor)
+            seen += [s.id for s in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert sorted(seen) == sorted(r["id"] for r in rows)
+        assert len(set(seen)) == len(rows)
+    finally:
+        services.close()
 
 
 def test_due_before_boundaries_across_pages(

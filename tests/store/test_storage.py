@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.exc import IntegrityError
 
 from formservice.errors import ConflictError, UnauthorizedError
 from formservice.model import DocumentRequest, Principal
@@ -15,7 +17,7 @@ from formservice.schemas.case import load_case
 from formservice.settings import Settings
 from formservice.store.blobs import LocalBlobStore, sha256_hex
 from formservice.store.cases import save_case
-from formservice.store.db import transaction
+from formservice.store.db import transaction, upgrade_database
 from formservice.store.documents import save_document
 from formservice.store.models import Base, CaseRow, DocumentRow
 from formservice.usecases import build_services
@@ -129,3 +131,68 @@ def test_blobs_written_without_fsync_are_made_durable_by_one_sync(tmp_path: Path
     digests = [store.put(f"letter {i}".encode(), sync=False)[0] for i in range(5)]
     store.sync()  # one filesystem flush for the batch (syncfs, else sync)
     assert [store.get(d) for d in digests] == [f"letter {i}".encode() for i in range(5)]
+
+
+def test_item11_external_ids_are_unique_per_facility(storage_settings: Settings) -> None:
+    services = build_services(storage_settings)
+    try:
+        ours = load_case(load_sample())
+        other = copy.deepcopy(load_sample())
+        other["facility"]["npi"] = "1234567893"
+        theirs = load_case(other)
+        assert theirs.external_id == ours.external_id
+        with transaction(services.sessions) as session:
+            first, created = save_case(session, HUB, theirs)
+        assert created
+        with transaction(services.sessions) as session:
+            second, created = save_case(session, HUB, ours)
+        assert created
+        assert second.id != first.id
+        with transaction(services.sessions) as session:
+            again, created = save_case(session, HUB, ours)
+        assert (again.id, created) == (second.id, False)
+        # The database itself holds the rule, whoever writes.
+        with pytest.raises(IntegrityError), transaction(services.sessions) as session:
+            session.add(CaseRow(external_id=ours.external_id, facility_npi=ours.facility.npi,
+                                payload={}, payload_sha256="0" * 64))  # fmt: skip
+    finally:
+        services.close()
+
+
+def test_item11_migration_keeps_every_row_on_sqlite(tmp_path: Path) -> None:
+    """The SQLite migration rebuilds `cases`: documents and denials that point at it survive."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    upgrade_database(url, "0004")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        conn.exec_driver_sql(
+            "INSERT INTO cases (id, external_id, facility_npi, payload, payload_sha256, "
+            "pa_status, created_at, updated_at) VALUES ('c1', 'E-1', '1003000126', '{}', 'h', "
+            "'not_submitted', '2026-01-01', '2026-01-01')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO documents (id, case_id, kind, format, template_name, template_sha256, "
+            "template_version, input_sha256, blob_sha256, media_type, size, filename, created_at)"
+            " VALUES ('d1', 'c1', 'lmn', 'docx', 't', 's', 1, 'i', 'b', 'm', 1, 'f', '2026-01-01')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO denials (id, case_id, facility_npi, status, source_sha256, filename, "
+            "created_at, updated_at) VALUES ('n1', 'c1', '1003000126', 'done', 's', 'x.pdf', "
+            "'2026-01-01', '2026-01-01')"
+        )
+    engine.dispose()
+    upgrade_database(url)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            assert conn.exec_driver_sql("SELECT id, case_id FROM documents").all() == [("d1", "c1")]
+            assert conn.exec_driver_sql("SELECT case_id FROM denials").all() == [("c1",)]
+            conn.exec_driver_sql(
+                "INSERT INTO cases (id, external_id, facility_npi, payload, payload_sha256, "
+                "pa_status, created_at, updated_at) VALUES ('c2', 'E-1', '1234567893', '{}', "
+                "'h', 'not_submitted', '2026-01-01', '2026-01-01')"
+            )
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+    finally:
+        engine.dispose()
