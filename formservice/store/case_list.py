@@ -93,8 +93,8 @@ def list_case_summaries(
 
     The list is read as segments of the index, each a range scan already in order: the rest of
     the cursor's date ((external_id, id) after it), the rest of its rank (later dates), then
-    each later rank. A page stops reading as soon as it is full, so no query ever touches more than the
-    rows it returns (plus the one that tells there is more), however deep the page.
+    each later rank. A page stops reading as soon as it is full, so no query ever touches more
+    than the rows it returns (plus the one that tells there is more), however deep the page.
     """
     rank, due = due_rank_sql(), due_date_sql()
     columns = _SUMMARY + (rank.label("due_rank"), due.label("due_key"))
