@@ -47,6 +47,9 @@ class Settings:
     max_pdf_pages: int = 50
     ocr_seconds_per_page: float = 20.0
     ocr_dpi: int = 300
+    # Pixels of one page rasterised for OCR (page size x dpi): above it the dpi is lowered, and a
+    # page that would need less than 100 dpi to fit is refused (422). Letter at 300 dpi: 8.4 M.
+    max_page_pixels: int = 40_000_000
     # What a page of OCR is expected to take here (measured ~1.3 s at 300 dpi on one core);
     # pages x this above the request budget → the upload is finished in the background (202).
     ocr_expected_seconds_per_page: float = 3.0
@@ -111,6 +114,7 @@ class Settings:
             "max_upload_bytes",
             "max_pdf_pages",
             "ocr_dpi",
+            "max_page_pixels",
             "converter_pool_size",
             "web_threads",
             "session_idle_minutes",

@@ -16,7 +16,7 @@ from formservice.denials.extract import (
     tesseract_ocr,
 )
 from formservice.denials.parse import parse_denial
-from formservice.model.denial import Denial
+from formservice.model.denial import APPEAL_FACTS, REVIEWABLE, Denial
 
 __all__ = [
     "Denial",
@@ -35,14 +35,34 @@ def read_denial(
     limits: ExtractLimits,
     today: date | None = None,
     ocr: OcrEngine = tesseract_ocr,
+    engine: str = "pdfium",
 ) -> Denial:
-    """Return the CONTRACT.md §4 facts (plus evidence) of a denial-letter PDF."""
-    doc = extract_pages(data, limits=limits, ocr=ocr)
+    """Return the CONTRACT.md §4 facts (plus evidence) of a denial-letter PDF.
+
+    ``engine`` reads the text layer: ``pdfium`` (the default, fast) or ``pdfplumber`` (the
+    reference the tests compare it with).
+    """
+    doc = extract_pages(data, limits=limits, ocr=ocr, engine=engine)
     result = parse_denial(
-        doc.page_texts(), today=today, text_source=doc.text_source, page_count=doc.page_count
+        doc.layouts(), today=today, text_source=doc.text_source, page_count=doc.page_count
     )
     if doc.warnings:
-        # A page that could not be read may hold a reason or the deadline: a person must look.
+        # A page that could not be read may hold any fact: a person must look at every fact the
+        # letter seemed not to state, as well as at the ones an appeal needs.
         evidence = {**result.evidence, "extraction_warnings": list(doc.warnings)}
+        result = result.with_changes(
+            needs_review=True, evidence=evidence, review_fields=_unread(result)
+        )
+    if not any(p.layout.lines for p in doc.pages):
+        # Nothing could be read at all (a blank or noise page): say so, for the reviewer.
+        evidence = {**result.evidence, "no_text": "no readable text was found on any page"}
         result = result.with_changes(needs_review=True, evidence=evidence)
     return result
+
+
+def _unread(result: Denial) -> tuple[str, ...]:
+    """The review fields of a letter with an unread page: its own, every empty fact and every
+    fact an appeal needs."""
+    named = set(result.review_fields) | set(APPEAL_FACTS)
+    named |= {f for f in REVIEWABLE if getattr(result, f) in (None, (), "")}
+    return tuple(f for f in REVIEWABLE if f in named)

@@ -1,40 +1,37 @@
-"""Text of a denial-letter PDF, page by page: the text layer where there is one, OCR where not.
+"""Every page of a denial-letter PDF as positioned lines: the text layer where it reads, OCR where
+it does not.
 
-Before any text is read the upload is checked against `ExtractLimits`, cheaply and with pypdf:
-the ``%PDF-`` signature (415 otherwise), an end-of-file marker (truncated uploads are 422), the
-password (an empty one opens; a real one is 422), the page count from the page tree (422 above the
-limit, before a single page is parsed) and the decoded size of every stream (a decompression bomb
-is 422 after at most ``max_decoded_bytes`` of inflating, never after hundreds of MB).
+The upload is checked first (`checks`). Text layers are read by PDFium's glyph boxes (pdfplumber
+when PDFium cannot open the file, or when asked for, as the reference); a page whose text layer is
+missing, made of unmapped glyphs, garbage or reversed is rasterised within the pixel bound and
+OCR'd by Tesseract into word boxes with confidences. Every page ends as a `PageLayout`.
 """
 
 from __future__ import annotations
 
-import io
-import os
 import re
 import time
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-import pdfplumber
 import pypdfium2
-import pytesseract
 from PIL import Image
-from pypdf import PdfReader
-from pypdf.errors import LimitReachedError, PyPdfError
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
-from formservice.errors import (
-    PayloadTooLargeError,
-    ServiceUnavailableError,
-    UnsupportedMediaError,
-    ValidationProblem,
+from formservice.denials.checks import (
+    ExtractLimits,
+    estimate_ocr_pages,
+    file_problem,
+    open_checked,
+    raster_dpi,
 )
+from formservice.denials.layout import PageLayout, build_lines, page_from_text
+from formservice.denials.ocr import OcrText, tesseract_words
+from formservice.denials.textlayer import TextPage, pdfium_pages, pdfplumber_pages
+from formservice.denials.words import Word
 from formservice.pdfium import PDFIUM_LOCK
 
 __all__ = [
+    "ENGINES",
     "ExtractLimits",
     "ExtractedDocument",
     "ExtractedPage",
@@ -44,293 +41,117 @@ __all__ = [
     "tesseract_ocr",
 ]
 
-# The signature may follow a little junk (Acrobat accepts it within the first 1024 bytes).
-_MAGIC_WINDOW = 1024
-_EOF_WINDOW = 2048
-_FLATE = {"/FlateDecode", "/Fl"}
-_IMAGE_FILTERS = {"/DCTDecode", "/DCT", "/JPXDecode", "/CCITTFaxDecode", "/CCF", "/JBIG2Decode"}
-_CHUNK = 1 << 20
-# Above this, a declared page count is taken as is: no letter limit will be set that high.
-_MAX_TRUSTED_COUNT = 1000
+# An OCR engine reads a page image within a time limit: positioned words (`OcrText`), or plain
+# text from a simpler engine (laid out one character per `layout.CHAR_WIDTH`).
+OcrEngine = Callable[[Image.Image, float], "OcrText | str"]
+tesseract_ocr: OcrEngine = tesseract_words
+ENGINES: dict[str, Callable[[bytes], Iterable[TextPage]]] = {
+    "pdfium": pdfium_pages,
+    "pdfplumber": pdfplumber_pages,
+}
 _CID = re.compile(r"\(cid:\d+\)")
-
-
-@dataclass(frozen=True)
-class ExtractLimits:
-    """Resource limits for one upload; the app fills them from settings."""
-
-    max_bytes: int = 20 * 1024 * 1024
-    max_pages: int = 50
-    ocr_seconds_per_page: float = 20.0
-    ocr_dpi: int = 300
-    max_ocr_seconds: float = 120.0
-    # Sum of decoded stream sizes; a letter's streams decode to a few MB at most.
-    max_decoded_bytes: int = 64 * 1024 * 1024
-    # Pixels of one embedded image; a letter-size page at 600 dpi is about 34 million.
-    max_image_pixels: int = 60_000_000
-    # A page with fewer letters and digits than this in its text layer is OCR'd (fax headers
-    # stamped over a scan carry a few dozen characters).
-    min_text_chars: int = 40
+_TOKEN = re.compile(r"[^\W\d_]{2,}")
+# Words any letter, notice or remittance carries (English and Spanish); a text layer where
+# these only appear spelled backwards ("eht", "mialc") was drawn in reverse: OCR reads it.
+_COMMON = frozenset(
+    "the of and to for you your is this in on we be by with claim date service member patient "
+    "provider plan appeal notice code amount paid total denied health name number page are "
+    "de la el que los las en por su para con del".split()
+)
 
 
 @dataclass(frozen=True)
 class ExtractedPage:
-    """One page's text and where it came from (``text`` layer or ``ocr``)."""
+    """One page: its lines with positions, and where they came from (``text`` or ``ocr``)."""
 
     page_no: int
-    text: str
+    layout: PageLayout
     source: str
+
+    @property
+    def text(self) -> str:
+        return self.layout.text
 
 
 @dataclass(frozen=True)
 class ExtractedDocument:
-    """The text of every page, how it was obtained, and what went wrong short of failing."""
+    """Every page, how its text was obtained, and what went wrong short of failing."""
 
     pages: tuple[ExtractedPage, ...]
     text_source: str
     page_count: int
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    engine: str = "pdfium"
 
     def page_texts(self) -> list[tuple[int, str, str]]:
-        """Return ``(page_no, text, source)`` triples, the parser's input."""
+        """Return ``(page_no, text, source)`` triples."""
         return [(p.page_no, p.text, p.source) for p in self.pages]
 
-
-OcrEngine = Callable[[Image.Image, float], str]
-
-
-def tesseract_ocr(image: Image.Image, timeout: float) -> str:
-    """Return the text Tesseract reads in an image, killing it after ``timeout`` seconds."""
-    # pytesseract on a page rendered by pypdfium2 rather than ocrmypdf: one tesseract process per
-    # page and nothing else (ocrmypdf adds Ghostscript, a PDF rewrite and its own worker pool), a
-    # per-page kill through pytesseract's ``timeout``, and the render DPI stays ours to choose.
-    # Tesseract's OpenMP threads fight each other on a small shared machine: one thread per
-    # process reads a letter page in under 2 s where the default took 5-8 s (measured on 2 cores).
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    try:
-        return str(pytesseract.image_to_string(image, lang="eng", timeout=timeout))
-    except pytesseract.TesseractNotFoundError as exc:
-        raise ServiceUnavailableError(
-            "the OCR engine is not installed (apt-get install tesseract-ocr)"
-        ) from exc
+    def layouts(self) -> list[PageLayout]:
+        """Every page as the parser reads it."""
+        return [p.layout for p in self.pages]
 
 
-def _file_problem(message: str) -> ValidationProblem:
-    return ValidationProblem(message, errors={"file": [message]})
-
-
-def _open_checked(data: bytes, limits: ExtractLimits) -> PdfReader:
-    """Run every cheap check and return the opened, decrypted reader."""
-    if not data:
-        raise _file_problem("the file is empty")
-    if len(data) > limits.max_bytes:
-        raise PayloadTooLargeError(
-            f"the file has {len(data)} bytes; the limit is {limits.max_bytes}",
-            errors={"file": [f"larger than the limit of {limits.max_bytes} bytes"]},
-        )
-    if b"%PDF-" not in data[:_MAGIC_WINDOW]:
-        raise UnsupportedMediaError(
-            "the file is not a PDF", errors={"file": ["expected a PDF (application/pdf)"]}
-        )
-    if b"%%EOF" not in data[-_EOF_WINDOW:]:
-        raise _file_problem("the PDF is truncated or corrupt (no end-of-file marker)")
-    try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise _file_problem("the PDF is password-protected; upload it without a password")
-        count = _page_count(reader)
-        if count == 0:
-            raise _file_problem("the PDF has no pages")
-        if count > limits.max_pages:
-            raise _file_problem(f"the PDF has {count} pages; the limit is {limits.max_pages} pages")
-        _check_stream_sizes(reader, limits)
-    except ValidationProblem:
-        raise
-    except LimitReachedError as exc:
-        raise _file_problem(
-            f"the PDF exceeds a safety limit while decoding ({exc}); a decompression bomb?"
-        ) from exc
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, zlib.error) as exc:
-        raise _file_problem(f"the PDF is corrupt and cannot be read ({exc})") from exc
-    return reader
-
-
-def _page_count(reader: PdfReader) -> int:
-    # /Count of the page-tree root is read without walking the tree, so a 100,000-page file
-    # costs nothing; the tree is walked (len(pages)) only when /Count claims a small number,
-    # and then the walk's count is the one that counts (a lying /Count gains nothing).
-    root = reader.trailer["/Root"].get_object()
-    pages = root["/Pages"].get_object() if isinstance(root, DictionaryObject) else None
-    declared = pages.get("/Count", 0) if isinstance(pages, DictionaryObject) else 0
-    declared = int(declared) if isinstance(declared, int) else 0
-    return declared if declared > _MAX_TRUSTED_COUNT else len(reader.pages)
-
-
-def _all_streams(reader: PdfReader) -> Iterator[StreamObject]:
-    """Yield every stream object of the file (streams never live in object streams)."""
-    for generation, table in reader.xref.items():
-        for idnum in table:
-            try:
-                obj = reader.get_object(IndirectObject(idnum, generation, reader))
-            except LimitReachedError:
-                raise
-            except (PyPdfError, ValueError, KeyError, TypeError, zlib.error):
-                continue  # an unreadable object is pdfminer's to skip too; it holds no text
-            if isinstance(obj, StreamObject):
-                yield obj
-
-
-def _filters(stream: StreamObject) -> list[str]:
-    value = stream.get("/Filter")
-    if isinstance(value, ArrayObject):
-        return [str(v) for v in value]
-    return [str(value)] if value is not None else []
-
-
-def _inflated_size(raw: bytes, budget: int) -> int:
-    """Return how many bytes ``raw`` inflates to, stopping once it passes ``budget``."""
-    inflater = zlib.decompressobj()
-    total = 0
-    pending = raw
-    try:
-        while pending:
-            total += len(inflater.decompress(pending, _CHUNK))
-            if total > budget:
-                return total
-            pending = inflater.unconsumed_tail
-    except zlib.error:
-        pass  # a damaged stream decodes to what came before the damage; pdfminer does the same
-    return total
-
-
-def _as_int(value: Any) -> int:
-    value = _resolved(value)
-    return int(value) if isinstance(value, int | float) else 0
-
-
-def _check_stream_sizes(reader: PdfReader, limits: ExtractLimits) -> None:
-    budget = limits.max_decoded_bytes
-    bomb = _file_problem(
-        f"the PDF's content decodes to more than {limits.max_decoded_bytes} bytes "
-        "(a decompression bomb?)"
-    )
-    for stream in _all_streams(reader):
-        if stream.get("/Subtype") == "/Image":
-            # Text extraction never decodes images; pdfium decodes one page's images at a time
-            # for OCR, bounded by the declared size, so images are held to a pixel limit and a
-            # long scanned fax does not count against the content budget.
-            pixels = _as_int(stream.get("/Width")) * _as_int(stream.get("/Height"))
-            if pixels > limits.max_image_pixels:
-                raise _file_problem(
-                    f"an image of the PDF has {pixels} pixels; the limit is "
-                    f"{limits.max_image_pixels}"
-                )
-            continue
-        filters = _filters(stream)
-        raw: bytes = getattr(stream, "_data", b"") or b""
-        if not filters:
-            size = len(raw)
-        elif filters[0] in _FLATE:
-            size = _inflated_size(raw, budget)
-        elif filters[0] in _IMAGE_FILTERS:
-            size = len(raw)
-        else:
-            try:
-                size = len(stream.get_data())  # pypdf caps LZW/RunLength/ASCII output itself
-            except LimitReachedError:
-                raise bomb from None
-            except (PyPdfError, ValueError, NotImplementedError, zlib.error):
-                size = len(raw)
-        budget -= size
-        if budget < 0:
-            raise bomb
-
-
-def _resolved(obj: Any) -> Any:
-    return obj.get_object() if obj is not None else None
-
-
-def _has_fonts(resources: Any, depth: int = 0) -> bool:
-    resources = _resolved(resources)
-    if not isinstance(resources, DictionaryObject) or depth > 3:
+def readable(text: str, limits: ExtractLimits) -> bool:
+    """Whether a text layer can be trusted: enough letters, mapped glyphs, not drawn reversed."""
+    # Glyphs without a Unicode mapping come out as "(cid:42)": such a layer is no text layer.
+    plain = _CID.sub("", text)
+    if sum(ch.isalnum() for ch in plain) < limits.min_text_chars:
         return False
-    fonts = _resolved(resources.get("/Font"))
-    if isinstance(fonts, DictionaryObject) and len(fonts) > 0:
-        return True
-    xobjects = _resolved(resources.get("/XObject"))
-    if isinstance(xobjects, DictionaryObject):
-        for ref in xobjects.values():
-            xobj = _resolved(ref)
-            if isinstance(xobj, DictionaryObject) and xobj.get("/Subtype") == "/Form":
-                if _has_fonts(xobj.get("/Resources"), depth + 1):
-                    return True
-    return False
+    tokens = [t.lower() for t in _TOKEN.findall(plain)]
+    forward = sum(t in _COMMON for t in tokens)
+    backward = sum(t[::-1] in _COMMON and t not in _COMMON for t in tokens)
+    return not (backward >= 3 and backward > 2 * forward)
 
 
-def estimate_ocr_pages(data: bytes, *, limits: ExtractLimits) -> int:
-    """Return how many pages have no fonts (so will be OCR'd), after the upload checks."""
-    # A page without fonts cannot have a text layer; a page with fonts but almost no text (a fax
-    # header over a scan) is missed here and still OCR'd by extract_pages.
-    reader = _open_checked(data, limits)
-    missing = 0
-    for page in reader.pages:
-        if not _has_fonts(page.get("/Resources")):
-            missing += 1
-    return missing
-
-
-def _usable(text: str, limits: ExtractLimits) -> bool:
-    # Glyphs without a Unicode mapping come out as "(cid:42)": a text layer made of them is no
-    # text layer at all, so such a page is OCR'd.
-    readable = _CID.sub("", text)
-    return sum(ch.isalnum() for ch in readable) >= limits.min_text_chars
-
-
-def _render(pdf: pypdfium2.PdfDocument, index: int, dpi: int) -> Image.Image:
-    page = pdf[index]
-    try:
-        bitmap = page.render(scale=dpi / 72, grayscale=True)
-        return bitmap.to_pil()
-    finally:
-        page.close()
+_usable = readable  # the name older callers use
 
 
 def extract_pages(
-    data: bytes, *, limits: ExtractLimits, ocr: OcrEngine = tesseract_ocr
+    data: bytes,
+    *,
+    limits: ExtractLimits,
+    ocr: OcrEngine = tesseract_ocr,
+    engine: str = "pdfium",
 ) -> ExtractedDocument:
-    """Return the text of every page of a PDF, OCR'ing pages without a usable text layer."""
-    reader = _open_checked(data, limits)
-    del reader  # checks done; pdfplumber and pdfium read the bytes themselves
-    texts: list[tuple[int, str]] = []
+    """Return every page of a PDF as lines, OCR'ing pages without a readable text layer."""
+    open_checked(data, limits)
+    pages, used = _text_pages(data, engine)
+    layouts: dict[int, PageLayout] = {}
     needs_ocr: list[int] = []
-    try:
-        with pdfplumber.open(io.BytesIO(data), password="") as pdf:
-            for index, page in enumerate(pdf.pages):
-                text = page.extract_text() or ""
-                page.close()  # drops the page's parsed layout; long letters stay small in memory
-                texts.append((index + 1, text))
-                if not _usable(text, limits):
-                    needs_ocr.append(index)
-    except Exception as exc:  # pdfminer raises bare Exceptions (PSEOF, ...) on broken files
-        raise _file_problem(f"the PDF's text cannot be read ({type(exc).__name__})") from exc
-
-    ocr_texts, warnings = _ocr_pages(data, needs_ocr, limits, ocr) if needs_ocr else ({}, [])
-    pages = tuple(
-        ExtractedPage(no, ocr_texts[no - 1], "ocr")
-        if no - 1 in ocr_texts
-        else ExtractedPage(no, text, "text")
-        for no, text in texts
-    )
-    sources = {p.source for p in pages}
+    for index, page in enumerate(pages):
+        layout = PageLayout(
+            index + 1, build_lines(page.words, index + 1), page.width, page.height, "text"
+        )
+        if readable(layout.text, limits):
+            layouts[index] = layout
+        else:
+            needs_ocr.append(index)
+    warnings: list[str] = []
+    if needs_ocr:
+        layouts.update(_ocr_pages(data, needs_ocr, limits, ocr, warnings))
+    out = tuple(ExtractedPage(i + 1, layouts[i], layouts[i].source) for i in range(len(pages)))
+    sources = {p.source for p in out}
     text_source = sources.pop() if len(sources) == 1 else "mixed"
-    return ExtractedDocument(pages, text_source, len(pages), tuple(warnings))
+    return ExtractedDocument(out, text_source, len(out), tuple(warnings), used)
+
+
+def _text_pages(data: bytes, engine: str) -> tuple[list[TextPage], str]:
+    try:
+        return list(ENGINES[engine](data)), engine
+    except Exception as exc:  # noqa: BLE001 - PDFium and pdfminer raise bare errors on bad files
+        if engine != "pdfium":
+            raise file_problem(f"the PDF's text cannot be read ({type(exc).__name__})") from exc
+    try:  # PDFium could not read the file: pdfminer is more forgiving of some damage
+        return list(pdfplumber_pages(data)), "pdfplumber"
+    except Exception as exc:  # noqa: BLE001
+        raise file_problem(f"the PDF's text cannot be read ({type(exc).__name__})") from exc
 
 
 def _ocr_pages(
-    data: bytes, indexes: list[int], limits: ExtractLimits, ocr: OcrEngine
-) -> tuple[dict[int, str], list[str]]:
-    out: dict[int, str] = {}
-    warnings: list[str] = []
+    data: bytes, indexes: Sequence[int], limits: ExtractLimits, ocr: OcrEngine, warnings: list[str]
+) -> dict[int, PageLayout]:
+    out: dict[int, PageLayout] = {}
     started = time.monotonic()
     with PDFIUM_LOCK:
         pdf = pypdfium2.PdfDocument(data, password="")
@@ -342,19 +163,58 @@ def _ocr_pages(
                     f"page {index + 1}: not OCR'd, the OCR time limit of "
                     f"{limits.max_ocr_seconds:g} s for the letter was used up"
                 )
-                out[index] = ""
+                out[index] = PageLayout(index + 1, (), source="ocr")
                 continue
             with PDFIUM_LOCK:  # render under the lock; OCR the image without it
-                image = _render(pdf, index, limits.ocr_dpi)
+                image, dpi = _render(pdf, index, limits)
             try:
-                out[index] = ocr(image, min(limits.ocr_seconds_per_page, remaining))
+                read = ocr(image, min(limits.ocr_seconds_per_page, remaining))
+                out[index] = _ocr_layout(index + 1, read, dpi)
             except RuntimeError as exc:
-                # pytesseract signals its timeout kill as RuntimeError; other failures too.
+                # A timeout kill and other Tesseract failures: the page is left empty.
                 warnings.append(f"page {index + 1}: OCR failed ({exc})")
-                out[index] = ""
+                out[index] = PageLayout(index + 1, (), source="ocr")
             finally:
                 image.close()
     finally:
         with PDFIUM_LOCK:
             pdf.close()
-    return out, warnings
+    return out
+
+
+def _render(
+    pdf: pypdfium2.PdfDocument, index: int, limits: ExtractLimits
+) -> tuple[Image.Image, int]:
+    page = pdf[index]
+    try:
+        width, height = page.get_size()
+        # The page's own size decides the pixels (inline images included, as they are drawn
+        # at page scale): lower the dpi to stay in bounds, or refuse a page that cannot.
+        dpi = raster_dpi(width, height, limits, index + 1)
+        bitmap = page.render(scale=dpi / 72, grayscale=True)
+        image = bitmap.to_pil().copy()  # the bitmap's memory belongs to pdfium
+        image.info["dpi"] = (dpi, dpi)
+        return image, dpi
+    finally:
+        page.close()
+
+
+def _ocr_layout(number: int, read: OcrText | str, dpi: int) -> PageLayout:
+    if isinstance(read, str):
+        return page_from_text(number, read, ocr=True)
+    scale = 72 / dpi
+    words = [
+        Word(
+            w.text,
+            w.x0 * scale,
+            w.top * scale,
+            w.x1 * scale,
+            w.bottom * scale,
+            w.size * scale,
+            w.conf,
+        )  # fmt: skip
+        for w in read.words
+    ]
+    return PageLayout(
+        number, build_lines(words, number, ocr=True), read.width * scale, read.height * scale, "ocr"
+    )

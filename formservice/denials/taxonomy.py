@@ -22,7 +22,9 @@ __all__ = [
     "CATEGORIES",
     "CodeMeaning",
     "DeadlineRule",
+    "any_phrase",
     "carc_meaning",
+    "cost_share_columns",
     "deadline_rule",
     "known_rarcs",
     "label_rules",
@@ -30,6 +32,7 @@ __all__ = [
     "plan_signals",
     "plan_types",
     "rarc_meaning",
+    "routine_carcs",
 ]
 
 
@@ -76,11 +79,15 @@ class LabelRules:
     """All label rules plus the word lists that guard them."""
 
     fields: dict[str, FieldLabels]
-    foreign_prefixes: tuple[str, ...]
+    other_labels: tuple[re.Pattern[str], ...]
+    foreign_prefixes: frozenset[str]
+    date_foreign_prefixes: frozenset[str]
     name_stopwords: frozenset[str]
     payer_suffixes: tuple[str, ...]
+    payer_legal_endings: tuple[str, ...]
     payer_lines_to_scan: int
     payer_labels: tuple[str, ...]
+    payer_title_words: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -98,8 +105,24 @@ def _load(package: str, name: str) -> Any:
 
 
 @cache
+def _codes_raw() -> dict[str, Any]:
+    data: dict[str, Any] = _load("formservice.denials", "codes.yaml")
+    return data
+
+
+def routine_carcs() -> frozenset[str]:
+    """CARCs of routine pricing and cost share (45, 1, 2, 3, 253): adjustments, not reasons."""
+    return frozenset(str(c) for c in _codes_raw()["routine_carcs"])
+
+
+def cost_share_columns() -> dict[str, str]:
+    """Remittance column names (deduct, coins, copay) and the PR reason code each stands for."""
+    return {str(k): str(v) for k, v in _codes_raw()["cost_share_columns"].items()}
+
+
+@cache
 def _codes() -> tuple[dict[str, CodeMeaning], dict[str, CodeMeaning]]:
-    raw = _load("formservice.denials", "codes.yaml")
+    raw = _codes_raw()
     carc = {
         str(code): CodeMeaning(str(code), item["meaning"], item["category"])
         for code, item in raw["carc"].items()
@@ -143,6 +166,14 @@ def phrase_rules() -> tuple[tuple[PhraseRule, ...], tuple[re.Pattern[str], ...]]
 
 
 @cache
+def any_phrase() -> re.Pattern[str]:
+    """One pattern matching wherever any phrase rule does: most sentences match none, and one
+    search tells so."""
+    rules, _ = phrase_rules()
+    return re.compile("|".join(f"(?:{r.pattern.pattern})" for r in rules), _FLAGS)
+
+
+@cache
 def label_rules() -> LabelRules:
     """Return the label rules of every field the parser reads by label."""
     raw = _load("formservice.denials", "labels.yaml")
@@ -159,11 +190,15 @@ def label_rules() -> LabelRules:
         )
     return LabelRules(
         fields=fields,
-        foreign_prefixes=tuple(raw["foreign_prefixes"]),
+        other_labels=tuple(re.compile(p, _FLAGS) for p in raw["other_labels"]),
+        foreign_prefixes=frozenset(w.lower() for w in raw["foreign_prefixes"]),
+        date_foreign_prefixes=frozenset(w.lower() for w in raw["date_foreign_prefixes"]),
         name_stopwords=frozenset(w.lower() for w in raw["name_stopwords"]),
         payer_suffixes=tuple(raw["payer_suffixes"]),
+        payer_legal_endings=tuple(raw["payer_legal_endings"]),
         payer_lines_to_scan=int(raw["payer_lines_to_scan"]),
         payer_labels=tuple(raw["payer_labels"]),
+        payer_title_words=frozenset(w.lower() for w in raw["payer_title_words"]),
     )
 
 

@@ -13,6 +13,26 @@ from datetime import date
 from typing import Any
 
 from formservice.errors import ValidationProblem
+from formservice.model.denial_parts import (
+    Adjustment,
+    AppealTo,
+    ServiceLine,
+    adjustments_from_json,
+    appeal_to_from_json,
+    service_lines_from_json,
+)
+
+__all__ = [
+    "APPEAL_FACTS",
+    "CATEGORIES",
+    "DENIAL_FACT_KEYS",
+    "REVIEWABLE",
+    "Adjustment",
+    "AppealTo",
+    "Denial",
+    "DenialReason",
+    "ServiceLine",
+]
 
 # The denial categories of CONTRACT.md §4.
 CATEGORIES: tuple[str, ...] = (
@@ -54,6 +74,42 @@ DENIAL_FACT_KEYS: tuple[str, ...] = (
     "appeal_deadline_basis",
     "plan_type",
     "needs_review",
+    "review_fields",
+    "service_lines",
+    "adjustments",
+    "appeal_to",
+)
+# The facts a person must be able to trust before an appeal goes out: missing or unsure ones are
+# named in ``review_fields`` (CONTRACT.md §4).
+APPEAL_FACTS: tuple[str, ...] = (
+    "payer_name",
+    "member_id",
+    "patient_name",
+    "claim_number",
+    "authorization_number",
+    "date_of_service",
+    "procedure_codes",
+    "appeal_deadline",
+)
+# Every field a person can be asked to check (review_fields names only these).
+REVIEWABLE: tuple[str, ...] = (
+    "payer_name",
+    "member_id",
+    "claim_number",
+    "authorization_number",
+    "patient_name",
+    "letter_date",
+    "date_of_service",
+    "procedure_codes",
+    "diagnosis_codes",
+    "carc_codes",
+    "rarc_codes",
+    "categories",
+    "appeal_deadline",
+    "plan_type",
+    "service_lines",
+    "adjustments",
+    "appeal_to",
 )
 _DATES = ("letter_date", "date_of_service", "appeal_deadline")
 _TEXTS = (
@@ -94,7 +150,9 @@ class Denial:
     """The facts of one denial letter. A value the letter does not state is None or empty.
 
     ``evidence`` maps a fact's name to where it came from (page, text, confidence: JSON as the
-    parser and reviewers wrote it); ``reviewed_fields`` lists the facts a person confirmed.
+    parser and reviewers wrote it); ``reviewed_fields`` lists the facts a person confirmed;
+    ``review_fields`` the facts the parser could not find or is unsure of (``needs_review`` is
+    true whenever it is not empty).
     """
 
     text_source: str | None = None
@@ -117,6 +175,10 @@ class Denial:
     appeal_deadline_basis: str | None = None
     plan_type: str | None = None
     needs_review: bool = False
+    review_fields: tuple[str, ...] = ()
+    service_lines: tuple[ServiceLine, ...] = ()
+    adjustments: tuple[Adjustment, ...] = ()
+    appeal_to: AppealTo | None = None
     evidence: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     reviewed_fields: tuple[str, ...] = ()
 
@@ -127,8 +189,10 @@ class Denial:
             value = getattr(self, key)
             if isinstance(value, date):
                 value = value.isoformat()
-            elif key == "reasons":
-                value = [r.to_json() for r in value]
+            elif key in ("reasons", "service_lines", "adjustments"):
+                value = [item.to_json() for item in value]
+            elif key == "appeal_to":
+                value = value.to_json() if value is not None else None
             elif isinstance(value, tuple):
                 value = list(value)
             out[key] = value
@@ -174,6 +238,15 @@ class Denial:
             values[key] = raw
         values["needs_review"] = bool(data.get("needs_review", False))
         values["reasons"] = _reasons(data.get("reasons"), errors)
+        values["review_fields"] = _strings(data.get("review_fields"), "review_fields", errors)
+        unknown = set(values["review_fields"]) - set(REVIEWABLE)
+        if unknown:
+            errors["review_fields"] = [f"Unknown fields: {', '.join(sorted(unknown))}."]
+        values["service_lines"] = service_lines_from_json(data.get("service_lines"), errors)
+        values["adjustments"] = adjustments_from_json(
+            data.get("adjustments"), "adjustments", errors
+        )
+        values["appeal_to"] = appeal_to_from_json(data.get("appeal_to"), errors)
         evidence = data.get("evidence") or {}
         if not isinstance(evidence, Mapping):
             errors["evidence"] = ["Must be an object."]

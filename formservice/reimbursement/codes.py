@@ -33,6 +33,7 @@ __all__ = [
     "place_of_service",
     "placeholders_in_effect",
     "rules",
+    "scalp_cooling_codes",
 ]
 
 CHEMO_ADMIN = "chemo_admin"
@@ -166,6 +167,11 @@ def descriptor(code: str) -> str | None:
 def chemo_admin_codes() -> frozenset[str]:
     """The chemotherapy-administration codes 0663T must accompany (96409-96417)."""
     return frozenset(r.code for r in _rows() if r.kind == CHEMO_ADMIN and r.code)
+
+
+def scalp_cooling_codes() -> frozenset[str]:
+    """Every numbered scalp-cooling code (0662T, 0663T, and their successors once numbered)."""
+    return frozenset(r.code for r in _rows() if _scalp_cooling(r) and r.code)
 
 
 def placeholders_in_effect(date_of_service: date) -> list[CodeRow]:

@@ -1,7 +1,8 @@
 """First-level appeal deadlines: the one formula, used by the denial parser, PA tracking and the
 checklists (rules in ``data/appeal_deadlines.yaml``, DOMAIN.md §5).
 
-A deadline counts ``days`` from the notice date, or from its receipt when the rule (or the letter)
+A deadline counts ``days`` (or calendar months or years, as a letter may state it: "within six
+months", "one year") from the notice date, or from its receipt when the rule (or the letter)
 counts from receipt; receipt is presumed ``receipt_presumption_days`` after the notice date where
 the rule for that plan type says so (Medicare fee-for-service: 5 days, 42 CFR 405.942(a)), and is
 otherwise taken as the notice date itself, which gives the earliest, safe deadline.
@@ -9,6 +10,7 @@ otherwise taken as the notice date itself, which gives the earliest, safe deadli
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -23,7 +25,10 @@ __all__ = [
     "plan_types",
     "receipt_presumption",
     "stated_days_deadline",
+    "stated_period_deadline",
 ]
+
+UNITS = ("days", "months", "years")
 
 # The case and the denial JSON say "medicaid" (CONTRACT.md §1); the rule for a Medicaid plan's
 # first-level appeal is the managed-care plan appeal (42 CFR 438.402).
@@ -96,9 +101,34 @@ def stated_days_deadline(
     notice: date, days: int, *, from_receipt: bool, plan_type: str | None
 ) -> AppealDeadline:
     """The deadline of a letter that states "within N days" of the notice or of its receipt."""
+    return stated_period_deadline(
+        notice, days, "days", from_receipt=from_receipt, plan_type=plan_type
+    )
+
+
+def stated_period_deadline(
+    notice: date, amount: int, unit: str, *, from_receipt: bool, plan_type: str | None
+) -> AppealDeadline:
+    """The deadline of a letter that states "within N days / months / years" of the notice or
+    of its receipt. Months and years are calendar ones (the same day of the month, or the
+    month's last day when it has no such day); ``days`` of the result is the days they span."""
+    if unit not in UNITS:
+        raise ValueError(f"unit must be one of {UNITS}, not {unit!r}")
     presumed = receipt_presumption(plan_type, notice) if from_receipt else 0
     rule = deadline_rule(plan_type, notice) if plan_type else None
-    return AppealDeadline(notice + timedelta(days=presumed + days), days, presumed, rule)
+    start = notice + timedelta(days=presumed)
+    if unit == "days":
+        return AppealDeadline(start + timedelta(days=amount), amount, presumed, rule)
+    months = amount * (12 if unit == "years" else 1)
+    end = _add_months(start, months)
+    return AppealDeadline(end, (end - start).days, presumed, rule)
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
 
 
 def plan_rule_deadline(plan_type: str | None, notice: date) -> AppealDeadline | None:

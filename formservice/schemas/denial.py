@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from formservice.model.denial import CATEGORIES
+from formservice.model.denial import CATEGORIES, REVIEWABLE
+from formservice.model.denial_parts import GROUP_CODES
 from formservice.schemas.common import CleanSchema, CptCode, Icd10Code, Id, StrictSchema
 
 PLAN_TYPES = (
@@ -24,6 +25,56 @@ class ReasonSchema(Schema):
     page = fields.Integer(allow_none=True)
     evidence = fields.String(allow_none=True)
     confidence = fields.Float(allow_none=True)
+
+
+class AdjustmentSchema(Schema):
+    """One claim adjustment: group code (null when not printed), CARC, amount."""
+
+    group = fields.String(allow_none=True, validate=validate.OneOf(GROUP_CODES))
+    carc = fields.String(required=True)
+    amount = fields.Float(allow_none=True)
+
+
+class ServiceLineSchema(Schema):
+    """One billed line of a remittance, with the adjustments and remarks printed on it."""
+
+    date_of_service = fields.String(allow_none=True)
+    code = fields.String(allow_none=True)
+    modifiers = fields.List(fields.String())
+    units = fields.Float(allow_none=True)
+    billed = fields.Float(allow_none=True)
+    allowed = fields.Float(allow_none=True)
+    paid = fields.Float(allow_none=True)
+    adjustments = fields.List(fields.Nested(AdjustmentSchema))
+    rarc_codes = fields.List(fields.String())
+
+
+class AppealToSchema(Schema):
+    """Where the letter says to send an appeal; a part it does not state is null."""
+
+    name = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    fax = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    portal = fields.String(allow_none=True)
+
+
+class AppealToCorrectionSchema(StrictSchema):
+    """A reviewer's appeal destination (the packet is routed to it)."""
+
+    name = fields.String(allow_none=True, validate=validate.Length(max=200))
+    address = fields.String(allow_none=True, validate=validate.Length(max=300))
+    fax = fields.String(
+        allow_none=True,
+        validate=validate.Regexp(
+            r"^[0-9()+.\- ]{7,25}$", error="A fax number such as 206-555-0199."
+        ),
+    )
+    phone = fields.String(
+        allow_none=True,
+        validate=validate.Regexp(r"^[0-9()+.\- ]{7,25}$", error="A phone number."),
+    )
+    portal = fields.String(allow_none=True, validate=validate.Length(max=300))
 
 
 class DenialSchema(Schema):
@@ -55,6 +106,16 @@ class DenialSchema(Schema):
     appeal_deadline_basis = fields.String(allow_none=True)
     plan_type = fields.String(allow_none=True)
     needs_review = fields.Boolean()
+    review_fields = fields.List(
+        fields.String(validate=validate.OneOf(REVIEWABLE)),
+        metadata={"description": "facts a person must check: missing or unsure"},
+    )
+    service_lines = fields.List(fields.Nested(ServiceLineSchema))
+    adjustments = fields.List(
+        fields.Nested(AdjustmentSchema),
+        metadata={"description": "routine pricing and cost share (45, 1, 2, 3, 253): not reasons"},
+    )
+    appeal_to = fields.Nested(AppealToSchema, allow_none=True)
     evidence = fields.Dict(metadata={"description": "field → {page, text, confidence}"})
     reviewed_fields = fields.List(fields.String())
 
@@ -82,6 +143,7 @@ class DenialCorrectionSchema(StrictSchema):
     categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)))
     appeal_deadline = fields.Date(allow_none=True)
     plan_type = fields.String(allow_none=True, validate=validate.OneOf(PLAN_TYPES))
+    appeal_to = fields.Nested(AppealToCorrectionSchema, allow_none=True)
     needs_review = fields.Boolean()
 
 

@@ -43,6 +43,7 @@ def extract_limits(settings: Settings) -> ExtractLimits:
         ocr_seconds_per_page=settings.ocr_seconds_per_page,
         ocr_dpi=settings.ocr_dpi,
         max_ocr_seconds=settings.ocr_seconds_per_page * settings.max_pdf_pages,
+        max_page_pixels=settings.max_page_pixels,
     )
 
 
@@ -173,6 +174,9 @@ def correct_denial(
                 if key not in reviewed:
                     reviewed.append(key)
         result["evidence"], result["reviewed_fields"] = evidence, reviewed
+        # A corrected fact is checked; a person who clears the review has checked them all.
+        pending = [f for f in result.get("review_fields") or [] if f not in clean]
+        result["review_fields"] = [] if clean.get("needs_review") is False else pending
         row.result = Denial.from_json(result).to_json()  # checked once more as a whole
         row.appeal_deadline = _deadline(row.result)
         session.flush()

@@ -44,12 +44,23 @@ MAX_SIDE_PX = 2000
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """A correctable fact: its key, label and input type ("text", "date", "list", "select")."""
+    """A correctable fact: its key, label and input type ("text", "date", "list", "select").
+
+    A part of a structured fact (the appeal destination's fax) names the fact in ``group`` and
+    its member in ``part``; the form field is ``key``.
+    """
 
     key: str
     label: str
     kind: str = "text"
     hint: str = ""
+    group: str | None = None
+    part: str | None = None
+
+    @property
+    def fact(self) -> str:
+        """The contract field this input corrects (review_fields names these)."""
+        return self.group or self.key
 
 
 FIELDS = (
@@ -67,7 +78,14 @@ FIELDS = (
     FieldSpec("rarc_codes", "RARC codes", "list", "For example N115."),
     FieldSpec("categories", "Denial categories", "list", "For example medical_necessity."),
     FieldSpec("appeal_deadline", "Appeal deadline", "date"),
+    # Where the appeal goes: the packet is routed to it.
+    FieldSpec("appeal_to_name", "Send appeals to", group="appeal_to", part="name"),
+    FieldSpec("appeal_to_address", "Appeal address", group="appeal_to", part="address"),
+    FieldSpec("appeal_to_fax", "Appeal fax", group="appeal_to", part="fax"),
+    FieldSpec("appeal_to_phone", "Appeal phone", group="appeal_to", part="phone"),
+    FieldSpec("appeal_to_portal", "Appeal portal", group="appeal_to", part="portal"),
 )
+APPEAL_PARTS = ("name", "address", "fax", "phone", "portal")
 
 
 @dataclass(frozen=True)
@@ -104,22 +122,24 @@ def fact_views(
     """Every correctable fact with its source sentences and whether a person should check it."""
     evidence = denial.get("evidence") or {}
     reviewed = set(denial.get("reviewed_fields") or [])
+    flagged = set(denial.get("review_fields") or [])
     by_field: dict[str, list[str]] = {}
     for path, messages in (errors or {}).items():
         # "procedure_codes.0" → the procedure_codes field: one input holds the whole list.
         by_field.setdefault(path.split(".", 1)[0], []).extend(messages)
     views = []
     for spec in FIELDS:
-        value = denial.get(spec.key)
-        raw = evidence.get(spec.key)
+        value = _value(denial, spec)
+        raw = evidence.get(spec.fact)
         sources = _sources(raw)
         entered_by = raw.get("reviewed_by") if isinstance(raw, dict) else None
         scores = [float(s["confidence"]) for s in sources if s.get("confidence") is not None]
         confidence = min(scores) if scores else None
         empty = value in (None, "", [])
         unsure = confidence is not None and confidence < CHECK_BELOW
-        check = spec.key not in reviewed and (
-            unsure or (empty and bool(denial.get("needs_review")))
+        named = spec.fact in flagged and (spec.part is None or not empty or spec.part == "fax")
+        check = spec.fact not in reviewed and (
+            named or unsure or (empty and spec.group is None and bool(denial.get("needs_review")))
         )
         views.append(
             FactView(
@@ -129,12 +149,20 @@ def fact_views(
                 sources=sources,
                 entered_by=entered_by,
                 confidence=confidence,
-                check=check or spec.key in by_field,
-                reviewed=spec.key in reviewed,
-                errors=by_field.get(spec.key, []),
+                check=check or spec.key in by_field or spec.fact in by_field,
+                reviewed=spec.fact in reviewed,
+                errors=by_field.get(spec.key, [])
+                + (by_field.get(spec.fact, []) if spec.group else []),
             )
         )
     return views
+
+
+def _value(denial: dict[str, Any], spec: FieldSpec) -> Any:
+    if spec.group is None:
+        return denial.get(spec.key)
+    group = denial.get(spec.group)
+    return group.get(spec.part) if isinstance(group, dict) else None
 
 
 def _parse_field(spec: FieldSpec, raw: str) -> Any:
@@ -148,18 +176,46 @@ def corrections_from_form(denial: dict[str, Any], form: Any) -> dict[str, Any]:
     """The fields whose submitted value differs from the stored one."""
     changed: dict[str, Any] = {}
     for spec in FIELDS:
-        if spec.key not in form:
+        if spec.key not in form or spec.group is not None:
             continue
         value = _parse_field(spec, form.get(spec.key, ""))
         if value != _parse_field(spec, _shown(denial.get(spec.key))):
             changed[spec.key] = value
+    appeal = _appeal_from_form(denial, form)
+    if appeal is not False:
+        changed["appeal_to"] = appeal
     if form.get("checked") == "yes":
         # The person vouches for every fact the page asked them to check: they count as reviewed.
         for view in fact_views(denial):
-            if view.check and view.spec.key not in changed and view.spec.key in form:
-                changed[view.spec.key] = _parse_field(view.spec, form.get(view.spec.key, ""))
+            spec = view.spec
+            if view.check and spec.group is None and spec.key not in changed and spec.key in form:
+                changed[spec.key] = _parse_field(spec, form.get(spec.key, ""))
+            elif view.check and spec.group == "appeal_to" and "appeal_to" not in changed:
+                changed["appeal_to"] = _appeal_parts(denial, form)
         changed["needs_review"] = False
     return changed
+
+
+def _appeal_parts(denial: dict[str, Any], form: Any) -> dict[str, Any] | None:
+    stored = denial.get("appeal_to") or {}
+    parts = {
+        part: (form.get(f"appeal_to_{part}", "").strip() or None)
+        if f"appeal_to_{part}" in form
+        else stored.get(part)
+        for part in APPEAL_PARTS
+    }
+    return parts if any(parts.values()) else None
+
+
+def _appeal_from_form(denial: dict[str, Any], form: Any) -> dict[str, Any] | None | bool:
+    """The appeal destination as corrected, or False when the form leaves it as stored."""
+    if not any(f"appeal_to_{part}" in form for part in APPEAL_PARTS):
+        return False
+    parts = _appeal_parts(denial, form)
+    stored = denial.get("appeal_to") or None
+    if parts == stored or (parts is None and not stored):
+        return False
+    return parts
 
 
 def _review(row: DenialRow, *, errors: dict[str, list[str]] | None = None, status: int = 200,

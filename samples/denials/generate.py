@@ -286,7 +286,7 @@ def build_eob(spec: Spec) -> list[Any]:
         reason = coded[min(i, len(coded) - 1)] if coded else None
         rows.append([
             fmt_date(spec.dos, spec.extra.get("table_date_style", "us")), proc,
-            "1", "1,250.50" if proc.endswith("2T") else "310.00", "0.00", "0.00",
+            "1", f"{_billed(proc):,.2f}", "0.00", "0.00",
             f"{spec.extra.get('group_code', 'CO')}-{reason.carc}" if reason else "",
             (reason.rarc or "") if reason else "",
         ])  # fmt: skip
@@ -414,6 +414,39 @@ def reason_page(spec: Spec, reason: Reason, pdf: bytes) -> int:
     return reason.page
 
 
+def _billed(proc: str) -> float:
+    return 1250.50 if proc.endswith("2T") else 310.00
+
+
+def service_lines_for(spec: Spec) -> list[dict[str, Any]]:
+    """The remittance lines an EOB prints (`build_eob`'s table): the one adjustment of a line
+    has no amount printed; billed minus paid is what it takes (835 line balancing)."""
+    if spec.kind != "eob":
+        return []
+    coded = [r for r in spec.reasons if r.carc]
+    out = []
+    for i, proc in enumerate(spec.procedures):
+        reason = coded[min(i, len(coded) - 1)] if coded else None
+        group = spec.extra.get("group_code", "CO")
+        out.append({
+            "date_of_service": spec.dos.isoformat(), "code": proc, "modifiers": [], "units": 1,
+            "billed": _billed(proc), "allowed": 0.0, "paid": 0.0,
+            "adjustments": [{"group": group, "carc": reason.carc, "amount": _billed(proc)}]
+            if reason else [],
+            "rarc_codes": [reason.rarc] if reason and reason.rarc else [],
+        })  # fmt: skip
+    return out
+
+
+def appeal_to_for(spec: Spec) -> dict[str, Any] | None:
+    """Where a formal letter says to send appeals (`build_letter`'s last paragraph)."""
+    if spec.kind in BUILDERS:
+        return None
+    street, city, phone, fax = ADDRESS[spec.payer]
+    return {"name": f"{spec.payer} Appeals Unit", "address": f"{street}, {city}", "fax": fax,
+            "phone": phone, "portal": None}  # fmt: skip
+
+
 def label_for(spec: Spec, pdf: bytes, pages: int) -> dict[str, Any]:
     """Return the CONTRACT.md §4 truth of a letter."""
     carcs: list[str] = []
@@ -456,6 +489,9 @@ def label_for(spec: Spec, pdf: bytes, pages: int) -> dict[str, Any]:
         "appeal_deadline_basis": spec.basis,
         "plan_type": spec.plan_type,
         "needs_review": spec.deadline is None or "other" in categories,
+        "service_lines": service_lines_for(spec),
+        "adjustments": [],
+        "appeal_to": appeal_to_for(spec),
     }
 
 
@@ -549,7 +585,7 @@ def specs() -> list[Spec]:
                 "before it was provided, as your Medicaid managed care plan requires (reason "
                 "code 197).", carc="197")],
         "If you disagree, you or your provider can ask for an appeal. You must ask within 60 days "
-        "from the date on this notice.", "medicaid_managed_care", plus(ld, 60), 60,
+        "from the date on this notice.", "medicaid", plus(ld, 60), 60,
         "letter states: within 60 days from the date on this notice",
         extra={"rights": MEDICAID_RIGHTS, "salutation": "Dear Casey Demopatient:"},
     ))  # fmt: skip
@@ -727,7 +763,7 @@ def specs() -> list[Spec]:
          Reason("no_prior_authorization", "The service was also provided without prior "
                 "authorization.")],
         "You have 60 days from the date of this notice to ask for an appeal.",
-        "medicaid_managed_care", plus(ld, 60), 60,
+        "medicaid", plus(ld, 60), 60,
         "letter states: 60 days from the date of this notice", scanned=True,
         extra={"rights": MEDICAID_RIGHTS, "salutation": "Dear Rowan Dummyperson:"},
     ))  # fmt: skip
@@ -785,7 +821,7 @@ def specs() -> list[Spec]:
         [Reason("authorization_mismatch", "The sessions billed exceed the number of authorized "
                 "sessions on prior authorization PA-77120-B (CO-198).", carc="198")],
         "You must ask for an appeal within 60 days of the date of this notice.",
-        "medicaid_managed_care", plus(ld, 60), 60,
+        "medicaid", plus(ld, 60), 60,
         "letter states: within 60 days of the date of this notice",
         auth_number="PA-77120-B", auth_label="Prior Authorization Number:",
         extra={"rights": MEDICAID_RIGHTS, "salutation": "Dear Elliot Sampleperson:"},
@@ -813,7 +849,7 @@ def specs() -> list[Spec]:
         [Reason("not_covered_benefit", "The requested service is not a covered benefit under "
                 "the Medicaid program (CARC 96).", carc="96")],
         "You have sixty (60) calendar days from the date of this letter to file an appeal with "
-        "us.", "medicaid_managed_care", plus(ld, 60), 60,
+        "us.", "medicaid", plus(ld, 60), 60,
         "letter states: sixty (60) calendar days from the date of this letter",
         extra={"rights": MEDICAID_RIGHTS, "date_prefix": "Date of notice: ",
                "patient_label": "Enrollee Name:", "salutation": "Dear Noel Samplefield:"},

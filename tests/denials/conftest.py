@@ -60,6 +60,8 @@ def letter_lines() -> list[str]:
         "Date: 03/15/2026",
         "Member ID: NWH123456789   Group No.: 884512",
         "Claim No.: 2026031500123   DOS: 03/02/2026",
+        # A complete letter names the patient and the billed codes (missing ones need review).
+        "Patient: Maria Samplename   Service: Scalp cooling, CPT 0662T",
         "Scalp cooling is not medically necessary (CO-50).",
         "You may appeal within 180 days of the date of this notice.",
     ]

@@ -1,4 +1,4 @@
-"""Field-level accuracy of extract + parse over the labelled sample letters in samples/denials."""
+"""The labelled sample letters of samples/denials: their evidence, coverage and generator."""
 
 from __future__ import annotations
 
@@ -21,28 +21,14 @@ def parse_denial(*args: Any, **kwargs: Any) -> dict[str, Any]:
     return _parse_denial(*args, **kwargs).to_json()
 
 
-THRESHOLD = 0.95
-ARTIFACT = Path(__file__).resolve().parents[2] / "test-artifacts" / "denial_accuracy.txt"
-FIELDS = [
-    "text_source", "pages", "payer_name", "member_id", "claim_number", "authorization_number",
-    "patient_name", "letter_date", "date_of_service", "procedure_codes", "diagnosis_codes",
-    "carc_codes", "rarc_codes", "categories", "reasons", "appeal_deadline", "appeal_days",
-    "plan_type", "needs_review",
-]  # fmt: skip
-UNORDERED = {"procedure_codes", "diagnosis_codes", "carc_codes", "rarc_codes", "categories"}
+# Field accuracy and silent errors over all three labelled sets: tests/denials/test_evaluation.py.
+# Labels state the letter's facts; review_fields is the product's judgement, not a fact.
+LABEL_KEYS = CONTRACT_KEYS - {"review_fields"}
 
 
 def label(pdf: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(pdf.with_suffix(".json").read_text(encoding="utf-8"))
     return data
-
-
-def comparable(field: str, value: Any) -> Any:
-    if field in UNORDERED:
-        return sorted(value)
-    if field == "reasons":
-        return sorted((r["category"], r["carc"] or "", r["page"]) for r in value)
-    return value
 
 
 @pytest.fixture(scope="module")
@@ -51,39 +37,9 @@ def parsed() -> dict[str, tuple[dict[str, Any], list[tuple[int, str, str]]]]:
     out = {}
     for pdf in sample_pdfs():
         doc = extract_pages(pdf.read_bytes(), limits=ExtractLimits())
-        pages = doc.page_texts()
-        result = parse_denial(pages, text_source=doc.text_source, page_count=doc.page_count)
-        out[pdf.stem] = (result, pages)
+        result = parse_denial(doc.layouts(), text_source=doc.text_source, page_count=doc.page_count)
+        out[pdf.stem] = (result, doc.page_texts())
     return out
-
-
-def test_field_accuracy_is_at_least_95_percent(
-    parsed: dict[str, tuple[dict[str, Any], list[tuple[int, str, str]]]],
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    right = dict.fromkeys(FIELDS, 0)
-    misses: list[str] = []
-    for pdf in sample_pdfs():
-        want = label(pdf)
-        got = parsed[pdf.stem][0]
-        for field in FIELDS:
-            if comparable(field, got[field]) == comparable(field, want[field]):
-                right[field] += 1
-            else:
-                misses.append(f"{pdf.stem}: {field}: got {got[field]!r}, want {want[field]!r}")
-    total = len(sample_pdfs())
-    lines = [f"{'field':24} {'right':>5} {'of':>4} {'accuracy':>9}"]
-    lines += [f"{f:24} {right[f]:5d} {total:4d} {right[f] / total:9.1%}" for f in FIELDS]
-    overall = sum(right.values()) / (total * len(FIELDS))
-    lines.append(f"{'all fields':24} {sum(right.values()):5d} {total * len(FIELDS):4d} "
-                 f"{overall:9.1%}")  # fmt: skip
-    lines += ["", "misses:"] + (misses or ["none"])
-    report = "\n".join(lines) + "\n"
-    ARTIFACT.parent.mkdir(exist_ok=True)
-    ARTIFACT.write_text(report, encoding="utf-8")
-    with capsys.disabled():  # the table is shown with or without -s
-        print("\n" + report)
-    assert overall >= THRESHOLD, report
 
 
 def test_every_evidence_text_is_on_its_page(
@@ -95,7 +51,8 @@ def test_every_evidence_text_is_on_its_page(
             assert reason["evidence"] in texts[reason["page"]], (stem, reason)
         for name, item in result["evidence"].items():
             for one in item if isinstance(item, list) else [item]:
-                assert one["text"] in texts[one["page"]], (stem, name)
+                if isinstance(one, dict) and "text" in one:  # not the bookkeeping maps
+                    assert one["text"] in texts[one["page"]], (stem, name)
 
 
 def test_sample_set_covers_the_brief() -> None:
@@ -103,7 +60,7 @@ def test_sample_set_covers_the_brief() -> None:
     assert len(pdfs) >= 20
     labels = [label(p) for p in pdfs]
     for data in labels:
-        assert set(data) == CONTRACT_KEYS
+        assert set(data) == LABEL_KEYS
         assert set(data["categories"]) <= set(taxonomy.CATEGORIES)
     covered = {c for data in labels for c in data["categories"]}
     assert covered == set(taxonomy.CATEGORIES)

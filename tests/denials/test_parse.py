@@ -21,7 +21,8 @@ CONTRACT_KEYS = {
     "text_source", "pages", "payer_name", "member_id", "claim_number", "authorization_number",
     "patient_name", "letter_date", "date_of_service", "procedure_codes", "diagnosis_codes",
     "carc_codes", "rarc_codes", "categories", "reasons", "appeal_deadline", "appeal_days",
-    "appeal_deadline_basis", "plan_type", "needs_review",
+    "appeal_deadline_basis", "plan_type", "needs_review", "review_fields", "service_lines",
+    "adjustments", "appeal_to",
 }  # fmt: skip
 
 HEADER = """Northwind Health Plan
@@ -34,6 +35,7 @@ Group No.: 884512
 Claim No.: 2026031500123
 Date of Service: 03/02/2026
 Provider: Sampletown Oncology, NPI 1234567893
+Service: Scalp cooling, CPT 0662T, 0663T
 """
 
 
@@ -235,7 +237,7 @@ def test_medicare_receipt_presumption_adds_five_days() -> None:
          "2026-09-11", 180),
         ("NOTICE OF DENIAL OF PAYMENT from your Medicare Advantage plan.", "medicare_advantage",
          "2026-05-19", 65),
-        ("Your Medicaid managed care plan has made this decision.", "medicaid_managed_care",
+        ("Your Medicaid managed care plan has made this decision.", "medicaid",
          "2026-05-14", 60),
     ],
 )  # fmt: skip
@@ -273,9 +275,12 @@ def test_no_deadline_and_no_plan_type_needs_review() -> None:
 def test_nothing_recognisable_gives_empty_result_for_review(pages: list[tuple[int, str]]) -> None:
     result = parse_denial(pages)
     assert result["needs_review"] is True
-    for key in CONTRACT_KEYS - {"text_source", "pages", "needs_review"}:
+    for key in CONTRACT_KEYS - {"text_source", "pages", "needs_review", "review_fields"}:
         assert result[key] in (None, []), key
-    assert result["evidence"] == {}
+    # Every fact an appeal needs is missing, and named for the reviewer.
+    assert {"payer_name", "member_id", "patient_name", "date_of_service", "procedure_codes",
+            "appeal_deadline"} <= set(result["review_fields"])  # fmt: skip
+    assert set(result["evidence"]) <= {"review"}
 
 
 def test_ocr_pages_lower_confidence_and_report_source() -> None:

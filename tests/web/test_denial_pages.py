@@ -266,3 +266,43 @@ def test_highlight_finds_a_value_split_by_ocr_and_escapes_the_rest() -> None:
     )
     assert str(highlight("<b>Claim</b> 42", "42")) == "&lt;b&gt;Claim&lt;/b&gt; <mark>42</mark>"
     assert str(highlight("no value here", "X1")) == "no value here"
+
+
+def test_the_appeal_destination_is_shown_and_its_fax_can_be_corrected(
+    browser: StaffBrowser, services: Services
+) -> None:
+    browser.login("clinic_a")
+    denial_id = _denial_id(_upload(browser, TEXT_LETTER))
+    html = browser.get(f"/denials/{denial_id}").text
+    assert 'id="fact-appeal_to_fax"' in html
+    assert "(206) 555-0199" in html
+    saved = browser.post(f"/denials/{denial_id}", {"appeal_to_fax": "206-555-0100"})
+    assert saved.status_code == 303
+    with services.sessions() as session:
+        row = session.get(DenialRow, denial_id)
+        assert row is not None
+        assert row.result is not None
+        assert row.result["appeal_to"]["fax"] == "206-555-0100"
+        assert row.result["appeal_to"]["address"] == "PO Box 4410, Seattle, WA 98101"  # kept
+        assert "appeal_to" in row.result["reviewed_fields"]
+        assert "appeal_to" not in row.result["review_fields"]
+
+
+def test_facts_named_in_review_fields_are_marked_for_checking(
+    browser: StaffBrowser, services: Services
+) -> None:
+    browser.login("clinic_a")
+    letter = DENIALS / "05_eob_bundled_records.pdf"  # states no appeal window: deadline unknown
+    denial_id = _denial_id(_upload(browser, letter))
+    with services.sessions() as session:
+        row = session.get(DenialRow, denial_id)
+        assert row is not None
+        assert row.result is not None
+        flagged = row.result["review_fields"]
+    assert "appeal_deadline" in flagged
+    html = browser.get(f"/denials/{denial_id}").text
+    for name in flagged:
+        marker = f'id="fact-{name}-row"'
+        if marker in html:
+            block = html[html.index(marker) - 40 :][:400]
+            assert "fact-check" in block, name
