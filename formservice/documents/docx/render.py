@@ -31,7 +31,7 @@ from lxml import etree
 from formservice.documents.docx.limits import (
     DEFAULT_LIMITS,
     TemplateLimits,
-    count_output,
+    join_counted,
     render_budget,
 )
 from formservice.documents.docx.ooxml import (
@@ -72,7 +72,7 @@ _LISTING_CHARS = "\t\n\a\f"  # what docxtpl's resolve_listing turns into tabs, b
 def _render_text(part: Part, context: Mapping[str, Any], compiled: CompiledTemplate) -> str:
     try:
         # Chunk by chunk, so the output budget stops a runaway template while it writes.
-        xml = "".join(count_output(part.template.generate(context)))
+        xml = join_counted(part.template.generate(context))
     except TemplateError as exc:
         raise template_error(exc, compiled.name, part.source) from exc
     # docxtpl's render_xml_part post-processing, in its order.
@@ -128,7 +128,7 @@ def _core_xml(compiled: CompiledTemplate, context: Mapping[str, Any], stamp: str
     texts = {}
     for attr, template in compiled.core_templates:
         try:
-            texts[attr] = "".join(count_output(template.generate(context)))
+            texts[attr] = join_counted(template.generate(context))
         except TemplateError as exc:
             raise template_error(exc, compiled.name) from exc
     return core_properties_xml(compiled.core_source, texts, stamp)
