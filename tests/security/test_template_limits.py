@@ -38,6 +38,13 @@ HOSTILE = {
     "percent_width": "{{ '%20000000s' % 'x' }}",
     "output": "{% for i in range(60000) %}{{ 'y' * 100 }}{% endfor %}",
     "power": "{{ 10 ** 100000000 }}",
+    "join_method": "{{ ('x' * 4000).join(['a'] * 1000) }}",
+    "join_filter": "{{ (['a'] * 1000)|join('x' * 4000) }}",
+    "replace_method": "{{ ('a' * 1000).replace('a', 'b' * 4000) }}",
+    "replace_filter": "{{ ('a' * 1000)|replace('a', 'b' * 4000) }}",
+    "indent_filter": "{{ ('a\\n' * 1000)|indent('b' * 4000) }}",
+    "format_filter": "{{ '%20000000s'|format('x') }}",
+    "lipsum": "{{ lipsum(1000000) }}",
 }
 REASONS = {
     "injection": "sandbox",

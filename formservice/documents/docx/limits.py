@@ -34,6 +34,7 @@ from typing import Any
 
 from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import generate_lorem_ipsum
 
 from formservice.errors import TemplateRejectedError
 
@@ -233,6 +234,18 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
             width = max((a for a in [*args, *kwargs.values()] if isinstance(a, int)), default=0)
             if width > limit:
                 raise _too_long(width, "a padded value")
+        if __obj is generate_lorem_ipsum:  # the `lipsum` global: n paragraphs of up to max words
+            n, words = (list(args) + [5, True, 20, 100][len(args) :])[0:4:3]
+            n, words = kwargs.get("n", n), kwargs.get("max", words)
+            if isinstance(n, int) and isinstance(words, int):
+                _before(n * words * 12, "lorem ipsum")  # a word and its space: at most 12
+        target = getattr(__obj, "__self__", None)
+        if isinstance(target, str) and args:
+            name = getattr(__obj, "__name__", "")
+            if name == "join":
+                _before(_joined(target, args[0]), "a joined value")
+            elif name == "replace" and len(args) >= 2:
+                _before(_replaced(target, args[0], args[1]), "a replaced value")
         return _check_size(super().call(__context, __obj, *args, **kwargs), "a value")
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
@@ -253,6 +266,45 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         return bounded
 
 
+def _before(size: int, what: str) -> None:
+    # Refuse what would be too big before Python builds it (it would take the memory first).
+    if size > _limits().max_string_chars:
+        raise _too_long(size, what)
+
+
+def _joined(separator: Any, items: Any) -> int:
+    """At least how long joining `items` with `separator` makes (0 when it cannot tell)."""
+    if isinstance(separator, str) and isinstance(items, Sized):
+        return len(separator) * max(len(items) - 1, 0)
+    return 0
+
+
+def _replaced(text: Any, old: Any, new: Any) -> int:
+    """At most how long replacing `old` by `new` in `text` makes."""
+    if not (isinstance(text, str) and isinstance(old, str) and isinstance(new, str)):
+        return 0
+    return len(text) + text.count(old) * len(new) if old else len(text) * (len(new) + 1)
+
+
+def _predict_filter(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """The filters whose result can be far longer than their inputs, checked before they run.
+
+    Jinja's own filters, by function name: join (value, d), replace (s, old, new), indent (s,
+    width), format (value % args). `args[0]` is the eval context for join and replace.
+    """
+    if name == "do_join" and len(args) >= 2:
+        separator = args[2] if len(args) > 2 else kwargs.get("d", "")
+        _before(_joined(separator, args[1]), "the join filter's result")
+    elif name == "do_replace" and len(args) >= 4:
+        _before(_replaced(args[1], args[2], args[3]), "the replace filter's result")
+    elif name == "do_indent" and args and isinstance(args[0], str):
+        width = args[1] if len(args) > 1 else kwargs.get("width", 4)
+        pad = len(width) if isinstance(width, str) else width if isinstance(width, int) else 0
+        _before(len(args[0]) + (args[0].count("\n") + 1) * pad, "the indent filter's result")
+    elif name == "do_format" and args and isinstance(args[0], str):
+        _before(_widths(args[0]), "the format filter's result")
+
+
 def _filter(node: nodes.Node, name: str, lineno: int) -> nodes.Filter:
     return nodes.Filter(node, name, [], [], None, None, lineno=lineno)
 
@@ -269,6 +321,7 @@ def _sized_filter(func: Callable[..., Any]) -> Callable[..., Any]:
                 raise _too_long(value, f"the {func.__name__} filter's result")
             if isinstance(value, str) and len(value) > limit:
                 raise _too_long(len(value), f"the {func.__name__} filter's argument")
+        _predict_filter(func.__name__, args, kwargs)
         result = func(*args, **kwargs)
         if isinstance(result, Iterator) and not isinstance(result, (str, bytes)):
             return result
