@@ -13,7 +13,7 @@ from typing import Any
 from formservice.documents import RenderTools, catalog, render_document
 from formservice.documents.contexts import letter_variables
 from formservice.documents.convert import Converter
-from formservice.documents.docx import TemplateReport, check_template
+from formservice.documents.docx import TemplateRenderError, TemplateReport, check_template
 from formservice.documents.docx.template_check import TemplateProblem
 from formservice.errors import NotFoundError, TemplateRejectedError, ValidationProblem
 from formservice.model import Benefits, CaseFacts, Denial, DocumentRequest, TemplateVersion
@@ -92,6 +92,8 @@ def check_template_file(settings: Settings, data: bytes, name: str | None) -> Te
         except TemplateRejectedError as exc:
             problem = "sandbox" if exc.extra.get("limit") == "sandbox" else "limit"
             report.problems.append(TemplateProblem(problem, exc.detail))
+        except TemplateRenderError as exc:
+            report.problems.append(TemplateProblem("render", exc.detail))
     return report
 
 
@@ -154,13 +156,17 @@ def _render_preview(services: Services, name: str, data: bytes, payload: Any = N
         raise NotFoundError(f"no document kind uses the template {name!r}")
     case = load_case(payload if payload is not None else _sample_payload(services.settings))
     version = _draft(name, data)
-    rendered = render_for_case(
-        services,
-        case,
-        DocumentRequest(kind=kind.name, format="docx"),
-        _sample_facts(services.settings),
-        template=version,
-    )
+    try:
+        rendered = render_for_case(
+            services,
+            case,
+            DocumentRequest(kind=kind.name, format="docx"),
+            _sample_facts(services.settings),
+            template=version,
+        )
+    except TemplateRenderError as exc:
+        # The template fails on the sample case: refused with the reason (422), not a 500.
+        raise TemplateRejectedError(exc.detail, limit="render") from exc
     return rendered.data
 
 

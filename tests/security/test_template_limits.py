@@ -45,6 +45,8 @@ HOSTILE = {
     "indent_filter": "{{ ('a\\n' * 1000)|indent('b' * 4000) }}",
     "format_filter": "{{ '%20000000s'|format('x') }}",
     "lipsum": "{{ lipsum(1000000) }}",
+    "zero_division": "{{ 1 // 0 }}",
+    "float_overflow": "{{ 1.5 ** 5000 }}",
 }
 REASONS = {
     "injection": "sandbox",
@@ -53,6 +55,8 @@ REASONS = {
     "big_range": "MAX_LOOP_ITERATIONS",
     "output": "MAX_OUTPUT_BYTES",
     "power": "4096 bits",
+    "zero_division": "ZeroDivisionError",
+    "float_overflow": "OverflowError",
 }
 
 _DTD = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<!DOCTYPE w:styles ['

@@ -66,6 +66,9 @@ __all__ = [
 ]
 
 _FIXED_TIMESTAMP = "1980-01-01T00:00:00Z"
+# What a template's own expressions raise ({{ 1 // 0 }}, {{ 'a' + 1 }}, {{ x[99] }}, a float
+# overflow): its fault, reported as a template error naming it, never an unexplained 500.
+_TEMPLATE_FAULTS = (TemplateError, ArithmeticError, TypeError, ValueError, LookupError)
 _LISTING_CHARS = "\t\n\a\f"  # what docxtpl's resolve_listing turns into tabs, breaks, pages
 
 
@@ -73,7 +76,7 @@ def _render_text(part: Part, context: Mapping[str, Any], compiled: CompiledTempl
     try:
         # Chunk by chunk, so the output budget stops a runaway template while it writes.
         xml = join_counted(part.template.generate(context))
-    except TemplateError as exc:
+    except _TEMPLATE_FAULTS as exc:
         raise template_error(exc, compiled.name, part.source) from exc
     # docxtpl's render_xml_part post-processing, in its order.
     xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
@@ -129,7 +132,7 @@ def _core_xml(compiled: CompiledTemplate, context: Mapping[str, Any], stamp: str
     for attr, template in compiled.core_templates:
         try:
             texts[attr] = join_counted(template.generate(context))
-        except TemplateError as exc:
+        except _TEMPLATE_FAULTS as exc:
             raise template_error(exc, compiled.name) from exc
     return core_properties_xml(compiled.core_source, texts, stamp)
 

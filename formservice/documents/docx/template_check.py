@@ -60,7 +60,7 @@ class TemplateProblem:
     """One thing wrong with a template, and where."""
 
     # not_docx | too_large | unsafe_xml | smart_quotes | split_tag | syntax | rich_tag |
-    # unknown_variable | sandbox | limit (the last two from the preview render)
+    # unknown_variable | sandbox | limit | render (the last three from the preview render)
     kind: str
     message: str
     part: str = ""
