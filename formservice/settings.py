@@ -55,6 +55,12 @@ class Settings:
     ocr_expected_seconds_per_page: float = 3.0
     request_ocr_budget_seconds: float = 20.0
     render_timeout_seconds: float = 60.0
+    # One letter render's budget (documents/docx/limits.py); a template whose preview passes any
+    # of them is refused at publish (422 naming the limit).
+    template_max_string_chars: int = 1_000_000
+    template_max_loop_iterations: int = 100_000
+    template_render_seconds: float = 5.0
+    template_max_output_bytes: int = 5_000_000
     converter_pool_size: int = 1
     soffice_path: str = ""
     # The production server (gunicorn): worker processes (0: one per CPU core) and threads each.
@@ -120,6 +126,9 @@ class Settings:
             "session_idle_minutes",
             "login_max_failures",
             "login_lock_minutes",
+            "template_max_string_chars",
+            "template_max_loop_iterations",
+            "template_max_output_bytes",
         ):
             if getattr(self, name) <= 0:
                 problems.append(f"{PREFIX}{name.upper()} must be a positive integer")
@@ -131,6 +140,7 @@ class Settings:
             "ocr_seconds_per_page",
             "request_ocr_budget_seconds",
             "render_timeout_seconds",
+            "template_render_seconds",
         ):
             if getattr(self, name) <= 0:
                 problems.append(f"{PREFIX}{name.upper()} must be a positive number of seconds")

@@ -265,3 +265,8 @@ class AuditEvent(Base):
     document_id: Mapped[str | None] = mapped_column(String(32), default=None)
     denial_id: Mapped[str | None] = mapped_column(String(32), default=None)
     remote_addr: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The case's external id when there is no stored case (a stateless /render).
+    external_id: Mapped[str | None] = mapped_column(String(80), default=None)
+    # The hash chain (store.audit.row_hash): the previous row's hash, and this row's.
+    prev_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    row_hash: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from formservice.documents import RenderTools
 from formservice.documents.convert import LibreOfficeConverter
+from formservice.documents.docx import TemplateLimits
 from formservice.jobs import Jobs, make_huey
 from formservice.model import TemplateVersion
 from formservice.settings import Settings
@@ -61,6 +62,16 @@ class TtlCache(Generic[V]):
 
     def clear(self) -> None:
         self._entries.clear()
+
+
+def template_limits(settings: Settings) -> TemplateLimits:
+    """The budget of one letter render, from FORMSERVICE_TEMPLATE_* (README, Security)."""
+    return TemplateLimits(
+        max_string_chars=settings.template_max_string_chars,
+        max_loop_iterations=settings.template_max_loop_iterations,
+        render_seconds=settings.template_render_seconds,
+        max_output_bytes=settings.template_max_output_bytes,
+    )
 
 
 @dataclass
@@ -174,6 +185,7 @@ class Services:
             templates=self.active_template,
             converter=lambda: self.converter,
             forms_dir=self.settings.templates_dir / "pdf",
+            template_limits=template_limits(self.settings),
         )
 
     def close(self) -> None:

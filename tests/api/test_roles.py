@@ -58,6 +58,7 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("/api/v1/regenerations", "POST"): frozenset({"ops"}),
     ("/api/v1/regenerations/<id:run_id>", "GET"): frozenset({"hub", "ops"}),
     ("/api/v1/audit", "GET"): frozenset({"ops"}),
+    ("/api/v1/audit/verify", "GET"): frozenset({"ops"}),
 }
 # The staff pages (logged-in people). Every staff role works cases (clinic staff at their own
 # facility, which `store.access` enforces); the audit trail is for hub administrators.
