@@ -62,7 +62,8 @@ class RunSummary:
 
     @property
     def finished(self) -> bool:
-        return self.pending == 0
+        """The run has ended (`succeeded` or `failed`): nothing is pending any more."""
+        return self.status in ("succeeded", "failed")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -158,7 +159,7 @@ def count_items(sessions: sessionmaker[Session], run_id: str) -> None:
         assert stored is not None  # noqa: S101  # created by create_run
         stored.total = total or 0
         if not total:
-            stored.status = "finished"
+            stored.status = "succeeded"
             stored.finished_at = datetime.now(UTC)
 
 
@@ -219,16 +220,23 @@ def pending_chunks(
 
 
 def finish_if_complete(sessions: sessionmaker[Session], run_id: str) -> bool:
-    """Mark the run finished once no item is pending; True when this call finished it."""
+    """End the run once no item is pending; True when this call ended it.
+
+    A run ends `succeeded` when every item is done or unchanged, `failed` when one or more
+    failed (the summary lists them with their reasons).
+    """
     with transaction(sessions) as session:
-        pending = session.scalar(
-            select(func.count()).where(
-                RegenerationItem.run_id == run_id, RegenerationItem.status == "pending"
-            )
+        counts = dict(
+            session.execute(
+                select(RegenerationItem.status, func.count())
+                .where(RegenerationItem.run_id == run_id)
+                .group_by(RegenerationItem.status)
+            ).all()
         )
         run = session.get(RegenerationRun, run_id)
-        if run is not None and not pending and run.status != "finished":
-            run.status, run.finished_at = "finished", datetime.now(UTC)
+        if run is not None and not counts.get("pending") and run.status == "running":
+            run.status = "failed" if counts.get("failed") else "succeeded"
+            run.finished_at = datetime.now(UTC)
             return True
     return False
 

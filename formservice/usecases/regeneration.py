@@ -18,13 +18,14 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,11 +34,13 @@ from formservice.errors import FormserviceError
 from formservice.jobs import REGENERATE_CHUNK, RUN_FINISHED
 from formservice.model import DocumentRequest, Principal
 from formservice.schemas.case import case_from_stored
+from formservice.store import leases
 from formservice.store import regeneration as runs
 from formservice.store.cases import documents_made
 from formservice.store.db import transaction
 from formservice.store.documents import document_row
 from formservice.store.models import CaseRow, DocumentRow, RegenerationItem
+from formservice.store.orphans import referenced_digests
 from formservice.store.pa import tracked_case
 from formservice.store.regeneration import CHUNK_SIZE, TERMINAL, RunSummary
 from formservice.usecases.cases import case_facts
@@ -134,16 +137,31 @@ def wait_for_run(
 
 
 def process_items(
-    services: Services, item_ids: list[str], committer: Committer | None = None
+    services: Services,
+    item_ids: list[str],
+    committer: Committer | None = None,
+    *,
+    owner: str | None = None,
 ) -> None:
     """Regenerate a chunk of items once each; record done/unchanged/failed; finish the run.
 
-    Reads the chunk in one query and writes it in one transaction (a worker's time goes to
-    rendering, not to the database); a conflict falls back to item-by-item commits. With a
-    `committer` (queue workers), making the blobs durable and committing happen on its thread
-    while this one renders the next chunk; nothing is committed before its blobs are durable.
+    The chunk's pending items are first leased to `owner` (the worker; a fresh id if None) for
+    `Settings.lease_seconds`: items held by another live worker are skipped, and items left by a
+    killed one are handed back by the reaper (`usecases.recovery`). Reads the chunk in one query
+    and writes it in one transaction (a worker's time goes to rendering, not to the database); a
+    conflict falls back to item-by-item commits. With a `committer` (queue workers), making the
+    blobs durable and committing happen on its thread while this one renders the next chunk;
+    nothing is committed before its blobs are durable.
     """
-    work = _load_chunk(services, item_ids)
+    claimed = leases.claim_items(
+        services.sessions,
+        item_ids,
+        owner=owner or uuid.uuid4().hex,
+        lease_seconds=services.settings.lease_seconds,
+    )
+    if not claimed:
+        return
+    work = _load_chunk(services, claimed)
     # Blob writes run on a small thread pool while the next item renders.
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="blob") as pool:
         outcomes = [_render_item(services, w, pool) for w in work]
@@ -328,7 +346,7 @@ def _write_outcome(session: Session, outcome: _Outcome, item: RegenerationItem |
     w = outcome.work
     if item is None or item.status in TERMINAL:
         return
-    item.attempts += 1
+    item.lease_owner, item.leased_until = None, None
     if outcome.status != "done":
         item.status, item.error = outcome.status, outcome.error
         return
@@ -351,10 +369,11 @@ def _take_winner(services: Services, outcome: _Outcome) -> None:
         item = session.get(RegenerationItem, w.item_id)
         if item is not None and item.status not in TERMINAL:
             item.status, item.new_document_id = "done", winner
+            item.lease_owner, item.leased_until = None, None
 
 
 def _drop_if_unreferenced(services: Services, digest: str) -> None:
     with services.sessions() as session:
-        used = session.scalar(select(func.count()).where(DocumentRow.blob_sha256 == digest))
+        used = referenced_digests(session, [digest])
     if not used:
         services.blobs.delete(digest)
