@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from formservice.errors import NotFoundError
@@ -34,6 +34,7 @@ __all__ = [
     "create_run",
     "finish_if_complete",
     "pending_chunks",
+    "remove_unstarted_run",
     "stale_count_and_list",
     "stale_documents",
     "summarize",
@@ -217,6 +218,24 @@ def pending_chunks(
                 chunk = []
         if chunk:
             yield chunk
+
+
+def remove_unstarted_run(sessions: sessionmaker[Session], run_id: str) -> None:
+    """Delete a run none of whose items was ever claimed, with its items (nothing was queued).
+
+    Items it took over from an earlier run go too: a later run adds them again (`add_items`).
+    """
+    with transaction(sessions) as session:
+        started = session.scalar(
+            select(func.count()).where(
+                RegenerationItem.run_id == run_id,
+                (RegenerationItem.status != "pending") | RegenerationItem.leased_until.is_not(None),
+            )
+        )
+        if started:
+            return
+        session.execute(delete(RegenerationItem).where(RegenerationItem.run_id == run_id))
+        session.execute(delete(RegenerationRun).where(RegenerationRun.id == run_id))
 
 
 def finish_if_complete(sessions: sessionmaker[Session], run_id: str) -> bool:

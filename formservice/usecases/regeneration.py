@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from formservice.documents import content_sha256
-from formservice.errors import FormserviceError
+from formservice.errors import FormserviceError, QueueUnavailableError
 from formservice.jobs import REGENERATE_CHUNK, RUN_FINISHED
 from formservice.model import DocumentRequest, Principal
 from formservice.schemas.case import case_from_stored
@@ -84,8 +84,10 @@ def start_run(services: Services, name: str, *, created_by: str | None = None) -
     """Create (or resume) the run for the active version of `name` and return it.
 
     Documents already regenerated onto this version are skipped; items left pending by an
-    earlier run (a crash, a killed worker) are taken over by this one.
+    earlier run (a crash, a killed worker) are taken over by this one. QueueUnavailableError
+    (503) before anything is written when the queue's broker cannot take work.
     """
+    services.jobs.check(services.settings.readiness_timeout_seconds)
     services.sync_templates()
     run_id, sha = runs.create_run(services.sessions, name, created_by=created_by)
     runs.add_items(services.sessions, run_id, name, sha)
@@ -99,11 +101,21 @@ def pending_chunks(services: Services, run_id: str, size: int = CHUNK_SIZE) -> I
 
 
 def enqueue_run(services: Services, run_id: str) -> int:
-    """Queue every pending item of a run in chunks; return how many chunks."""
+    """Queue every pending item of a run in chunks; return how many chunks.
+
+    If the broker fails before the first chunk is queued, the run and its items are removed
+    (nothing was started: the caller gets the 503 and nothing is left `running`); after that,
+    the reaper queues the rest once the broker is back (`usecases.recovery`).
+    """
     count = 0
-    for chunk in pending_chunks(services, run_id):
-        services.jobs.enqueue(REGENERATE_CHUNK, chunk)
-        count += 1
+    try:
+        for chunk in pending_chunks(services, run_id):
+            services.jobs.enqueue(REGENERATE_CHUNK, chunk)
+            count += 1
+    except QueueUnavailableError:
+        if count == 0:
+            runs.remove_unstarted_run(services.sessions, run_id)
+        raise
     return count
 
 
