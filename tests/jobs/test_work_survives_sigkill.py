@@ -176,7 +176,8 @@ def test_item5_background_read_killed_then_restarted_is_read_once(
             stored = session.get(DenialRow, row.id)
             assert stored is not None
             assert stored.status == "done", stored.error
-            assert stored.result is not None and stored.result["text_source"] == "ocr"
+            assert stored.result is not None
+            assert stored.result["text_source"] == "ocr"
             assert stored.attempts == 2  # the killed read, then the one that finished
             assert stored.lease_owner is None
     finally:
@@ -217,7 +218,8 @@ def test_item5_a_job_that_keeps_killing_its_worker_is_failed_with_the_reason(
             assert item.status == "failed"
             assert "3 times" in (item.error or "")
             stored = session.get(DenialRow, letter.id)
-            assert stored is not None and stored.status == "failed"
+            assert stored is not None
+            assert stored.status == "failed"
             assert "3 times" in (stored.error or "")
         # The other item is still pending and unclaimed: its task waits in the queue.
         assert regeneration.summarize(services, run.id).status == "running"
