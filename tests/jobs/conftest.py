@@ -8,10 +8,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from formservice.settings import Settings
 from formservice.store.orphans import referenced_digests
 from formservice.usecases.services import Services
+from tests.conftest import IN_CI
 from tests.servers import FormserviceProcess, clean_env
 
 # Short enough that a test sees a dead worker's lease expire, long enough that a live worker on a
@@ -42,19 +44,33 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def start_worker(settings: Settings, tmp_path: Path) -> Iterator[Callable[[], FormserviceProcess]]:
-    """Start `formservice worker --workers 1`; every worker started is killed at the end."""
+def start_worker(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., FormserviceProcess]]:
+    """Start `formservice worker --workers 1` (on `settings`, default the test's); every worker
+    started is killed at the end."""
     started: list[FormserviceProcess] = []
 
-    def start() -> FormserviceProcess:
+    def start(on: Settings | None = None) -> FormserviceProcess:
         log = tmp_path / f"worker-{len(started)}.log"
-        proc = FormserviceProcess(["worker", "--workers", "1"], worker_env(settings), log)
+        proc = FormserviceProcess(["worker", "--workers", "1"], worker_env(on or settings), log)
         started.append(proc.start())
         return proc
 
     yield start
     for proc in started:
         proc.kill()
+
+
+def real_redis() -> str:
+    """The machine's Redis for tests (its database emptied); fail in CI, skip locally."""
+    url = os.environ.get("FORMSERVICE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError as exc:
+        message = f"Redis is not reachable at {url}: {exc}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message + " (start it: redis-server --daemonize yes)")
+    return url
 
 
 def blob_files(services: Services) -> set[str]:

@@ -8,11 +8,9 @@ writing anything. Real Redis: a port nothing listens on, and the machine's serve
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
-import redis
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -21,23 +19,12 @@ from formservice.settings import Settings
 from formservice.store.models import DenialRow, RegenerationItem, RegenerationRun
 from formservice.usecases import Services, build_services
 from formservice.usecases.templates import publish_template
-from tests.conftest import IN_CI, REPO, make_key, require_tool
+from tests.conftest import REPO, make_key, require_tool
+from tests.jobs.conftest import real_redis
 from tests.regeneration.conftest import LMN, changed_lmn, seed_letters
 
 WRONG_REDIS = "redis://127.0.0.1:1/0"  # port 1: nothing listens there
 SCAN = REPO / "samples/denials/03_ma_cosmetic_scan.pdf"
-
-
-def _real_redis() -> str:
-    url = os.environ.get("FORMSERVICE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.exceptions.ConnectionError as exc:
-        message = f"Redis is not reachable at {url}: {exc}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message + " (start it: redis-server --daemonize yes)")
-    return url
 
 
 @pytest.fixture
@@ -115,7 +102,7 @@ def test_item6_regeneration_fails_fast_with_503_and_leaves_no_run(
 
 @pytest.mark.parametrize("queue", ["redis", "sqlite"])
 def test_item6_ready_when_every_dependency_answers(settings: Settings, queue: str) -> None:
-    ready = settings.with_overrides(redis_url=_real_redis() if queue == "redis" else "")
+    ready = settings.with_overrides(redis_url=real_redis() if queue == "redis" else "")
     services = build_services(ready)
     try:
         response = create_app(ready, services=services).test_client().get("/readyz")

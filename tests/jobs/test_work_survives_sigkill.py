@@ -14,25 +14,26 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import func, select, update
 
 from formservice.documents.docx.render import document_text
 from formservice.model import Principal
 from formservice.settings import Settings
-from formservice.store.db import transaction
+from formservice.store.db import transaction, upgrade_database
 from formservice.store.models import DenialRow, DocumentRow, RegenerationItem, RegenerationRun
 from formservice.usecases import Services, build_services, recovery, regeneration
 from formservice.usecases.denials import submit_denial
 from formservice.usecases.templates import publish_template
 from tests.conftest import REPO, require_tool
-from tests.jobs.conftest import LEASE_SECONDS, kill_9, orphan_blobs, wait_for
+from tests.jobs.conftest import LEASE_SECONDS, kill_9, orphan_blobs, real_redis, wait_for
 from tests.regeneration.conftest import LMN, MARKER, changed_lmn, seed_letters
-from tests.servers import FormserviceProcess
+from tests.servers import FormserviceProcess, throwaway_postgres
 
 LETTERS = 75
 HUB = Principal("key", "k", "test", "hub", None)
@@ -64,17 +65,35 @@ def _held_items(services: Services) -> int:
         )
 
 
+@pytest.fixture(params=["sqlite", "postgresql+redis"])
+def backend(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Services]:
+    """Services on SQLite with the SQLite queue, or on PostgreSQL with the Redis queue."""
+    if request.param == "sqlite":
+        services = build_services(settings)
+        yield services
+        services.close()
+        return
+    queue = real_redis()
+    redis.Redis.from_url(queue).flushdb()
+    with throwaway_postgres() as database:
+        upgrade_database(database)
+        services = build_services(settings.with_overrides(database_url=database, redis_url=queue))
+        yield services
+        services.close()
+
+
 @pytest.mark.slow
 def test_item5_regeneration_worker_killed_then_restarted_finishes_the_run(
-    settings: Settings, services: Services, start_worker: Callable[[], FormserviceProcess]
+    backend: Services, start_worker: Callable[..., FormserviceProcess]
 ) -> None:
+    services = backend
     old_ids = seed_letters(services, LETTERS)
     publish_template(services, LMN, changed_lmn())
     run = regeneration.start_run(services, LMN)
     chunks = regeneration.enqueue_run(services, run.id)
     assert chunks >= 3  # several chunks: the kill lands between and inside them
 
-    worker = start_worker()
+    worker = start_worker(services.settings)
     # Kill once a chunk is committed, while the worker holds the next one and has written a
     # blob no row names yet: the moment the old code lost a chunk and leaked a blob. (An
     # uncommitted blob appears while each chunk renders, so this comes within a chunk or two.)
@@ -105,7 +124,7 @@ def test_item5_regeneration_worker_killed_then_restarted_finishes_the_run(
         assert orphan_blobs(services), "the killed worker left no uncommitted blob"
 
     # Restart the worker only: no new run, nothing queued by hand.
-    start_worker()
+    start_worker(services.settings)
     wait_for(
         lambda: regeneration.summarize(services, run.id).finished,
         timeout=240,
@@ -141,7 +160,7 @@ def test_item5_regeneration_worker_killed_then_restarted_finishes_the_run(
 
 @pytest.mark.slow
 def test_item5_background_read_killed_then_restarted_is_read_once(
-    settings: Settings, start_worker: Callable[[], FormserviceProcess]
+    settings: Settings, start_worker: Callable[..., FormserviceProcess]
 ) -> None:
     require_tool("tesseract", "apt-get install tesseract-ocr")
     # A budget below one page's expected OCR time sends the scan to the queue.
