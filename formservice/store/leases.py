@@ -31,6 +31,7 @@ __all__ = [
     "leased_count",
     "reap_denials",
     "reap_items",
+    "release",
     "renew_leases",
     "unfinished_runs",
 ]
@@ -128,10 +129,46 @@ def renew_leases(sessions: sessionmaker[Session], *, owner: str, lease_seconds: 
         return int(items.rowcount or 0) + int(denials.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def release(
+    sessions: sessionmaker[Session],
+    *,
+    owner: str,
+    item_ids: list[str] | None = None,
+    denial_id: str | None = None,
+) -> None:
+    """Give up leases `owner` holds after an error: expired at once, so the reaper queues the
+    work again (the attempt counts) instead of a live worker renewing a lease on work it dropped.
+    """
+    now = _now()
+    with transaction(sessions) as session:
+        if item_ids:
+            session.execute(
+                update(RegenerationItem)
+                .where(
+                    RegenerationItem.id.in_(item_ids),
+                    RegenerationItem.lease_owner == owner,
+                    RegenerationItem.status == "pending",
+                )
+                .values(lease_owner=None, leased_until=now)
+                .execution_options(synchronize_session=False)
+            )
+        if denial_id:
+            session.execute(
+                update(DenialRow)
+                .where(
+                    DenialRow.id == denial_id,
+                    DenialRow.lease_owner == owner,
+                    DenialRow.status == "processing",
+                )
+                .values(lease_owner=None, leased_until=now)
+                .execution_options(synchronize_session=False)
+            )
+
+
 def _attempts_reason(what: str, attempts: int) -> str:
     return (
-        f"{what} stopped its worker {attempts} times (killed, out of memory or lost); "
-        "not tried again"
+        f"{what} was started {attempts} times and never finished (its worker was killed, ran "
+        "out of memory, was lost or failed); not tried again"
     )
 
 

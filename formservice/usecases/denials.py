@@ -136,13 +136,21 @@ def finish_denial(services: Services, denial_id: str, *, owner: str | None = Non
     read by a live worker, is left alone, and one whose worker was killed is queued again by
     the reaper (`usecases.recovery`).
     """
+    owner = owner or uuid.uuid4().hex
     if not leases.claim_denial(
-        services.sessions,
-        denial_id,
-        owner=owner or uuid.uuid4().hex,
-        lease_seconds=services.settings.lease_seconds,
+        services.sessions, denial_id, owner=owner, lease_seconds=services.settings.lease_seconds
     ):
         return
+    try:
+        _read_claimed(services, denial_id)
+    except BaseException:
+        # Dropped (the blob store or the database failed): let the reaper queue it again now
+        # rather than renew a lease on it for as long as this worker lives.
+        leases.release(services.sessions, owner=owner, denial_id=denial_id)
+        raise
+
+
+def _read_claimed(services: Services, denial_id: str) -> None:
     with services.sessions() as session:
         row = session.get(DenialRow, denial_id)
         if row is None:

@@ -165,25 +165,28 @@ def process_items(
     blobs durable and committing happen on its thread while this one renders the next chunk;
     nothing is committed before its blobs are durable.
     """
+    owner = owner or uuid.uuid4().hex
     claimed = leases.claim_items(
-        services.sessions,
-        item_ids,
-        owner=owner or uuid.uuid4().hex,
-        lease_seconds=services.settings.lease_seconds,
+        services.sessions, item_ids, owner=owner, lease_seconds=services.settings.lease_seconds
     )
     if not claimed:
         return
-    work = _load_chunk(services, claimed)
-    # Blob writes run on a small thread pool while the next item renders.
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="blob") as pool:
-        outcomes = [_render_item(services, w, pool) for w in work]
-        for outcome in outcomes:
-            if outcome.pending_put is not None:
-                outcome.digest, outcome.created_blob = outcome.pending_put.result()
-    if committer is None:
-        commit_chunk(services, work, outcomes)
-    else:
-        committer.submit(work, outcomes)
+    try:
+        work = _load_chunk(services, claimed)
+        # Blob writes run on a small thread pool while the next item renders.
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="blob") as pool:
+            outcomes = [_render_item(services, w, pool) for w in work]
+            for outcome in outcomes:
+                if outcome.pending_put is not None:
+                    outcome.digest, outcome.created_blob = outcome.pending_put.result()
+        if committer is None:
+            commit_chunk(services, work, outcomes)
+        else:
+            committer.submit(work, outcomes, owner=owner)
+    except BaseException:
+        # The chunk is dropped: hand it to the reaper now rather than renew its lease forever.
+        leases.release(services.sessions, owner=owner, item_ids=claimed)
+        raise
 
 
 def commit_chunk(services: Services, work: list[_Work], outcomes: list[_Outcome]) -> None:
@@ -230,19 +233,24 @@ class Committer:
 
     The flush of the blob store waits on the disk; doing it here lets the worker's own thread
     render the next chunk meanwhile. At most `depth` rendered chunks wait (bounded memory);
-    `close()` drains them. A worker killed before a chunk commits leaves its items pending,
-    and the resumed run renders them again: still exactly once.
+    `close()` drains them. A worker killed before a chunk commits leaves its items leased to
+    it; once the lease expires the reaper queues them again: still exactly once. A chunk that
+    cannot be committed gives its leases up at once, for the reaper to queue again.
     """
 
     def __init__(self, services: Services, depth: int = 2) -> None:
         self.services = services
-        self._queue: queue.Queue[tuple[list[_Work], list[_Outcome]] | None] = queue.Queue(depth)
+        self._queue: queue.Queue[tuple[list[_Work], list[_Outcome], str | None] | None] = (
+            queue.Queue(depth)
+        )
         self._thread = threading.Thread(target=self._run, name="committer", daemon=True)
         self._thread.start()
 
-    def submit(self, work: list[_Work], outcomes: list[_Outcome]) -> None:
-        """Queue a rendered chunk (blocks while `depth` chunks already wait)."""
-        self._queue.put((work, outcomes))
+    def submit(
+        self, work: list[_Work], outcomes: list[_Outcome], *, owner: str | None = None
+    ) -> None:
+        """Queue a rendered chunk leased to `owner` (blocks while `depth` chunks already wait)."""
+        self._queue.put((work, outcomes, owner))
 
     def _run(self) -> None:
         while True:
@@ -250,8 +258,18 @@ class Committer:
             try:
                 if job is None:
                     return
-                commit_chunk(self.services, *job)
-            except Exception:  # noqa: BLE001  # the items stay pending; a resumed run redoes them
+                work, outcomes, owner = job
+                try:
+                    commit_chunk(self.services, work, outcomes)
+                except Exception:
+                    if owner is not None:
+                        leases.release(
+                            self.services.sessions,
+                            owner=owner,
+                            item_ids=[w.item_id for w in work],
+                        )
+                    raise
+            except Exception:  # noqa: BLE001  # the items stay pending; the reaper requeues them
                 log.exception("could not commit a regeneration chunk")
             finally:
                 self._queue.task_done()

@@ -28,7 +28,7 @@ from formservice.settings import Settings
 from formservice.store.db import transaction, upgrade_database
 from formservice.store.models import DenialRow, DocumentRow, RegenerationItem, RegenerationRun
 from formservice.usecases import Services, build_services, recovery, regeneration
-from formservice.usecases.denials import submit_denial
+from formservice.usecases.denials import finish_denial, submit_denial
 from formservice.usecases.templates import publish_template
 from tests.conftest import REPO, require_tool
 from tests.jobs.conftest import LEASE_SECONDS, kill_9, orphan_blobs, real_redis, wait_for
@@ -235,11 +235,11 @@ def test_item5_a_job_that_keeps_killing_its_worker_is_failed_with_the_reason(
                 select(RegenerationItem).where(RegenerationItem.document_id == seeded[0])
             ).one()
             assert item.status == "failed"
-            assert "3 times" in (item.error or "")
+            assert "started 3 times" in (item.error or "")
             stored = session.get(DenialRow, letter.id)
             assert stored is not None
             assert stored.status == "failed"
-            assert "3 times" in (stored.error or "")
+            assert "started 3 times" in (stored.error or "")
         # The other item is still pending and unclaimed: its task waits in the queue.
         assert regeneration.summarize(services, run.id).status == "running"
         assert services.jobs.queued() == 0  # nothing was queued for the failed ones
@@ -289,5 +289,40 @@ def test_item5_orphan_blobs_are_swept_only_past_their_grace_period(settings: Set
         with services.sessions() as session:
             for sha in session.scalars(select(DocumentRow.blob_sha256)):
                 assert services.blobs.exists(sha)
+    finally:
+        services.close()
+
+
+def test_item5_a_read_that_fails_gives_its_lease_up_and_ends_failed(settings: Settings) -> None:
+    # A live worker whose read fails (its blob is gone) must not renew a lease on it forever.
+    services = build_services(settings.with_overrides(max_job_attempts=2))
+    try:
+        digest, _ = services.blobs.put(b"%PDF-1.4 a letter whose blob goes missing")
+        with transaction(services.sessions) as session:
+            letter = DenialRow(status="processing", source_sha256=digest, filename="scan.pdf")
+            session.add(letter)
+        services.blobs.delete(digest)
+        for attempt in (1, 2):
+            with pytest.raises(FileNotFoundError):
+                finish_denial(services, letter.id, owner="worker-a")
+            with services.sessions() as session:
+                stored = session.get(DenialRow, letter.id)
+                assert stored is not None
+                assert (stored.status, stored.attempts, stored.lease_owner) == (
+                    "processing",
+                    attempt,
+                    None,
+                )
+            report = recovery.reap(services)
+            if attempt == 1:
+                assert report.requeued_denials == 1
+                assert services.jobs.queued() == 1
+                services.jobs.huey.dequeue()  # this test plays the worker itself
+        assert report.failed_denials == 1
+        with services.sessions() as session:
+            stored = session.get(DenialRow, letter.id)
+            assert stored is not None
+            assert stored.status == "failed"
+            assert "started 2 times" in (stored.error or "")
     finally:
         services.close()
