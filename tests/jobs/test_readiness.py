@@ -8,6 +8,7 @@ writing anything. Real Redis: a port nothing listens on, and the machine's serve
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import pytest
@@ -16,12 +17,15 @@ from sqlalchemy import func, select
 
 from formservice import create_app
 from formservice.settings import Settings
+from formservice.store.db import transaction
 from formservice.store.models import DenialRow, RegenerationItem, RegenerationRun
 from formservice.usecases import Services, build_services
+from formservice.usecases.accounts import create_user
 from formservice.usecases.templates import publish_template
 from tests.conftest import REPO, make_key, require_tool
 from tests.jobs.conftest import real_redis
 from tests.regeneration.conftest import LMN, changed_lmn, seed_letters
+from tests.web.conftest import PASSWORD, USERS, StaffBrowser
 
 WRONG_REDIS = "redis://127.0.0.1:1/0"  # port 1: nothing listens there
 SCAN = REPO / "samples/denials/03_ma_cosmetic_scan.pdf"
@@ -124,3 +128,25 @@ def test_item6_readiness_names_a_missing_converter(settings: Settings) -> None:
         assert response.json["checks"]["queue"]["ok"] is True
     finally:
         services.close()
+
+
+def test_item6_staff_page_upload_fails_fast_and_leaves_nothing(
+    broken: tuple[Services, FlaskClient],
+) -> None:
+    require_tool("tesseract", "apt-get install tesseract-ocr")
+    services, client = broken
+    email, role, facility = USERS["clinic_a"]
+    with transaction(services.sessions) as session:
+        create_user(session, email=email, role=role, password=PASSWORD, facility_npi=facility)
+    browser = StaffBrowser(client)
+    assert browser.login("clinic_a").status_code == 303
+    blobs_before = services.blobs.count()
+    response = browser.post(
+        "/denials/new",
+        {"file": (io.BytesIO(SCAN.read_bytes()), SCAN.name)},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 503
+    assert "text/html" in response.content_type  # a page for a person, not a stack trace
+    assert _count(services, DenialRow) == 0
+    assert services.blobs.count() == blobs_before
