@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from formservice import create_app
 from formservice.settings import Settings
-from formservice.store.db import transaction
+from formservice.store.db import transaction, upgrade_database
 from formservice.store.models import DenialRow, RegenerationItem, RegenerationRun
 from formservice.usecases import Services, build_services
 from formservice.usecases.accounts import create_user
@@ -25,6 +25,7 @@ from formservice.usecases.templates import publish_template
 from tests.conftest import REPO, make_key, require_tool
 from tests.jobs.conftest import real_redis
 from tests.regeneration.conftest import LMN, changed_lmn, seed_letters
+from tests.servers import throwaway_postgres
 from tests.web.conftest import PASSWORD, USERS, StaffBrowser
 
 WRONG_REDIS = "redis://127.0.0.1:1/0"  # port 1: nothing listens there
@@ -150,3 +151,23 @@ def test_item6_staff_page_upload_fails_fast_and_leaves_nothing(
     assert "text/html" in response.content_type  # a page for a person, not a stack trace
     assert _count(services, DenialRow) == 0
     assert services.blobs.count() == blobs_before
+
+
+def test_item6_readiness_names_a_database_that_went_away(settings: Settings) -> None:
+    with throwaway_postgres() as url:
+        upgrade_database(url)
+        on_postgres = settings.with_overrides(database_url=url)
+        services = build_services(on_postgres)
+        client = create_app(on_postgres, services=services).test_client()
+        assert client.get("/readyz").status_code == 200
+    try:
+        # The database was dropped (its connections ended): the process lives, it is not ready.
+        assert client.get("/healthz").status_code == 200
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        database = response.json["checks"]["database"]
+        assert database["ok"] is False
+        assert database["reason"]
+        assert response.json["checks"]["queue"]["ok"] is True
+    finally:
+        services.close()
