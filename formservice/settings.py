@@ -76,6 +76,17 @@ class Settings:
     # reading them again (0: every request reads them). A revocation or activation made by
     # another process takes effect there within this time; in the process that made it, at once.
     cache_seconds: float = 5.0
+    # Work that survives a killed worker (usecases.recovery). A worker holds a regeneration chunk
+    # or a background OCR job for this long (a lease); past it, the reaper queues it again.
+    lease_seconds: float = 120.0
+    reaper_interval_seconds: float = 30.0
+    # Claims of one job before it is marked failed (a letter that kills its worker every time).
+    max_job_attempts: int = 3
+    # A blob no row points to is removed once older than this (a write in flight is younger).
+    orphan_blob_grace_seconds: float = 3600.0
+    blob_sweep_interval_seconds: float = 3600.0
+    # How long a readiness check or a broker check before queued work may wait for an answer.
+    readiness_timeout_seconds: float = 2.0
 
     @property
     def is_production(self) -> bool:
@@ -129,6 +140,7 @@ class Settings:
             "template_max_string_chars",
             "template_max_loop_iterations",
             "template_max_output_bytes",
+            "max_job_attempts",
         ):
             if getattr(self, name) <= 0:
                 problems.append(f"{PREFIX}{name.upper()} must be a positive integer")
@@ -141,6 +153,11 @@ class Settings:
             "request_ocr_budget_seconds",
             "render_timeout_seconds",
             "template_render_seconds",
+            "lease_seconds",
+            "reaper_interval_seconds",
+            "orphan_blob_grace_seconds",
+            "blob_sweep_interval_seconds",
+            "readiness_timeout_seconds",
         ):
             if getattr(self, name) <= 0:
                 problems.append(f"{PREFIX}{name.upper()} must be a positive number of seconds")

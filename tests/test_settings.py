@@ -32,6 +32,12 @@ def test_development_gets_a_random_secret() -> None:
         ("FORMSERVICE_ENV", "staging"),
         ("FORMSERVICE_DATABASE_URL", "mysql://x"),
         ("FORMSERVICE_HUEY_IMMEDIATE", "perhaps"),
+        ("FORMSERVICE_LEASE_SECONDS", "0"),
+        ("FORMSERVICE_REAPER_INTERVAL_SECONDS", "-1"),
+        ("FORMSERVICE_MAX_JOB_ATTEMPTS", "0"),
+        ("FORMSERVICE_ORPHAN_BLOB_GRACE_SECONDS", "0"),
+        ("FORMSERVICE_BLOB_SWEEP_INTERVAL_SECONDS", "0"),
+        ("FORMSERVICE_READINESS_TIMEOUT_SECONDS", "0"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:

@@ -84,6 +84,7 @@ WEB: dict[tuple[str, str], frozenset[str]] = {
 # Neither: no login, no key, no patient data.
 OTHER: dict[tuple[str, str], frozenset[str]] = {
     ("/healthz", "GET"): PUBLIC,
+    ("/readyz", "GET"): PUBLIC,
     ("/openapi.json", "GET"): PUBLIC,
     ("/docs", "GET"): PUBLIC,
     ("/docs/init.js", "GET"): PUBLIC,
