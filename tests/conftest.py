@@ -29,6 +29,10 @@ from formservice.usecases import Services, build_services
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"
 IN_CI = os.environ.get("CI") == "true"
+# Test accounts get a cheap password hash (PBKDF2, 1,000 rounds: well under a millisecond)
+# instead of production's scrypt (about 0.1 s of CPU each, and web tests make four users each).
+# Tests whose point is the slow hash (its format, a race it widens) pass production's method.
+TEST_PASSWORD_HASH = "pbkdf2:sha256:1000"  # noqa: S105  # a method name
 POSTGRES_URL = os.environ.get(
     "FORMSERVICE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -70,7 +74,9 @@ def settings(tmp_path: Path, migrated_sqlite: Path) -> Settings:
     data_dir = tmp_path / "var"
     data_dir.mkdir()
     shutil.copy(migrated_sqlite, data_dir / "formservice.sqlite3")
-    return Settings(env="test", secret_key="t" * 32, data_dir=data_dir)
+    return Settings(
+        env="test", secret_key="t" * 32, data_dir=data_dir, password_hash_method=TEST_PASSWORD_HASH
+    )
 
 
 @pytest.fixture
@@ -95,6 +101,7 @@ def runner(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """A CLI runner whose environment points at the test's data folder."""
     monkeypatch.setenv("FORMSERVICE_ENV", "test")
     monkeypatch.setenv("FORMSERVICE_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("FORMSERVICE_PASSWORD_HASH_METHOD", settings.password_hash_method)
     return CliRunner()
 
 
