@@ -1,9 +1,10 @@
 """Shared fixtures: settings, a migrated database, the app, a client with an API key, the CLI.
 
 Every test gets its own data folder and a fresh, migrated SQLite database (copied from one
-migrated once per session, so migrations run for real but only once). Tools the tests need
-(LibreOffice, Tesseract, PostgreSQL) must be there in CI: `require_tool` fails there and skips
-locally with the command that installs them.
+migrated once per session, so migrations run for real but only once). Every app shares one warm
+LibreOffice for the whole run (`shared_converter`), started by the first PDF a test asks for.
+Tools the tests need (LibreOffice, Tesseract, PostgreSQL) must be there in CI: `require_tool`
+fails there and skips locally with the command that installs them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from formservice import create_app
+from formservice.documents.convert import LibreOfficeConverter
 from formservice.settings import Settings
 from formservice.store.db import upgrade_database
 from formservice.usecases import Services, build_services
@@ -79,9 +81,27 @@ def settings(tmp_path: Path, migrated_sqlite: Path) -> Settings:
     )
 
 
+@pytest.fixture(scope="session")
+def shared_converter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LibreOfficeConverter]:
+    """One warm LibreOffice for the whole run, lent to the apps the tests build.
+
+    Nothing starts until a test asks for a PDF; it is stopped at the end of the session. Its
+    settings are the defaults (timeout, one slot). A test that kills LibreOffice, breaks it or
+    changes its settings builds its own converter (`build_services` without `converter`).
+    """
+    defaults = Settings()
+    converter = LibreOfficeConverter(
+        workdir=tmp_path_factory.mktemp("soffice"),
+        timeout=defaults.render_timeout_seconds,
+        pool_size=defaults.converter_pool_size,
+    )
+    yield converter
+    converter.close()
+
+
 @pytest.fixture
-def services(settings: Settings) -> Iterator[Services]:
-    svc = build_services(settings)
+def services(settings: Settings, shared_converter: LibreOfficeConverter) -> Iterator[Services]:
+    svc = build_services(settings, converter=shared_converter)
     yield svc
     svc.close()
 
