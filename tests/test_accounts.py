@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -48,6 +50,20 @@ def test_password_is_stored_only_as_a_scrypt_hash(services: Services) -> None:
     assert user.email == "ana@clinic.example"
     assert user.password_hash.startswith("scrypt:")
     assert SECRET not in user.password_hash
+
+
+def test_no_password_hash_is_made_at_import() -> None:
+    """Importing the service costs no hash (scrypt: about 0.1 s of CPU and 32 MiB each)."""
+    code = (
+        "import werkzeug.security as security\n"
+        "made = []\n"
+        "real = security.generate_password_hash\n"
+        "security.generate_password_hash = lambda *a, **k: made.append(1) or real(*a, **k)\n"
+        "import formservice.cli, formservice.usecases.accounts\n"
+        "print(len(made))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0"
 
 
 def test_bad_users_are_refused_naming_every_field(services: Services) -> None:
