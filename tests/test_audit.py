@@ -142,7 +142,8 @@ def test_audit_rows_cannot_be_changed_or_deleted(
 def test_login_and_logout_are_recorded(client: FlaskClient, services: Services) -> None:
     with transaction(services.sessions) as session:
         create_user(session, email="ana@clinic.example", role="clinic_staff",
-                    password=PASSWORD, facility_npi=FACILITY)  # fmt: skip
+                    password=PASSWORD, facility_npi=FACILITY,
+                    hash_method=services.settings.password_hash_method)  # fmt: skip
     token = csrf_of(client.get("/login").text)
     client.post("/login", data={"email": "ana@clinic.example", "password": "x" * 12,
                                 "csrf_token": token})  # fmt: skip
@@ -185,7 +186,8 @@ def test_no_patient_names_or_member_ids_in_the_logs(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     with transaction(services.sessions) as session:
-        create_user(session, email="hub@hub.example", role="hub_staff", password=PASSWORD)
+        create_user(session, email="hub@hub.example", role="hub_staff", password=PASSWORD,
+                    hash_method=services.settings.password_hash_method)  # fmt: skip
     token = csrf_of(client.get("/login").text)
     client.post("/login", data={"email": "hub@hub.example", "password": PASSWORD,
                                 "csrf_token": token})  # fmt: skip

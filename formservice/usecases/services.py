@@ -87,6 +87,8 @@ class Services:
     register_tasks: Callable[[Services, Jobs], None] | None = field(default=None, repr=False)
     _converter: Any = field(default=None, repr=False)
     _converter_pid: int = field(default=0, repr=False)
+    # Given to `build_services` by its owner, who closes it (see `close`).
+    _converter_shared: bool = field(default=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _templates_synced: bool = field(default=False, repr=False)
     _jobs: Jobs | None = field(default=None, repr=False)
@@ -170,6 +172,7 @@ class Services:
                 self._converter = None
             if self._converter is None:
                 self._converter_pid = os.getpid()
+                self._converter_shared = False  # this one is ours to close
                 self._converter = LibreOfficeConverter(
                     soffice=self.settings.soffice_path or None,
                     workdir=self.settings.data_dir / "soffice",
@@ -189,9 +192,10 @@ class Services:
         )
 
     def close(self) -> None:
-        """Stop the converter and release database connections."""
+        """Stop the converter (unless it was given, see `build_services`); release the database."""
         if self._converter is not None:
-            if self._converter_pid == os.getpid():  # never a parent's (see `converter`)
+            # Never a parent's (see `converter`), nor one its owner shares with other services.
+            if self._converter_pid == os.getpid() and not self._converter_shared:
                 self._converter.close()
             self._converter = None
         self.engine.dispose()
