@@ -23,6 +23,8 @@ class DocumentRequest:
     denial_id: str | None = None
     flatten: bool = False
     pdfa: bool = False
+    # Why a hub user makes a document the applicability rules refuse (audited); None otherwise.
+    override_reason: str | None = None
 
 
 @dataclass(frozen=True)
