@@ -154,8 +154,22 @@ def _render_letter(
     if fmt == "pdf":
         # LibreOffice does not carry DOCX custom properties into the PDF: add them again.
         data = stamp_pdf(tools.converter().convert(data, pdfa=request.pdfa), properties)
-    details = {"letter_date": today.isoformat()}
+    details: dict[str, Any] = {"letter_date": today.isoformat()}
+    warnings = _letter_warnings(context)
+    if warnings:
+        details["warnings"] = warnings
     return _Made(data, template.name, template.sha256, template.version, details)
+
+
+def _letter_warnings(context: dict[str, Any]) -> list[str]:
+    """What a person should know before sending the letter (a past start date, say)."""
+    request = context.get("request") or {}
+    if request.get("retroactive"):
+        return [
+            "The letter is dated after the planned start of treatment: it asks for "
+            "retroactive authorization. Check the payer's rules for retroactive requests."
+        ]
+    return []
 
 
 def _render_pdf_kind(
