@@ -48,6 +48,7 @@ class RenderTools:
     templates: Callable[[str], TemplateVersion]
     converter: Callable[[], Converter]
     forms_dir: Path
+    product_price: tuple[float, str] | None = None  # the hub's price and its source (PAP)
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,8 @@ def _render_letter(
 ) -> _Made:
     assert spec.template is not None  # noqa: S101  # letters have a template by definition
     template = template or tools.templates(spec.template)
+    if facts.product_price is None and tools.product_price is not None:
+        facts = replace(facts, product_price=tools.product_price)
     context = build_letter_context(spec.name, case, facts, today)
     properties = provenance(spec.name, template.name, template.version, template.sha256, inputs)
     data = render_docx(template.data, context, properties=properties, sha256=template.sha256)

@@ -45,6 +45,7 @@ EXTRA_KEYS: dict[str, frozenset[str]] = {
 _RULE_LABELS = {
     "condition.us_physical_address": "Lives in the US at a physical address (not a PO box)",
     "condition.on_label_diagnosis": "On-label diagnosis (solid tumor)",
+    "condition.not_paediatric": "Not a paediatric patient (a label contraindication)",
     "condition.valid_prescription": "Valid prescription from a licensed prescriber",
     "condition.buy_and_bill_facility": "Facility contracted under Buy & Bill",
     "automatic.income_600_fpl": "Income at or below 600% of the Federal Poverty Level",
@@ -67,6 +68,8 @@ _MISSING_LABELS = {
     "patient.household.annual_income": "household annual income",
     "prescription.date": "the date of the scalp-cooling prescription",
     "facility.buy_and_bill": "whether the facility is contracted under Buy & Bill",
+    "product_price": "the cost to weigh for hardship: the patient's out-of-pocket estimate "
+    "(Summary of Benefits) or the hub's product price",
     "diagnoses": "an on-label (solid tumor) diagnosis",
     "benefits_investigation.underinsured": "the benefits investigation's verdict on coverage",
     "coverage.scalp_cooling_covered": "whether the plan covers scalp cooling",
@@ -154,11 +157,18 @@ def _decide(case: model.Case, facts: CaseFacts, today: date) -> PapDecision:
         case = dataclasses.replace(
             case, coverage=dataclasses.replace(case.coverage, scalp_cooling_covered=covered)
         )
+    out_of_pocket = None
+    if benefits is not None:
+        estimate = estimate_patient_cost(case, benefits)
+        if estimate.complete and estimate.patient_cost is not None:
+            out_of_pocket = float(estimate.patient_cost)
     return decide_pap(
         case,
         application_date=None,
         today=today,
         underinsured=benefits.underinsured if benefits else None,
+        out_of_pocket=out_of_pocket,
+        product_price=facts.product_price,
     )
 
 
