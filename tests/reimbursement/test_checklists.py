@@ -322,7 +322,7 @@ APPEAL_ROWS = [
         facts=Facts(denial=_denial(), documents=frozenset({"appeal"})),
     ),
     Row("denial_letter_copy", "done", "2 page(s)", facts=Facts(denial=_denial())),
-    Row("evidence_citations", "done", "medical_necessity", facts=Facts(denial=_denial())),
+    Row("evidence_citations", "done", "for medical necessity", facts=Facts(denial=_denial())),
     Row(
         "evidence_citations",
         "not_applicable",

@@ -137,7 +137,7 @@ def _pap(case: model.Case, facts: CaseFacts, today: date) -> dict[str, Any]:
             "not_eligible": "Not eligible for the Patient Assistance Program",
             "undecided": "Pending: more information is needed",
         }[outcome],
-        "basis": decision.basis,
+        "basis": _plain_basis(decision.basis),
         "groups": _rule_groups(decision),
         "fpl": _fpl_numbers(decision.fpl),
         "missing": [_MISSING_LABELS.get(m, m) for m in decision.missing],
@@ -146,6 +146,13 @@ def _pap(case: model.Case, facts: CaseFacts, today: date) -> dict[str, Any]:
         "application_date_assumed": decision.application_date_assumed,
         "notes": list(decision.notes),
     }
+
+
+def _plain_basis(basis: str) -> str:
+    """The decision's basis as a person reads it: field paths named in words."""
+    for path, words in sorted(_MISSING_LABELS.items(), key=lambda kv: -len(kv[0])):
+        basis = basis.replace(path, words)
+    return basis
 
 
 def _decide(case: model.Case, facts: CaseFacts, today: date) -> PapDecision:
@@ -320,9 +327,25 @@ def _estimate(case: model.Case, benefits: Benefits) -> dict[str, Any]:
             {"label": s.label, "amount": usd(s.amount), "detail": s.detail} for s in estimate.steps
         ],
         "assumptions": list(estimate.assumptions),
-        "missing": list(estimate.missing),
+        "missing": [_estimate_missing_words(m) for m in estimate.missing],
         "complete": estimate.complete,
+        "estimable": estimate.patient_cost is not None,
     }
+
+
+_ESTIMATE_MISSING = {
+    "treatment.sessions": "the number of chemotherapy sessions",
+    "benefits.deductible": "the deductible",
+    "benefits.coinsurance_percent": "the coinsurance or copay",
+}
+
+
+def _estimate_missing_words(path: str) -> str:
+    """What the estimate lacks, as a person names it (never the payload path)."""
+    prefix = "benefits.allowed_amounts."
+    if path.startswith(prefix):
+        return f"the payer's allowed amount for CPT {path[len(prefix) :]}"
+    return _ESTIMATE_MISSING.get(path, path.rsplit(".", 1)[-1].replace("_", " "))
 
 
 def sob_context(case: model.Case, facts: CaseFacts, today: date) -> dict[str, Any]:
