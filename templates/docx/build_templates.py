@@ -387,8 +387,18 @@ def _body(doc: DocxDocument) -> None:
     )
 
     para(doc, ("b", "Clinical evidence"), before=4, after=2, color=ACCENT, keep_next=True)
+    tag(doc, "{%p if evidence.site.note %}")
+    para(doc, "{{ evidence.site.note }}", after=2)
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p for r in evidence.by_topic.efficacy + evidence.by_topic.safety %}")
-    para(doc, "\u2022\t{{ r.finding }} [{{ r.number }}]", indent=0.25, hanging=0.17, after=1)
+    para(
+        doc,
+        "\u2022\t{{ r.finding }}{% if r.topic == 'efficacy' %} ({{ r.device_text }}){% endif %}"
+        " [{{ r.number }}]",
+        indent=0.25,
+        hanging=0.17,
+        after=1,
+    )
     tag(doc, "{%p endfor %}")
 
     para(
@@ -418,7 +428,7 @@ def _body(doc: DocxDocument) -> None:
 
 
 def _signature(doc: DocxDocument) -> None:
-    para(doc, "Sincerely,", before=4, after=20, keep_next=True)
+    para(doc, "Sincerely,", before=4, after=14, keep_next=True)
     para(doc, "______________________________", after=0, keep_next=True)
     para(doc, ("b", "{{ prescriber.full_name }}"), after=0, keep_next=True)
     para(
@@ -449,7 +459,7 @@ def _references(doc: DocxDocument) -> None:
     p = para(doc, ("b", "References"), size=10, before=4, after=2, color=ACCENT, keep_next=True)
     _border_bottom(p, color="A6A6A6", size=4)
     tag(doc, "{%p for r in evidence.references %}")
-    para(doc, "{{ r.number }}.\t{{ r.citation }}", size=8.5, after=1, indent=0.25, hanging=0.25)
+    para(doc, "{{ r.number }}.\t{{ r.citation }}", size=8, after=0, indent=0.25, hanging=0.25)
     tag(doc, "{%p endfor %}")
 
 

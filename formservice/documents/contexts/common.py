@@ -101,7 +101,7 @@ def build_context(
         ],
         "treatment": treatment_context(case, pos),
         "request": request_context(case, codes, pos) | letter_purpose(case, today),
-        "evidence": evidence_context(case, evidence_categories),
+        "evidence": evidence_context(case, evidence_categories, by_site=kind == "lmn"),
         "clinical_notes": plain(case.clinical_notes).strip(),
         "prior_authorization": {
             "status": case.prior_authorization.status,

@@ -117,8 +117,7 @@ def letter_purpose(case: Case, today: date) -> dict[str, Any]:
         start_phrase = f", retroactive to {when}"
         closing = (
             f"For these reasons I ask that you authorize, retroactive to {when}, CPT 0662T "
-            f"once and CPT 0663T for {each}. Scalp cooling has to begin with the first "
-            "infusion to work, so it could not wait for a decision."
+            f"once and CPT 0663T for {each}: scalp cooling works only from the first infusion."
         )
         salutation = "Dear Medical Director"
     elif insured:
