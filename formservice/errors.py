@@ -198,9 +198,15 @@ class DocumentNotApplicable(ValidationProblem):
     title = "Document does not apply to this case"
 
     def __init__(
-        self, message: str, *, rule: str, overridable: bool, fill_in: Sequence[str] = ()
+        self,
+        message: str,
+        *,
+        rule: str,
+        overridable: bool,
+        fill_in: Sequence[str] = (),
+        field: str | None = None,
     ) -> None:
-        field = "override_reason" if overridable else "kind"
+        field = "override_reason" if overridable else field or "kind"
         hint = (
             "A hub user may make it anyway: give override_reason (recorded in the audit trail)."
             if overridable

@@ -64,6 +64,7 @@ class PlanEntry:
     source: str | None = None
     overridable: bool = False
     fill_in: tuple[str, ...] = ()
+    field: str | None = None  # the case field a refusal points at, when one does
 
     def to_json(self) -> dict[str, Any]:
         """CONTRACT.md §2 (`kind`, `form`, `why`, and `rule` when it does not apply) + details."""
@@ -220,6 +221,15 @@ def _needs_benefits(rule: PlanRule, case: Case, facts: CaseFacts) -> Verdict:
     return facts.benefits is None
 
 
+def _codes_detail(case: Case) -> str:
+    """Why no code applies on the start date, as codes.py says it (with the first code date)."""
+    try:
+        codes.codes_in_effect(case.treatment.start_date or date.min)
+    except codes.CodeNotInEffect as exc:
+        return str(exc)
+    return ""
+
+
 def _before_codes(rule: PlanRule, case: Case, facts: CaseFacts) -> Verdict:
     start = case.treatment.start_date
     if start is None:
@@ -264,7 +274,18 @@ def check_document(
             continue
         verdict = CONDITIONS[rule.when](rule, case, facts)
         if verdict is True:
-            return PlanEntry(kind, form, rule.why, rule.id, rule.source, rule.overridable)
+            why = rule.why
+            if rule.when == "before_codes":
+                why = f"{why} ({_codes_detail(case)})"
+            return PlanEntry(
+                kind,
+                form,
+                why,
+                rule.id,
+                rule.source,
+                rule.overridable,
+                field=rule.params.get("field"),
+            )
         if isinstance(verdict, tuple) and verdict and undecided is None:
             wanted = _fill_in_text()
             asks = " ".join(wanted.get(f, f"Fill in {f}.") for f in verdict)

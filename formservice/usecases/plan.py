@@ -59,7 +59,10 @@ def check_applicable(
     other than a hub user gives an override reason. An override reason given for a document that
     applies is refused too (422): it would record an override that did not happen.
     """
-    refused = check_document(case, facts, request.kind, request.form)
+    kind, form = request.kind, request.form
+    if kind == "pa_form" and form == "cms1500":
+        kind, form = "cms1500", None  # the claim form asked for by its form id: the claim's rules
+    refused = check_document(case, facts, kind, form)
     if refused is not None and refused.rule in _RENDERER_CHECKS:
         refused = None
     reason = (request.override_reason or "").strip()
@@ -77,6 +80,7 @@ def check_applicable(
             rule=refused.rule or "",
             overridable=refused.overridable,
             fill_in=refused.fill_in,
+            field=refused.field,
         )
     if principal is None or principal.role not in OVERRIDE_ROLES:
         raise ForbiddenError("only a hub user may override an applicability rule")

@@ -24,6 +24,7 @@ from formservice.store.audit import list_events
 from formservice.store.models import DocumentRow
 from formservice.usecases.services import Services
 from tests.conftest import SAMPLES, load_sample, make_key
+from tests.documents.test_plain_words import internal_words
 
 
 def _case(client: FlaskClient, auth: dict[str, str], payload: dict[str, Any]) -> str:
@@ -156,6 +157,7 @@ def test_unknown_plan_type_is_said_with_what_to_fill_in(
     tx = _docs(plan["not_applicable"])["tx_nofr001"]
     assert tx["rule"].endswith(".undecided")
     assert "coverage.payer.plan_type" in tx["fill_in"]
+    assert internal_words(tx["why"]) == []  # a person reads it
     assert plan["abn"]["required"] is None  # never a guess
 
 
