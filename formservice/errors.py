@@ -141,6 +141,14 @@ class UnreadablePdfError(ValidationProblem):
     title = "Unreadable PDF"
 
 
+class TemplateRejectedError(ValidationProblem):
+    """A template refused with its reason: a sandbox block, a render limit (`limit` names the
+    FORMSERVICE_TEMPLATE_* budget it passed), or an XML part with a DTD or entities."""
+
+    slug = "template-rejected"
+    title = "Template rejected"
+
+
 class RuleInputError(ValidationProblem, ValueError):
     """A value of the case a business rule cannot use; ``field`` is its path in the payload.
 

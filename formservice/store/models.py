@@ -173,7 +173,7 @@ class DenialRow(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     appeal_deadline: Mapped[date | None] = mapped_column(Date, default=None)
-    # A background read is leased by the worker doing it (migration 0007): past `leased_until`
+    # A background read is leased by the worker doing it (migration 0008): past `leased_until`
     # the worker is taken for dead and the reaper queues the letter again, up to a number of
     # attempts (claims), then marks it failed.
     lease_owner: Mapped[str | None] = mapped_column(String(32), default=None)
@@ -234,7 +234,7 @@ class RegenerationItem(Base):
     # pending | done | unchanged | failed
     new_document_id: Mapped[str | None] = mapped_column(String(32), default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
-    # Claims by a worker; each claim leases the item until `leased_until` (migration 0007).
+    # Claims by a worker; each claim leases the item until `leased_until` (migration 0008).
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(32), default=None)
     leased_until: Mapped[datetime | None] = mapped_column(default=None)
@@ -283,3 +283,8 @@ class AuditEvent(Base):
     document_id: Mapped[str | None] = mapped_column(String(32), default=None)
     denial_id: Mapped[str | None] = mapped_column(String(32), default=None)
     remote_addr: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The case's external id when there is no stored case (a stateless /render).
+    external_id: Mapped[str | None] = mapped_column(String(80), default=None)
+    # The hash chain (store.audit.row_hash): the previous row's hash, and this row's.
+    prev_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    row_hash: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+import redis
 from sqlalchemy import func, select
 
 from formservice.cli.worker_pool import WorkerPool
@@ -18,7 +19,7 @@ from formservice.store.models import DocumentRow, RegenerationItem
 from formservice.usecases import Services, build_services, regeneration
 from formservice.usecases.templates import publish_template
 from tests.conftest import IN_CI
-from tests.regeneration.conftest import LMN, MARKER, changed_lmn
+from tests.regeneration.conftest import LMN, MARKER, changed_lmn, seed_letters
 
 
 def _superseding_counts(services: Services) -> dict[str, int]:
@@ -182,8 +183,6 @@ def test_killed_worker_then_restart_regenerates_each_exactly_once(
 
 
 def _redis_url() -> str:
-    import redis
-
     url = os.environ.get("FORMSERVICE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
@@ -199,8 +198,6 @@ def _redis_url() -> str:
 def test_redis_queue_shared_by_worker_processes(
     settings: Settings, seeded: Callable[..., list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import redis
-
     url = _redis_url()
     redis.Redis.from_url(url).flushdb()
     on_redis = settings.with_overrides(redis_url=url)
@@ -208,8 +205,6 @@ def test_redis_queue_shared_by_worker_processes(
     try:
         assert type(services.jobs.huey).__name__ == "RedisHuey"
         ids = seeded(0) or []
-        from tests.regeneration.conftest import seed_letters
-
         ids = seed_letters(services, 40)
         publish_template(services, LMN, changed_lmn())
         _queue_env(on_redis, monkeypatch)

@@ -9,8 +9,8 @@ Documents and denials get an index on the blob they name, for the orphan-blob sw
 (usecases.recovery). Runs end `succeeded` (every item done or unchanged) or `failed` (an item failed); finished runs
 are renamed accordingly.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-29 21:00:00
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
