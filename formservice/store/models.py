@@ -151,7 +151,7 @@ class DocumentRow(Base):
 
     __table_args__ = (
         Index("ix_documents_template", "template_name", "template_sha256"),
-        # Which rows name a blob (the orphan sweep, undoing a write): migration 0007.
+        # Which rows name a blob (the orphan sweep, undoing a write): migration 0008.
         Index("ix_documents_blob_sha256", "blob_sha256"),
         # A document is superseded at most once per template version: regeneration is exactly-once.
         UniqueConstraint("supersedes_id", "template_sha256", name="uq_documents_supersedes"),

@@ -49,7 +49,7 @@ def blob_columns() -> list[Column[Any]]:
 def referenced_digests(session: Session, digests: Iterable[str]) -> set[str]:
     """The digests among `digests` that some row names.
 
-    The columns that hold blobs by design come first, on their indexes (migration 0007); the
+    The columns that hold blobs by design come first, on their indexes (migration 0008); the
     others are asked only about what is left, which is nearly always nothing.
     """
     wanted = list(digests)
