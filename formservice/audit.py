@@ -52,6 +52,7 @@ ACTIONS: Mapping[tuple[str, str], Action] = {
     ("cases.Cases", "POST"): Action("create_case", created="case_id"),
     ("cases.CaseItem", "GET"): Action("view_case"),
     ("cases.CaseDocuments", "POST"): Action("generate_document", created="document_id"),
+    ("cases.CasePlan", "GET"): Action("view_plan"),
     ("documents.DocumentContent", "GET"): Action("download_document"),
     ("render.Render", "POST"): Action("render_document"),
     ("templates.TemplateVersions", "POST"): Action("publish_template"),

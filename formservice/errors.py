@@ -187,6 +187,37 @@ class CodeNotInEffect(ValidationProblem, ValueError):
         self.date_of_service = date_of_service
 
 
+class DocumentNotApplicable(ValidationProblem):
+    """A document that does not apply to the case (reimbursement/applicability.py); names the rule.
+
+    ``rule`` is the rule id of applicability.yaml, ``overridable`` whether a hub user may make it
+    anyway with ``override_reason``; the problem carries both, and ``errors`` names the field.
+    """
+
+    slug = "document-not-applicable"
+    title = "Document does not apply to this case"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        rule: str,
+        overridable: bool,
+        fill_in: Sequence[str] = (),
+        field: str | None = None,
+    ) -> None:
+        field = "override_reason" if overridable else field or "kind"
+        hint = (
+            "A hub user may make it anyway: give override_reason (recorded in the audit trail)."
+            if overridable
+            else message
+        )
+        errors = {field: [hint]} | {f: ["Fill this in first."] for f in fill_in}
+        super().__init__(message, errors=errors, rule=rule, overridable=overridable)
+        self.rule = rule
+        self.overridable = overridable
+
+
 class InvalidTransition(ConflictError):
     """A PA status change the machine does not allow; ``allowed`` lists the moves it does."""
 

@@ -96,6 +96,11 @@ class Settings:
     blob_sweep_interval_seconds: float = 3600.0
     # How long a readiness check or a broker check before queued work may wait for an answer.
     readiness_timeout_seconds: float = 2.0
+    # The hub's price of the scalp-cooling product, weighed by the PAP hardship test when the
+    # patient has no out-of-pocket estimate; 0: not set (the test then cannot decide). The source
+    # (e.g. "hub price list 2026-01") is required with a price and is printed beside it.
+    pap_product_price: float = 0.0
+    pap_product_price_source: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -126,6 +131,13 @@ class Settings:
         `need_secret` is False for CLI commands that never sign a session cookie.
         """
         problems: list[str] = []
+        if self.pap_product_price < 0:
+            problems.append(f"{PREFIX}PAP_PRODUCT_PRICE must be 0 (not set) or a price in USD")
+        if self.pap_product_price > 0 and not self.pap_product_price_source.strip():
+            problems.append(
+                f"{PREFIX}PAP_PRODUCT_PRICE_SOURCE must say where the price comes from "
+                "(e.g. 'hub price list 2026-01')"
+            )
         if self.env not in {"production", "development", "test"}:
             problems.append(
                 f"{PREFIX}ENV must be production, development or test, not {self.env!r}"

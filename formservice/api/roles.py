@@ -24,6 +24,7 @@ ROLES: Mapping[tuple[str, str], frozenset[str]] = {
     ("cases.Cases", "POST"): PATIENT_DATA,
     ("cases.CaseItem", "GET"): PATIENT_DATA,
     ("cases.CaseDocuments", "POST"): PATIENT_DATA,
+    ("cases.CasePlan", "GET"): PATIENT_DATA,
     ("documents.DocumentContent", "GET"): PATIENT_DATA,
     ("render.Render", "POST"): PATIENT_DATA,
     ("pap.Eligibility", "POST"): PATIENT_DATA,

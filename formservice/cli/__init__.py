@@ -34,6 +34,7 @@ for _command in (
     service.users,
     service.samples,
     documents.render,
+    documents.plan,
     documents.forms,
     documents.schemas,
     denials.denial,

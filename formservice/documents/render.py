@@ -50,6 +50,7 @@ class RenderTools:
     converter: Callable[[], Converter]
     forms_dir: Path
     template_limits: TemplateLimits = DEFAULT_LIMITS
+    product_price: tuple[float, str] | None = None  # the hub's price and its source (PAP)
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,8 @@ def _render_letter(
 ) -> _Made:
     assert spec.template is not None  # noqa: S101  # letters have a template by definition
     template = template or tools.templates(spec.template)
+    if facts.product_price is None and tools.product_price is not None:
+        facts = replace(facts, product_price=tools.product_price)
     context = build_letter_context(spec.name, case, facts, today)
     properties = provenance(spec.name, template.name, template.version, template.sha256, inputs)
     data = render_docx(
@@ -162,8 +165,22 @@ def _render_letter(
     if fmt == "pdf":
         # LibreOffice does not carry DOCX custom properties into the PDF: add them again.
         data = stamp_pdf(tools.converter().convert(data, pdfa=request.pdfa), properties)
-    details = {"letter_date": today.isoformat()}
+    details: dict[str, Any] = {"letter_date": today.isoformat()}
+    warnings = _letter_warnings(context)
+    if warnings:
+        details["warnings"] = warnings
     return _Made(data, template.name, template.sha256, template.version, details)
+
+
+def _letter_warnings(context: dict[str, Any]) -> list[str]:
+    """What a person should know before sending the letter (a past start date, say)."""
+    request = context.get("request") or {}
+    if request.get("retroactive"):
+        return [
+            "The letter is dated after the planned start of treatment: it asks for "
+            "retroactive authorization. Check the payer's rules for retroactive requests."
+        ]
+    return []
 
 
 def _render_pdf_kind(

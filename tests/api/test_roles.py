@@ -36,6 +36,7 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("/api/v1/cases", "POST"): PATIENT,
     ("/api/v1/cases/<id:case_id>", "GET"): PATIENT,
     ("/api/v1/cases/<id:case_id>/documents", "POST"): PATIENT,
+    ("/api/v1/cases/<id:case_id>/plan", "GET"): PATIENT,
     ("/api/v1/cases/<id:case_id>/benefits", "GET"): PATIENT,
     ("/api/v1/cases/<id:case_id>/benefits", "PUT"): PATIENT,
     ("/api/v1/cases/<id:case_id>/prior-authorization", "GET"): PATIENT,
