@@ -22,6 +22,7 @@ from formservice.api import (
     pa,
     pap,
     regenerations,
+    remittances,
     render,
     templates,
 )
@@ -58,6 +59,7 @@ BLUEPRINT_MODULES = (
     pa,
     denials,
     case_denials,
+    remittances,
     forms,
     audit,
 )

@@ -12,7 +12,7 @@ import logging
 
 import click
 
-from formservice.cli import denials, documents, service, templates
+from formservice.cli import denials, documents, remittances, service, templates
 
 __all__ = ["main"]
 
@@ -38,6 +38,7 @@ for _command in (
     documents.schemas,
     denials.denial,
     denials.pap,
+    remittances.era,
     templates.templates,
     templates.regenerate,
 ):
