@@ -16,6 +16,7 @@ from formservice.api import (
     benefits,
     case_denials,
     cases,
+    claims_837p,
     denials,
     documents,
     forms,
@@ -60,6 +61,7 @@ BLUEPRINT_MODULES = (
     denials,
     case_denials,
     remittances,
+    claims_837p,
     forms,
     audit,
 )

@@ -39,6 +39,7 @@ for _command in (
     denials.denial,
     denials.pap,
     remittances.era,
+    remittances.claim,
     templates.templates,
     templates.regenerate,
 ):

@@ -114,3 +114,22 @@ def test_an_empty_transaction_is_422(
     assert response.status_code == 422
     assert response.json["segment"] == "ST"
     assert _count(services) == 0
+
+
+def test_a_cases_837p_is_served_as_x12(client: FlaskClient, auth: dict[str, str]) -> None:
+    case_id = client.post("/api/v1/cases", json=load_sample(), headers=auth).json["id"]
+    response = client.get(f"/api/v1/cases/{case_id}/claims/837p", headers=auth)
+    assert response.status_code == 200
+    assert response.mimetype == "application/edi-x12"
+    assert response.data.startswith(b"ISA*00*")
+    assert b"ST*837*0001*005010X222A1" in response.data
+    assert "charges_not_on_file" in response.headers["X-Formservice-Warnings"]
+    assert client.get(f"/api/v1/cases/{case_id}/claims/837p", headers=auth).data == response.data
+
+
+def test_an_uninsured_cases_837p_is_422(client: FlaskClient, auth: dict[str, str]) -> None:
+    payload = load_sample("05_breast_uninsured_pap")
+    case_id = client.post("/api/v1/cases", json=payload, headers=auth).json["id"]
+    response = client.get(f"/api/v1/cases/{case_id}/claims/837p", headers=auth)
+    assert response.status_code == 422
+    assert "coverage.member_id" in response.json["errors"]

@@ -48,6 +48,7 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("/api/v1/denials/<id:denial_id>", "GET"): PATIENT,
     ("/api/v1/denials/<id:denial_id>", "PATCH"): PATIENT,
     ("/api/v1/remittances", "POST"): PATIENT,
+    ("/api/v1/cases/<id:case_id>/claims/837p", "GET"): PATIENT,
     ("/api/v1/forms", "GET"): frozenset(KEY_ROLES),
     ("/api/v1/forms/<slug:form_id>", "GET"): frozenset(KEY_ROLES),
     ("/api/v1/templates", "GET"): frozenset({"hub", "ops"}),

@@ -33,3 +33,24 @@ def test_era_parse_bad_file_exits_2_with_one_line(runner: CliRunner, tmp_path: P
     assert "segment 31 (SE)" in lines[0]
     missing = runner.invoke(main, ["era", "parse", str(tmp_path / "nope.835")])
     assert missing.exit_code == 2
+
+
+def test_claim_837p_writes_the_file(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "claim.837"
+    case = SAMPLES / "cases" / "02_ovarian_medicare_outpatient.json"
+    result = runner.invoke(main, ["claim", "837p", str(case), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert text.startswith("ISA*")
+    sbr = next(s for s in text.split("~\n") if s.startswith("SBR*"))
+    assert sbr.endswith("******MB")  # Medicare Part B filing indicator
+    assert "charges" in result.stderr
+
+
+def test_claim_837p_of_an_uninsured_case_exits_2(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "claim.837"
+    case = SAMPLES / "cases" / "05_breast_uninsured_pap.json"
+    result = runner.invoke(main, ["claim", "837p", str(case), "-o", str(out)])
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()
