@@ -1,4 +1,5 @@
-"""Write the synthetic 835 remittances of samples/era/ for the sample cases (no real data).
+"""Write the synthetic 835 remittances of samples/era/ and the 837P claims of samples/claims/
+for the sample cases (no real data).
 
     .venv/bin/python scripts/make_era_samples.py
 
@@ -9,9 +10,19 @@ member IDs, payers and dates are those of samples/cases/*.json.
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "samples" / "era"
+from formservice.documents.x12 import render_837p
+from formservice.errors import ValidationProblem
+from formservice.schemas.case import load_case
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+OUT = SAMPLES / "era"
+CLAIMS = SAMPLES / "claims"
+# The sample claims are dated so: the same bytes on every run (tests compare them).
+CLAIMS_CREATED = datetime(2026, 3, 1, 9, 0)
 
 
 def _isa(control: str) -> str:
@@ -264,11 +275,27 @@ FILES = {
 }
 
 
+def write_claims() -> None:
+    """The 837P of every sample case that can be billed (the others say why not)."""
+    CLAIMS.mkdir(parents=True, exist_ok=True)
+    for path in sorted((SAMPLES / "cases").glob("*.json")):
+        case = load_case(json.loads(path.read_text(encoding="utf-8")))
+        try:
+            claim = render_837p(case, created=CLAIMS_CREATED)
+        except ValidationProblem as exc:
+            print(f"{path.name}: no 837P: {exc.detail}")
+            continue
+        out = CLAIMS / f"{path.stem}.837"
+        out.write_bytes(claim.data)
+        print(out)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for name, make in FILES.items():
         (OUT / name).write_text(make(), encoding="ascii")
         print(OUT / name)
+    write_claims()
 
 
 if __name__ == "__main__":

@@ -99,3 +99,9 @@ def test_unknown_charges_are_billed_at_zero_and_said() -> None:
     case = _case(SAMPLES / "cases" / "01_breast_commercial_office.json")
     claim = render_837p(case, created=CREATED)
     assert any(w["code"] == "charges_not_on_file" for w in claim.warnings)
+
+
+@pytest.mark.parametrize("path", sorted((SAMPLES / "claims").glob("*.837")), ids=lambda p: p.stem)
+def test_the_shipped_sample_claims_are_what_the_writer_makes(path: Path) -> None:
+    case = _case(SAMPLES / "cases" / f"{path.stem}.json")
+    assert render_837p(case, created=datetime(2026, 3, 1, 9, 0)).data == path.read_bytes()
