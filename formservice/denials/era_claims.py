@@ -43,7 +43,7 @@ _NEEDED = (
 _CENT = 0.005
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Seen:
     """Where a fact came from: the segment's 1-based position in the file and its text."""
 
@@ -51,11 +51,11 @@ class Seen:
     text: str
 
     def evidence(self) -> dict[str, Any]:
-        seg_id = self.text.split("*", 1)[0]
+        text = self.text
         return {
             "segment": self.position,
-            "id": seg_id,
-            "text": self.text,
+            "id": text.split("*", 1)[0],
+            "text": text,
             "confidence": 1.0,
             "source": "x12",
         }
