@@ -80,6 +80,9 @@ WEB: dict[tuple[str, str], frozenset[str]] = {
     ("/denials/<id:denial_id>/pages/<int:page>.png", "GET"): STAFF,
     ("/denials/<id:denial_id>/attach", "POST"): STAFF,
     ("/denials/<id:denial_id>/packet", "POST"): STAFF,
+    ("/remittances/new", "GET"): STAFF,
+    ("/remittances/new", "POST"): STAFF,
+    ("/remittances/<remittance_id>", "GET"): STAFF,
     ("/audit", "GET"): frozenset({"hub_admin"}),
 }
 # Neither: no login, no key, no patient data.
@@ -135,6 +138,7 @@ def ids(client: FlaskClient, services: Services) -> dict[str, str]:
         "case_id": case.json["id"],
         "document_id": document.json["id"],
         "denial_id": denial_id,
+        "remittance_id": digest,  # a remittance's id is its file's SHA-256
         "run_id": uuid.uuid4().hex,
         "kind": "lmn",
         "form_id": "tx_nofr001",
