@@ -63,3 +63,6 @@ class RemittanceSchema(Schema):
         metadata={"description": "denial JSON of §4 with id and case_id (null: unmatched)"},
     )
     guide_problems = fields.List(fields.Nested(GuideProblemSchema))
+    guide_check = fields.String(
+        metadata={"description": "done, or skipped (the file is over the check's size limit)"}
+    )

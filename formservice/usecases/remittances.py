@@ -82,7 +82,11 @@ def submit_remittance(
     """Read an 835, store its denials matched to cases; ``{"id", "claims", "denials", ...}``."""
     check_remittance_upload(services, data)
     remittance = read_remittance(data)  # 422 here stores nothing
-    problems = guide_problems(data)
+    check_limit = services.settings.x12_guide_check_max_bytes
+    if len(data) <= check_limit:
+        problems, checked = guide_problems(data), "done"
+    else:
+        problems, checked = [], f"skipped: the file is over {check_limit} bytes"
     digest = sha256_hex(data)
     rows = _stored(services, principal, digest)
     if not rows and remittance.denials:
@@ -120,6 +124,7 @@ def submit_remittance(
         filename=_safe_filename(filename),
         denials=[denial_json(r) for r in rows],
         guide_problems=problems,
+        guide_check=checked,
     )
     return out
 

@@ -9,9 +9,11 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from formservice import create_app
+from formservice.settings import Settings
 from formservice.store.models import DenialRow
-from formservice.usecases import Services
-from tests.conftest import SAMPLES, load_sample
+from formservice.usecases import Services, build_services
+from tests.conftest import SAMPLES, load_sample, make_key
 
 ERA = SAMPLES / "era"
 
@@ -42,6 +44,7 @@ def test_upload_stores_denials_matched_to_their_cases(
     assert denial["case_id"] == ada
     assert denial["carc_codes"] == ["50"]
     assert body["guide_problems"] == []
+    assert body["guide_check"] == "done"
     # The stored denial reads back like a letter's and can feed the same flow.
     stored = client.get(f"/api/v1/denials/{denial['id']}", headers=auth)
     assert stored.status_code == 200
@@ -133,3 +136,16 @@ def test_an_uninsured_cases_837p_is_422(client: FlaskClient, auth: dict[str, str
     response = client.get(f"/api/v1/cases/{case_id}/claims/837p", headers=auth)
     assert response.status_code == 422
     assert "coverage.member_id" in response.json["errors"]
+
+
+def test_a_file_over_the_guide_check_limit_is_read_without_the_check(settings: Settings) -> None:
+    small = settings.with_overrides(x12_guide_check_max_bytes=100)
+    services = build_services(small)
+    try:
+        client = create_app(small, services=services).test_client()
+        headers = {"Authorization": f"Bearer {make_key(services, 'hub')}"}
+        body = _upload(client, headers, (ERA / "04_multi_claim.835").read_bytes()).json
+        assert body["guide_check"].startswith("skipped")
+        assert len(body["denials"]) == 2
+    finally:
+        services.close()

@@ -149,3 +149,18 @@ def test_an_empty_transaction_is_refused_at_its_st() -> None:
         read_remittance("~\n".join(empty).encode())
     assert (err.value.segment, err.value.position) == ("ST", st + 1)
     assert "no claim" in err.value.detail
+
+
+def test_a_file_cut_short_names_the_missing_trailer() -> None:
+    text = _sample("01_denial_medical_necessity.835").decode()
+    cut = text[: text.index("GE*1*101")]
+    with pytest.raises(InvalidX12Error) as err:
+        read_remittance(cut.encode())
+    assert err.value.segment == "GE"
+    assert "ends without its GE" in err.value.detail
+
+
+def test_a_wrong_group_control_number_is_refused_at_the_ge() -> None:
+    with pytest.raises(InvalidX12Error) as err:
+        read_remittance(_broken(("GE*1*101", "GE*1*102")))
+    assert (err.value.segment, err.value.position) == ("GE", 32)
