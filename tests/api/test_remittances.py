@@ -149,3 +149,16 @@ def test_a_file_over_the_guide_check_limit_is_read_without_the_check(settings: S
         assert len(body["denials"]) == 2
     finally:
         services.close()
+
+
+def test_matching_and_storing_on_sqlite_and_postgresql(storage_settings: Settings) -> None:
+    services = build_services(storage_settings)
+    try:
+        client = create_app(storage_settings, services=services).test_client()
+        headers = {"Authorization": f"Bearer {make_key(services, 'hub')}"}
+        ada = client.post("/api/v1/cases", json=load_sample(), headers=headers).json["id"]
+        body = _upload(client, headers, (ERA / "01_denial_medical_necessity.835").read_bytes()).json
+        assert [d["case_id"] for d in body["denials"]] == [ada]
+        assert _count(services) == 1
+    finally:
+        services.close()
