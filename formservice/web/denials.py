@@ -244,9 +244,24 @@ def _review(row: DenialRow, *, errors: dict[str, list[str]] | None = None, statu
             message=message,
             errors=errors or {},
             today=svc.today(),
+            segments=x12_segments(denial),
         ),
         status,
     )
+
+
+def x12_segments(denial: dict[str, Any]) -> list[tuple[int, str, list[str]]]:
+    """The 835 segments a denial's facts come from, in file order, each once with the facts it
+    gave: ``[(position, text, [fact, ...])]`` (empty for a letter)."""
+    found: dict[int, tuple[str, list[str]]] = {}
+    for name, evidence in (denial.get("evidence") or {}).items():
+        for item in evidence if isinstance(evidence, list) else [evidence]:
+            if isinstance(item, dict) and isinstance(item.get("segment"), int) and item.get("text"):
+                text, names = found.setdefault(item["segment"], (str(item["text"]), []))
+                label = name.replace("_", " ")
+                if label not in names:
+                    names.append(label)
+    return [(position, text, names) for position, (text, names) in sorted(found.items())]
 
 
 def upload_page(
