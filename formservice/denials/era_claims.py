@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -105,6 +105,10 @@ class Header:
 
     payer_name: tuple[str, Seen] | None
     letter_date: tuple[date, Seen] | None
+
+
+# Every claim of a remittance shares its date and most share a plan type: one computation each.
+_plan_deadline = lru_cache(maxsize=64)(plan_rule_deadline)
 
 
 @cache
@@ -222,7 +226,7 @@ def _denial(claim: ClaimRecord, header: Header, routine: frozenset[str]) -> Deni
     categories, reasons = _categories(carcs, rarcs)
     plan_type = era_rules()["filing_indicator"].get(claim.filing_indicator or "")
     letter_date = keep("letter_date", header.letter_date)
-    deadline = plan_rule_deadline(plan_type, letter_date) if letter_date else None
+    deadline = _plan_deadline(plan_type, letter_date) if letter_date else None
     basis = None
     if deadline is not None and deadline.rule is not None and letter_date is not None:
         basis = (
