@@ -85,6 +85,7 @@ ACTIONS: Mapping[tuple[str, str], Action] = {
     ("web.denial_packet", "POST"): Action("generate_document"),
     ("web.remittance_upload", "POST"): Action("upload_remittance"),
     ("web.remittance", "GET"): Action("view_remittance"),
+    ("web.case_837p", "GET"): Action("download_claim"),
     ("web.audit", "GET"): Action("view_audit"),
 }
 

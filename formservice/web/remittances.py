@@ -6,16 +6,19 @@ a case and its appeal packet made.
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
-from flask import redirect, render_template, request, url_for
+from flask import Response, redirect, render_template, request, send_file, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
+from formservice.documents.x12.claim837p import MEDIA_TYPE
 from formservice.errors import FormserviceError, NotFoundError, PayloadTooLargeError
 from formservice.store import access
 from formservice.store.models import CaseRow
+from formservice.usecases.claims_837p import case_837p
 from formservice.usecases.denials import denial_json
 from formservice.usecases.remittances import read_remittance_denials, submit_remittance
 from formservice.web.base import bp, current_principal, web_services
@@ -78,3 +81,17 @@ def remittance(remittance_id: str) -> str:
     return render_template(
         "remittance.html", rows=items, claims=None, filename=rows[0].filename if rows else ""
     )
+
+
+@bp.get("/cases/<id:case_id>/claim.837", endpoint="case_837p")
+def case_claim_837p(case_id: str) -> Response:
+    """The case's professional claim as an 837P file (a 422 page when it cannot be billed)."""
+    claim, _ = case_837p(web_services(), current_principal(), case_id)
+    response = send_file(
+        io.BytesIO(claim.data),
+        mimetype=MEDIA_TYPE,
+        as_attachment=True,
+        download_name=f"claim-{case_id}.837",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -84,6 +84,7 @@ WEB: dict[tuple[str, str], frozenset[str]] = {
     ("/remittances/new", "GET"): STAFF,
     ("/remittances/new", "POST"): STAFF,
     ("/remittances/<remittance_id>", "GET"): STAFF,
+    ("/cases/<id:case_id>/claim.837", "GET"): STAFF,
     ("/audit", "GET"): frozenset({"hub_admin"}),
 }
 # Neither: no login, no key, no patient data.

@@ -89,3 +89,15 @@ def test_an_835_denial_makes_an_appeal_packet_with_its_remittance(
     text = "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "Remittance advice (X12 835) for this claim" in text
     assert "2026031500123" in text
+
+
+def test_the_case_page_offers_its_837p(browser: StaffBrowser, cases: dict[str, str]) -> None:
+    browser.login("clinic_a")
+    page = browser.get(f"/cases/{cases['a']}")
+    assert f'href="/cases/{cases["a"]}/claim.837"' in page.text
+    claim = browser.get(f"/cases/{cases['a']}/claim.837")
+    assert claim.status_code == 200
+    assert claim.mimetype == "application/edi-x12"
+    assert claim.data.startswith(b"ISA*00*")
+    browser.login("clinic_b")
+    assert browser.get(f"/cases/{cases['a']}/claim.837").status_code == 404
