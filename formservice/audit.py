@@ -199,8 +199,11 @@ def _write_after_body(services: Services, values: dict[str, Any]) -> Callable[[i
     def done(status: int) -> None:
         try:
             _write(services, values, status)
-        except Exception:  # the file is already out: nothing to answer, so say it loudly
-            log.exception("could not record %s in the audit trail", values["action"])
+        except Exception as exc:  # the file is already out: nothing to answer, so say it loudly
+            # The type only, as for every unexpected error: a message may quote patient data.
+            log.error(
+                "could not record %s in the audit trail: %s", values["action"], type(exc).__name__
+            )
 
     return done
 

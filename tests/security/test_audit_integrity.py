@@ -73,7 +73,13 @@ def test_truncate_replace_update_and_delete_are_refused(db_services: Services) -
     _record(db_services, 3)
     first = _ids(db_services)[0]
     dialect = db_services.engine.dialect.name
-    statements = ["UPDATE audit_events SET actor = 'x'", "DELETE FROM audit_events"]
+    statements = [
+        "UPDATE audit_events SET actor = 'x'",
+        "DELETE FROM audit_events",
+        "INSERT INTO audit_events (id, at, actor, action) "
+        "VALUES (:first, '2026-01-01 00:00:00', 'key:evil', 'view_case') "
+        "ON CONFLICT (id) DO UPDATE SET actor = 'key:evil'",
+    ]
     if dialect == "postgresql":
         statements.append("TRUNCATE audit_events")
     else:

@@ -47,6 +47,7 @@ HOSTILE = {
     "lipsum": "{{ lipsum(1000000) }}",
     "zero_division": "{{ 1 // 0 }}",
     "float_overflow": "{{ 1.5 ** 5000 }}",
+    "recursion": "{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}",
 }
 REASONS = {
     "injection": "sandbox",
@@ -57,6 +58,7 @@ REASONS = {
     "power": "4096 bits",
     "zero_division": "ZeroDivisionError",
     "float_overflow": "OverflowError",
+    "recursion": "RecursionError",
 }
 
 _DTD = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<!DOCTYPE w:styles ['

@@ -67,8 +67,15 @@ __all__ = [
 
 _FIXED_TIMESTAMP = "1980-01-01T00:00:00Z"
 # What a template's own expressions raise ({{ 1 // 0 }}, {{ 'a' + 1 }}, {{ x[99] }}, a float
-# overflow): its fault, reported as a template error naming it, never an unexplained 500.
-_TEMPLATE_FAULTS = (TemplateError, ArithmeticError, TypeError, ValueError, LookupError)
+# overflow, a macro calling itself): its fault, a template error naming it, never a bare 500.
+_TEMPLATE_FAULTS = (
+    TemplateError,
+    ArithmeticError,
+    TypeError,
+    ValueError,
+    LookupError,
+    RecursionError,
+)
 _LISTING_CHARS = "\t\n\a\f"  # what docxtpl's resolve_listing turns into tabs, breaks, pages
 
 
