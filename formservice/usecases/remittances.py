@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func
+
 from formservice.denials.era import read_remittance
 from formservice.denials.x12_check import guide_problems
 from formservice.errors import NotFoundError, PayloadTooLargeError, ValidationProblem
@@ -55,17 +57,23 @@ def read_remittance_file(services: Services, data: bytes) -> Remittance:
 def _candidates(
     services: Services, principal: Principal, remittance: Remittance
 ) -> list[tuple[str, Case, str]]:
-    """Visible cases whose member ID appears on a denied claim: (id, case, facility)."""
+    """Visible cases whose member ID appears on a denied claim: (id, case, facility).
+
+    The database narrows the cases to those member IDs (upper case, without dashes or spaces,
+    read from the payload's JSON on SQLite and PostgreSQL alike); `same_member_id` then checks
+    each exactly as the matcher does.
+    """
     wanted = {d.member_id for d in remittance.denials if d.member_id}
     if not wanted:
         return []
+    keys = {w.upper().replace("-", "").replace(" ", "") for w in wanted}
+    member = CaseRow.payload["coverage"]["member_id"].as_string()
+    normalized = func.replace(func.replace(func.upper(member), "-", ""), " ", "")
     out = []
     with services.sessions() as session:
-        # Member IDs live in the case payload (JSON), so the facility's cases are read and
-        # compared here; an indexed column is the next step when facilities hold many cases.
-        for row in session.scalars(access.cases_for(principal)):
-            member = (row.payload.get("coverage") or {}).get("member_id")
-            if any(same_member_id(member, w) for w in wanted):
+        for row in session.scalars(access.cases_for(principal).where(normalized.in_(keys))):
+            case_member = (row.payload.get("coverage") or {}).get("member_id")
+            if any(same_member_id(case_member, w) for w in wanted):
                 out.append((row.id, tracked_case(row), row.facility_npi))
     return out
 

@@ -162,3 +162,13 @@ def test_matching_and_storing_on_sqlite_and_postgresql(storage_settings: Setting
         assert _count(services) == 1
     finally:
         services.close()
+
+
+def test_a_member_id_written_with_dashes_still_matches(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
+    payload = load_sample()
+    payload["coverage"]["member_id"] = "nwh-123 456-789"
+    ada = client.post("/api/v1/cases", json=payload, headers=auth).json["id"]
+    body = _upload(client, auth, (ERA / "01_denial_medical_necessity.835").read_bytes()).json
+    assert body["denials"][0]["case_id"] == ada
