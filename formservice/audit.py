@@ -67,6 +67,8 @@ ACTIONS: Mapping[tuple[str, str], Action] = {
     ("denials.DenialItem", "GET"): Action("view_denial"),
     ("denials.DenialItem", "PATCH"): Action("correct_denial"),
     ("case_denials.CaseDenials", "POST"): Action("attach_denial", created="denial_id"),
+    ("remittances.Remittances", "POST"): Action("upload_remittance"),
+    ("claims_837p.Case837P", "GET"): Action("download_claim"),
     ("audit.AuditEvents", "GET"): Action("view_audit"),
     ("audit.AuditVerify", "GET"): Action("verify_audit"),
     # Staff pages.
@@ -82,6 +84,9 @@ ACTIONS: Mapping[tuple[str, str], Action] = {
     ("web.denial_page", "GET"): Action("view_denial_page"),
     ("web.denial_attach", "POST"): Action("attach_denial"),
     ("web.denial_packet", "POST"): Action("generate_document"),
+    ("web.remittance_upload", "POST"): Action("upload_remittance"),
+    ("web.remittance", "GET"): Action("view_remittance"),
+    ("web.case_837p", "GET"): Action("download_claim"),
     ("web.audit", "GET"): Action("view_audit"),
 }
 

@@ -14,6 +14,8 @@ The tree::
     ├── UnsupportedMediaError (415)    an upload that is not what the endpoint takes
     ├── ValidationProblem (422)        invalid values; ``errors`` maps field path → messages
     │   ├── UnreadablePdfError (422)   a PDF (form, upload) that pypdf cannot read: damaged
+    │   ├── InvalidX12Error (422)      an X12 file (835) that is not X12, not 5010, or broken;
+    │   │                              names the segment and its position
     │   ├── RuleInputError (422)       a value a rule cannot use; names its path in the case
     │   │   ├── PapInputError          PAP rules: negative income, a household of 0 ...
     │   │   └── ClaimBuildError        claim lines: no start date, no diagnosis ...
@@ -139,6 +141,24 @@ class UnreadablePdfError(ValidationProblem):
 
     slug = "unreadable-pdf"
     title = "Unreadable PDF"
+
+
+class InvalidX12Error(ValidationProblem):
+    """An X12 file that cannot be read: not X12, a version other than 005010, a broken envelope
+    (SE01 count, ISA/IEA or GS/GE control numbers), or an empty transaction.
+
+    ``segment`` is the segment's id (``SE``) and ``position`` its 1-based place in the file (ISA
+    is 1); both are in the problem body, and ``errors`` maps ``file`` to the one message.
+    """
+
+    slug = "invalid-x12"
+    title = "Invalid X12 file"
+
+    def __init__(self, message: str, *, segment: str, position: int) -> None:
+        detail = f"segment {position} ({segment}): {message}"
+        super().__init__(detail, errors={"file": [detail]}, segment=segment, position=position)
+        self.segment = segment
+        self.position = position
 
 
 class TemplateRejectedError(ValidationProblem):

@@ -12,7 +12,7 @@ import logging
 
 import click
 
-from formservice.cli import audit_trail, denials, documents, service, templates
+from formservice.cli import audit_trail, denials, documents, remittances, service, templates
 
 __all__ = ["main"]
 
@@ -39,6 +39,8 @@ for _command in (
     documents.schemas,
     denials.denial,
     denials.pap,
+    remittances.era,
+    remittances.claim,
     templates.templates,
     templates.regenerate,
     audit_trail.audit,

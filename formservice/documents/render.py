@@ -23,6 +23,7 @@ from formservice.documents.docx import DEFAULT_LIMITS, TemplateLimits, render_do
 from formservice.documents.forms import load_form, render_claim_form, render_pa_form
 from formservice.documents.packet import build_appeal_packet
 from formservice.documents.provenance import form_identity, input_hash, provenance, stamp_pdf
+from formservice.documents.x12.remittance_page import render_remittance_page
 from formservice.errors import ValidationProblem
 from formservice.model import (
     Case,
@@ -241,7 +242,11 @@ def _render_packet(
     inputs: str,
 ) -> _Made:
     """Cover sheet, appeal, LMN, the denial itself, the PA form (flattened), the checklist."""
-    if not facts.denial or not facts.denial_pdf:
+    denial_pdf, denial_title = facts.denial_pdf, "Denial letter"
+    if facts.denial is not None and facts.denial.text_source == "x12" and not denial_pdf:
+        # A denial read from an 835 has no letter: the packet encloses the claim's remittance.
+        denial_pdf, denial_title = render_remittance_page(facts.denial), "Remittance advice (835)"
+    if not facts.denial or not denial_pdf:
         raise ValidationProblem(
             "an appeal packet needs the denial letter it answers",
             errors={"denial_id": ["Upload the denial and give its denial_id."]},
@@ -265,8 +270,9 @@ def _render_packet(
         facts.denial,
         today=today,
         render_letter=letter,
-        denial_pdf=facts.denial_pdf,
+        denial_pdf=denial_pdf,
         pa_form_pdf=pa_form,
+        denial_title=denial_title,
         properties=provenance("appeal_packet", "appeal_packet", 1, identity, inputs),
     )
     return _Made(pdf, "appeal_packet", identity, 1, details)
