@@ -48,6 +48,8 @@ class RenderTools:
     templates: Callable[[str], TemplateVersion]
     converter: Callable[[], Converter]
     forms_dir: Path
+    # The facility charge master the CMS-1500 prices its lines from (FORMSERVICE_CHARGE_MASTER).
+    charge_master: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,7 @@ def _render_pdf_kind(
             flatten=request.flatten,
             forms_dir=tools.forms_dir,
             properties=properties,
+            charge_master=tools.charge_master,
         )
         details: dict[str, Any] = {
             "forms": claim.forms,

@@ -174,6 +174,7 @@ class Services:
             templates=self.active_template,
             converter=lambda: self.converter,
             forms_dir=self.settings.templates_dir / "pdf",
+            charge_master=self.settings.charge_master,
         )
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from formservice.model import Case
+from formservice.reimbursement import billing
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,51 @@ def _claim_total(case: Case, today: date, claim_lines: Sequence[Any]) -> float |
     return round(sum(charges), 2) if charges else None
 
 
+def _claim_items(case: Case, today: date, claim_lines: Sequence[Any]) -> dict[str, Any]:
+    """The CMS-1500 items whose content depends on the payer type (billing.claim_items), as
+    field-ready values: None leaves the item blank, "NO"/"YES" tick a box."""
+    payer = case.coverage.payer
+    rules = billing.claim_items(payer.plan_type if payer else None)
+    p = case.patient
+    address = p.address
+
+    def fill(item: str, value: Any) -> Any:
+        return value if rules[item].fill not in ("blank",) else None
+
+    def tick(item: str) -> str | None:
+        return {"no": "NO", "yes": "YES"}.get(rules[item].fill)
+
+    def sof(item: str, text: str) -> str | None:
+        return text if rules[item].fill == "sof" else None
+
+    signed = today.strftime("%m/%d/%Y")
+    return {
+        "insured_name": fill("4", f"{p.last_name}, {p.first_name}"),
+        "relationship": fill("6", "S"),
+        "insured_street": fill("7", address.line1 if address else None),
+        "insured_city": fill("7", address.city if address else None),
+        "insured_state": fill("7", address.state if address else None),
+        "insured_zip": fill("7", address.zip if address else None),
+        "insured_phone": fill("7", p.phone),
+        "employment": tick("10a"),
+        "auto_accident": tick("10b"),
+        "other_accident": tick("10c"),
+        "policy_group": "NONE"
+        if rules["11"].fill == "none"
+        else fill("11", case.coverage.group_number),
+        "insured_birth_date": fill("11a", p.date_of_birth),
+        "insured_sex": fill("11a", {"M": "MALE", "F": "FEMALE"}.get(p.sex or "")),
+        "plan_name": fill("11c", payer.name if payer else None),
+        "other_plan": tick("11d"),
+        "patient_signature": sof("12", "SIGNATURE ON FILE"),
+        "patient_signature_date": signed if rules["12"].fill == "sof" else None,
+        "insured_signature": sof("13", "SIGNATURE ON FILE"),
+        "accept_assignment": tick("27"),
+        "physician_signature": sof("31", "SOF"),
+        "physician_signature_date": signed if rules["31"].fill == "sof" else None,
+    }
+
+
 ComputeFn = Callable[[Case, date, Sequence[Any]], Any]
 COMPUTED: dict[str, tuple[ComputeFn, tuple[str, ...] | None]] = {
     "today": (lambda c, today, cl: today, None),
@@ -140,4 +186,5 @@ COMPUTED: dict[str, tuple[ComputeFn, tuple[str, ...] | None]] = {
     "cpt_lines": (_cpt_lines, tuple(f.name for f in fields(CptLine))),
     "claim_lines": (lambda c, t, cl: list(cl), CLAIM_LINE_ATTRS),
     "claim_total": (_claim_total, None),
+    "claim_items": (_claim_items, ()),
 }
