@@ -297,6 +297,12 @@ def facility_claim_rule(case: Case) -> str | None:
 
 def _check_in_effect(lines: list[ClaimLine]) -> list[Problem]:
     problems = []
+    for on in sorted({ln.date_of_service for ln in lines}):
+        if codes.code_for("session", on) is None:
+            try:
+                codes.codes_in_effect(on)
+            except codes.CodeNotInEffect as exc:
+                problems.append(Problem("code_not_in_effect", "error", str(exc)))
     for i, ln in enumerate(lines):
         try:
             codes.lookup(ln.code, ln.date_of_service)
@@ -315,13 +321,16 @@ def _session_codes() -> frozenset[str]:
 def _check_sessions(lines: list[ClaimLine]) -> list[Problem]:
     chemo = codes.chemo_admin_codes()
     session_codes = _session_codes()
+    paired = frozenset(
+        r.code for r in codes.codes_rows() if r.requires_same_day == codes.CHEMO_ADMIN and r.code
+    )
     chemo_dates = {ln.date_of_service for ln in lines if ln.code in chemo}
     listed = ", ".join(sorted(chemo))
     problems: list[Problem] = []
     seen: set[date] = set()
     for i, ln in enumerate(lines):
         on = ln.date_of_service.isoformat()
-        if ln.code in codes.scalp_cooling_codes() and ln.date_of_service not in chemo_dates:
+        if ln.code in paired and ln.date_of_service not in chemo_dates:
             message = f"{ln.code} on {on} has no chemo-administration code ({listed}) on that date"
             problems.append(Problem("0663T_without_chemo_admin", "error", message, i))
         if ln.code not in session_codes:
