@@ -44,4 +44,10 @@ class Render(MethodView):
             f"{rendered.template_name}@{rendered.template_version}"
         )
         response.headers["X-Formservice-Input-Sha256"] = rendered.input_sha256
+        # A stateless render has no JSON body to carry `details.warnings`: each warning goes in
+        # an RFC 9111 Warning header (code 299, "miscellaneous persistent warning").
+        for warning in (rendered.details or {}).get("warnings") or []:
+            text = str(warning.get("message", "")).replace('"', "'")
+            text = text.encode("ascii", "replace").decode("ascii")
+            response.headers.add("Warning", f'299 formservice "{warning.get("code")}: {text}"')
         return response

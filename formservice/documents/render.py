@@ -31,6 +31,7 @@ from formservice.model import (
     RenderedDocument,
     TemplateVersion,
 )
+from formservice.reimbursement import billing
 
 __all__ = ["RenderTools", "RenderedDocument", "render_document", "resolve_kind"]
 
@@ -120,6 +121,7 @@ def render_document(
     else:
         made = _render_letter(spec, fmt, case, request, facts, today, tools, inputs, template)
     details = dict(made.details)
+    _add_codes_warning(case, spec.name, details)
     if request.denial_id:
         details["denial_id"] = request.denial_id
     return RenderedDocument(
@@ -135,6 +137,35 @@ def render_document(
         form=request.form,
         details=details,
     )
+
+
+# Kinds that print scalp-cooling codes: an unverified code (the 2026 codes) gives them the
+# `codes_not_verified` warning in `details.warnings` (and the API a Warning header).
+_PRINTS_CODES = frozenset(
+    {
+        "lmn",
+        "appeal",
+        "appeal_packet",
+        "sob",
+        "pa_checklist",
+        "claim_checklist",
+        "appeal_checklist",
+        "pa_form",
+        "cms1500",
+    }
+)
+
+
+def _add_codes_warning(case: Case, kind: str, details: dict[str, Any]) -> None:
+    caveat = billing.codes_caveat(case) if kind in _PRINTS_CODES else None
+    if caveat is None:
+        return
+    warnings = list(details.get("warnings") or [])
+    if not any(w.get("code") == "codes_not_verified" for w in warnings):
+        warnings.append(
+            {"code": "codes_not_verified", "severity": "warning", "message": caveat, "line": None}
+        )
+    details["warnings"] = warnings
 
 
 def _render_letter(

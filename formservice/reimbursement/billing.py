@@ -43,6 +43,7 @@ __all__ = [
     "Problem",
     "build_claim_lines",
     "claim_items",
+    "codes_caveat",
     "diagnosis_letters",
     "facility_claim_rule",
     "load_charge_master",
@@ -285,6 +286,25 @@ def claim_items(plan_type: str | None) -> dict[str, ClaimItem]:
         )
         for number, raw in data["items"].items()
     }
+
+
+def codes_caveat(case: Case) -> str | None:
+    """The caveat every document printing this case's scalp-cooling codes shows, or None.
+
+    The codes are those the crosswalk gives for the planned session dates (or the start date
+    alone when the plan has no dates); a caveat when any of them is not verified.
+    """
+    try:
+        dates = plan_session_dates(case)
+    except ClaimBuildError:
+        dates = [case.treatment.start_date] if case.treatment.start_date else []
+    found = {
+        row.code
+        for on in dates
+        for role in ("initial", "session", "continued")
+        if (row := codes.code_for(role, on)) is not None and row.code
+    }
+    return codes.unverified_caveat(frozenset(found), dates)
 
 
 def facility_claim_rule(case: Case) -> str | None:

@@ -285,9 +285,9 @@ def unverified_caveat(codes_: set[str] | frozenset[str], dates: list[date]) -> s
         return None
     names = " and ".join(r.code for r in rows if r.code)
     return (
-        f"Codes not yet confirmed: {names} (in effect from "
-        f"{min(r.effective_from for r in rows).strftime('%m/%d/%Y')}) are reported by secondary "
-        "sources only. Check them against the payer's 2026 code list before submitting."
+        f"Codes not yet confirmed: {names} (from "
+        f"{min(r.effective_from for r in rows).strftime('%m/%d/%Y')}) come from secondary "
+        "sources only; check them against the payer's current code list before submitting."
     )
 
 

@@ -155,7 +155,8 @@ def test_no_charge_master_or_no_row_is_422_naming_what_is_missing(tmp_path: Any)
     with pytest.raises(ValidationProblem) as missing:
         render_claim_form(case, today=TODAY, charge_master=partial)
     message = missing.value.errors["charge_master"][0]
-    assert "0662T on 2025-02-03" in message and "0663T on 2025-02-03" in message
+    assert "0662T on 2025-02-03" in message
+    assert "0663T on 2025-02-03" in message
     assert "96413" not in message
 
 
@@ -177,7 +178,8 @@ def test_commercial_claim_has_every_item_nucc_requires() -> None:
     assert values["pt_date"] == values["physician_date"] == "11/27/2026"
     assert values["physician_signature"] == "SOF"
     assert values["assignment"] == "/YES"  # item 27
-    assert values["tax_id"] == "123456789" and values["ssn"] == "/EIN"  # item 25
+    assert values["tax_id"] == "123456789"  # item 25
+    assert values["ssn"] == "/EIN"
     assert values["local1"] == "1234567893"  # 24J rendering NPI
     assert values["pin"] == values["pin1"] == "1003000126"  # 32a, 33a
 
@@ -220,8 +222,10 @@ def test_2026_claim_prints_97008_97009_with_a_visible_caveat_under_500_kb() -> N
     assert "codes_not_verified" in codes
     texts = _page_texts(result.pdf)
     everything = "\n".join(texts)
-    assert "0662T" not in everything and "0663T" not in everything
-    assert everything.count("97008") >= 6 and everything.count("97009") >= 6
+    assert "0662T" not in everything
+    assert "0663T" not in everything
+    assert everything.count("97008") >= 6
+    assert everything.count("97009") >= 6
     for text in texts:
         assert "Codes not yet confirmed" in text  # the caveat, on every page
     _save_pngs(result.pdf, "cms1500-2026")

@@ -192,12 +192,14 @@ def test_dates_before_the_codes_existed_are_problems_not_crashes(make_case):
     assert [ln.code for ln in lines] == ["96413", "96413"]  # no scalp-cooling code existed
     problems = [p for p in validate_claim_lines(lines, case) if p.code == "code_not_in_effect"]
     assert len(problems) == 2
-    assert "2021-06-09" in problems[0].message and "2021-06-30" in problems[1].message
+    assert "2021-06-09" in problems[0].message
+    assert "2021-06-30" in problems[1].message
     assert all("2021-07-01" in p.message and p.severity == "error" for p in problems)
     # A 0662T line forced onto such a date is named with its line.
     forced = [*lines, dataclasses.replace(lines[0], code="0662T")]
     named = [p for p in validate_claim_lines(forced, case) if p.line_index == 2]
-    assert named and "2021-07-01" in named[0].message
+    assert named
+    assert "2021-07-01" in named[0].message
 
 
 def test_missing_site_of_care_is_a_problem(make_case):
@@ -277,7 +279,8 @@ def test_abn_options_2_and_3_mean_no_medicare_claim(make_case, option):
     case = _medicare(make_case(sessions=1, start_date=START), Abn(date(2025, 1, 20), option))
     problems = [p for p in validate_claim_lines(build_claim_lines(case), case)]
     refused = [p for p in problems if p.code == "abn_option_not_billable"]
-    assert refused and refused[0].severity == "error"
+    assert refused
+    assert refused[0].severity == "error"
     assert f"option {option}" in refused[0].message
 
 
@@ -317,17 +320,22 @@ def test_0662T_frequency_is_a_rule_per_payer_type_and_warns_that_sources_disagre
 def test_claim_items_follow_the_payer_type_with_sources():
     medicare = claim_items("medicare_ffs")
     nucc = claim_items("commercial")
-    assert medicare["11"].fill == "none" and "NONE" in medicare["11"].source
+    assert medicare["11"].fill == "none"
+    assert "NONE" in medicare["11"].source
     assert "100-04" in medicare["11"].source
-    assert nucc["11"].fill == "group" and "NUCC" in nucc["11"].source
+    assert nucc["11"].fill == "group"
+    assert "NUCC" in nucc["11"].source
     for rules in (medicare, nucc):
         assert [rules[i].fill for i in ("10a", "10b", "10c")] == ["no", "no", "no"]
         assert rules["12"].fill == rules["13"].fill == rules["31"].fill == "sof"
         assert rules["27"].fill == "yes"
-    assert medicare["4"].fill == "blank" and nucc["4"].fill == "insured"
+    assert medicare["4"].fill == "blank"
+    assert nucc["4"].fill == "insured"
 
 
 def test_hospital_outpatient_has_a_facility_claim_rule(make_case):
     assert facility_claim_rule(make_case(start_date=START)) is None
     rule = facility_claim_rule(make_case(site_of_care="hospital_outpatient", start_date=START))
-    assert rule is not None and "UB-04" in rule and "100-04" in rule
+    assert rule is not None
+    assert "UB-04" in rule
+    assert "100-04" in rule

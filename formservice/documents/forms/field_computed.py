@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from formservice.model import Case
-from formservice.reimbursement import billing
+from formservice.reimbursement import billing, codes
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +39,14 @@ CLAIM_LINE_ATTRS = (
     "rendering_npi",
 )
 
-# Scalp-cooling service lines a PA request names. Source: AMA CPT Category III codes 0662T and
-# 0663T, effective 2021-07-01 (DOMAIN.md §3). 0662T is billed once (cap calibration); 0663T once
-# per chemotherapy session. When reimbursement/codes.py keys codes by date of service, read it.
-SCALP_COOLING_LINES = (
-    ("0662T", "Scalp cooling: cap calibration"),
-    ("0663T", "Scalp cooling: per-session monitoring"),
-)
+# Scalp-cooling service lines a PA request names, by the start date's codes (codes.yaml
+# crosswalk): up to 2025, 0662T x1 (cap calibration) and 0663T per session; from 2026, 97008 per
+# session and 97009 in 30-minute units (both verified: false, so Section VI carries the caveat).
+_LINE_TEXT = {
+    "initial": "Scalp cooling: cap calibration",
+    "session": "Scalp cooling: per-session monitoring",
+    "continued": "Scalp cooling continued after infusion, per 30 minutes",
+}
 
 
 def _cpt_lines(case: Case, today: date, claim_lines: Sequence[Any]) -> list[CptLine]:
@@ -54,13 +55,34 @@ def _cpt_lines(case: Case, today: date, claim_lines: Sequence[Any]) -> list[CptL
     sessions = treatment.sessions or 1
     end = course_end(case)
     dx = case.primary_diagnosis
-    (code0, text0), (code1, text1) = SCALP_COOLING_LINES
-    return [
-        CptLine(code0, f"{text0}, 1 unit", 1, start, start, dx.code, dx.description or ""),
-        CptLine(
-            code1, f"{text1}, {sessions} units", sessions, start, end, dx.code, dx.description or ""
-        ),
-    ]
+    on = start or today
+    out = []
+    for role in ("initial", "session", "continued"):
+        row = codes.code_for(role, on)
+        if row is None or row.code is None:
+            continue
+        if role == "initial":
+            units, last = 1, start
+        elif role == "session":
+            units, last = sessions, end
+        else:
+            minutes = treatment.post_infusion_cooling_minutes
+            per = codes.lookup(row.code, on).unit_minutes or 30
+            units = sessions * codes.time_units(minutes, per) if minutes else 0
+            last = end
+        label = f"{units} unit" + ("s" if units != 1 else "") if units else "units: cooling minutes"
+        out.append(
+            CptLine(
+                row.code,
+                f"{_LINE_TEXT[role]}, {label}",
+                units,
+                start,
+                last,
+                dx.code,
+                dx.description or "",
+            )
+        )
+    return out
 
 
 def course_end(case: Case) -> date | None:
@@ -83,9 +105,13 @@ def _address_line(address: Any) -> str | None:
 def _clinical_documentation(case: Case, today: date, claim_lines: Sequence[Any]) -> str:
     """Section VI text: what is requested, why, and that the LMN is enclosed."""
     t, dx = case.treatment, case.primary_diagnosis
+    requested = ", ".join(
+        f"{line.code} x{line.units}" if line.units else line.code
+        for line in _cpt_lines(case, today, claim_lines)
+    )
     parts = [
-        "Request: scalp cooling (CPT 0662T x1, 0663T per chemotherapy session) to reduce "
-        "the likelihood of chemotherapy-induced alopecia."
+        f"Request: scalp cooling (CPT {requested}) to reduce the likelihood of "
+        "chemotherapy-induced alopecia."
     ]
     parts.append(f"Diagnosis: {dx.code}" + (f" {dx.description}." if dx.description else "."))
     plan = []
@@ -105,6 +131,9 @@ def _clinical_documentation(case: Case, today: date, claim_lines: Sequence[Any])
         f"Enclosed: Letter of Medical Necessity signed by {case.prescriber.full_name} "
         f"(NPI {case.prescriber.npi}) with supporting clinical documentation."
     )
+    caveat = billing.codes_caveat(case)
+    if caveat:
+        parts.append(caveat)
     return " ".join(parts)
 
 
