@@ -131,9 +131,14 @@ def _clinical_documentation(case: Case, today: date, claim_lines: Sequence[Any])
         f"Enclosed: Letter of Medical Necessity signed by {case.prescriber.full_name} "
         f"(NPI {case.prescriber.npi}) with supporting clinical documentation."
     )
-    caveat = billing.codes_caveat(case)
-    if caveat:
-        parts.append(caveat)
+    if billing.codes_caveat(case):
+        # The short form of the caveat: Section VI has room for one more line, not three.
+        unverified = [
+            line.code
+            for line in _cpt_lines(case, today, claim_lines)
+            if not codes.lookup(line.code, case.treatment.start_date or today).verified
+        ]
+        parts.append(f"Note: CPT {'/'.join(unverified)} not yet confirmed (secondary sources).")
     return " ".join(parts)
 
 
