@@ -59,3 +59,13 @@ def test_create_app_does_nothing_at_import_and_validates(tmp_path: Path) -> None
     app = create_app(settings)
     assert app.config["SECRET_KEY"] == settings.secret_key
     assert app.config["MAX_CONTENT_LENGTH"] >= settings.max_body_bytes
+
+
+def test_charge_master_must_be_a_file(tmp_path) -> None:
+    ok = load_settings({"FORMSERVICE_ENV": "development"})
+    assert ok.charge_master.name == "charge_master.yaml"
+    assert ok.charge_master.is_file()
+    with pytest.raises(SettingsError, match="FORMSERVICE_CHARGE_MASTER"):
+        load_settings(
+            {"FORMSERVICE_ENV": "development", "FORMSERVICE_CHARGE_MASTER": str(tmp_path / "x")}
+        )

@@ -303,3 +303,36 @@ def test_claim_model_error_does_not_crash_lines() -> None:
     with pytest.raises(ValidationProblem) as raised:
         claim_form_lines(case, charge_master=MASTER)
     assert "treatment.start_date" in raised.value.errors
+
+
+@pytest.mark.parametrize("kind", ["cms1500", "pa_checklist", "lmn"])
+def test_unverified_codes_give_an_api_warning_for_every_kind_that_prints_codes(
+    client: FlaskClient, auth: dict[str, str], kind: str
+) -> None:
+    payload = _payload(start_date="2026-02-02", sessions=1, post_infusion_cooling_minutes=30)
+    fmt = "pdf" if kind == "cms1500" else "docx"
+    response = client.post(f"/api/v1/render/{kind}?format={fmt}", json=payload, headers=auth)
+    assert response.status_code == 200, response.data[:300]
+    warnings = response.headers.getlist("Warning")
+    assert any("codes_not_verified" in w and "97008" in w for w in warnings), warnings
+    # The same case with 2025 dates prints verified codes: no such warning.
+    older = client.post(
+        f"/api/v1/render/{kind}?format={fmt}", json=_payload(sessions=1), headers=auth
+    )
+    assert older.status_code == 200
+    assert not any("codes_not_verified" in w for w in older.headers.getlist("Warning"))
+
+
+def test_stored_document_carries_the_codes_warning(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
+    payload = _payload(start_date="2026-02-02", sessions=1)
+    case_id = client.post("/api/v1/cases", json=payload, headers=auth).json["id"]
+    made = client.post(
+        f"/api/v1/cases/{case_id}/documents",
+        json={"kind": "claim_checklist", "format": "docx"},
+        headers=auth,
+    )
+    assert made.status_code == 201, made.json
+    codes = [w["code"] for w in made.json["details"]["warnings"]]
+    assert codes == ["codes_not_verified"]

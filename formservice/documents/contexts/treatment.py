@@ -1,5 +1,7 @@
 """What is treated and what is asked for: the diagnoses, the chemotherapy course, the service
-lines (0662T once, 0663T per session) with their descriptors and place of service."""
+lines (by the start date's codes: 0662T once and 0663T per session up to 2025; 97008 per session
+and 97009 per 30 minutes from 2026) with their descriptors and place of service. A code not yet
+verified says so in its line's basis, so the letter shows the caveat where the code is."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 from formservice.documents.contexts.codes import code_descriptor
 from formservice.documents.contexts.text import format_date, in_sentence, join_words, plain
 from formservice.model import Case, Diagnosis
+from formservice.reimbursement import codes as code_table
 
 __all__ = ["diagnosis_context", "request_context", "treatment_context"]
 
@@ -74,29 +77,47 @@ def treatment_context(case: Case, pos: str) -> dict[str, Any]:
     }
 
 
+_BASIS = {
+    "initial": "Once, at the first session",
+    "session": "Each chemotherapy session, with {chemo}",
+    "continued": "Each 30 minutes of cooling after the infusion, with {chemo}",
+}
+_UNVERIFIED = " (code not yet confirmed: secondary sources only)"
+
+
 def request_context(case: Case, codes: Mapping[str, Any], pos: str) -> dict[str, Any]:
     """The service lines requested, with the descriptors in force on the start date."""
     sessions = case.treatment.sessions
     when = case.treatment.start_date
-    initial = code_descriptor(codes, "0662T", when)
-    session = code_descriptor(codes, "0663T", when)
-    lines = [
-        {
-            "code": "0662T",
-            "description": initial,
-            "units": "1",
-            "basis": "Once, at the first session",
-        },
-        {
-            "code": "0663T",
-            "description": session,
-            "units": "" if sessions is None else str(sessions),
-            "basis": f"Each chemotherapy session, with {_code_span(codes['chemo_admin'])}",
-        },
+    chemo = _code_span(codes["chemo_admin"])
+    # No start date: the codes of the first span (0662T/0663T), as the letter always named them.
+    on = when or code_table.codes_rows()[0].effective_from
+    rows = [
+        (role, row, row.code)
+        for role in ("initial", "session", "continued")
+        if (row := code_table.code_for(role, on)) is not None and row.code
     ]
+    lines = []
+    for role, row, code in rows:
+        units = "1" if role == "initial" else ("" if sessions is None else str(sessions))
+        if role == "continued":
+            minutes = case.treatment.post_infusion_cooling_minutes
+            per = code_table.lookup(code, on).unit_minutes or 30
+            each = code_table.time_units(minutes, per) if minutes else 0
+            units = str(each * sessions) if each and sessions else ""
+        basis = _BASIS[role].format(chemo=chemo) + ("" if row.verified else _UNVERIFIED)
+        lines.append(
+            {
+                "code": code,
+                "description": code_descriptor(codes, code, when),
+                "units": units,
+                "basis": basis,
+            }
+        )
+    names = [line["code"] for line in lines]
     return {
         "lines": lines,
-        "codes_text": "CPT 0662T and 0663T",
+        "codes_text": "CPT " + " and ".join(names) if names else "",
         "sessions": "" if sessions is None else sessions,
         "place_of_service": pos,
         "place_of_service_label": _POS_LABELS.get(pos, ""),
