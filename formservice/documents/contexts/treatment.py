@@ -82,7 +82,7 @@ _BASIS = {
     "session": "Each chemotherapy session, with {chemo}",
     "continued": "Each 30 minutes of cooling after the infusion, with {chemo}",
 }
-_UNVERIFIED = " (code not yet confirmed: secondary sources only)"
+_UNVERIFIED = " (code not yet confirmed)"
 
 
 def request_context(case: Case, codes: Mapping[str, Any], pos: str) -> dict[str, Any]:
@@ -104,7 +104,9 @@ def request_context(case: Case, codes: Mapping[str, Any], pos: str) -> dict[str,
             minutes = case.treatment.post_infusion_cooling_minutes
             per = code_table.lookup(code, on).unit_minutes or 30
             each = code_table.time_units(minutes, per) if minutes else 0
-            units = str(each * sessions) if each and sessions else ""
+            if not each:
+                continue  # like the claim: no cooling minutes, no time-based line
+            units = str(each * sessions) if sessions else ""
         basis = _BASIS[role].format(chemo=chemo) + ("" if row.verified else _UNVERIFIED)
         lines.append(
             {
