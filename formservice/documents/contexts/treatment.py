@@ -117,9 +117,17 @@ def request_context(case: Case, codes: Mapping[str, Any], pos: str) -> dict[str,
             }
         )
     names = [line["code"] for line in lines]
+    caveat = code_table.unverified_caveat(frozenset(names), [on])
     return {
         "lines": lines,
         "codes_text": "CPT " + " and ".join(names) if names else "",
+        # For the letter's summary rows ("CPT 97008 × 6; CPT 97009 × 12") and its caveat: the
+        # LMN template still names 0662T/0663T in its RE line and summary (to be switched to these).
+        "summary_text": "; ".join(
+            f"CPT {line['code']} × {line['units']}" if line["units"] else f"CPT {line['code']}"
+            for line in lines
+        ),
+        "caveat": caveat or "",
         "sessions": "" if sessions is None else sessions,
         "place_of_service": pos,
         "place_of_service_label": _POS_LABELS.get(pos, ""),
