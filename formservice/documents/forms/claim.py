@@ -274,8 +274,8 @@ def _stamp_caveat(writer: PdfWriter, page: Any, caveat: str) -> None:
     payers' scanners read nothing), with the standard Helvetica font (no embedding)."""
     box = page.mediabox
     top = float(box.top)
-    rows = _wrap(f"NOTE (not part of the claim): {caveat}", 120)
-    ops = ["q", "0.8 0 0 rg", "BT", "/FsCaveat 6.5 Tf", "7.5 TL", f"18 {top - 9:.1f} Td"]
+    rows = _wrap(f"NOTE (not part of the claim): {caveat}", 150)
+    ops = ["q", "0.8 0 0 rg", "BT", "/FsCaveat 6 Tf", "6.8 TL", f"18 {top - 7.5:.1f} Td"]
     for row in rows:
         ops.append(f"({_pdf_text(row)}) Tj T*")
     ops += ["ET", "Q"]
