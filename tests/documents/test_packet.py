@@ -10,30 +10,15 @@ import pdfplumber
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 
-from tests.conftest import SAMPLES, require_tool
-
-DENIAL = SAMPLES / "denials" / "01_erisa_medical_necessity.pdf"
-
-
-def _case_with_denial(
-    client: FlaskClient, auth: dict[str, str], payload: dict[str, Any]
-) -> tuple[str, str]:
-    case_id = client.post("/api/v1/cases", json=payload, headers=auth).json["id"]
-    denial = client.post(
-        "/api/v1/denials",
-        data={"file": (io.BytesIO(DENIAL.read_bytes()), DENIAL.name), "case_id": case_id},
-        headers=auth,
-        content_type="multipart/form-data",
-    )
-    assert denial.status_code == 201, denial.json
-    return case_id, denial.json["id"]
+from tests.conftest import require_tool
+from tests.helpers.denials import case_with_denial
 
 
 def test_packet_parts_bookmarks_page_numbers_and_properties(
     client: FlaskClient, auth: dict[str, str], case_payload: dict[str, Any]
 ) -> None:
     require_tool("soffice", "make test (apt-get install libreoffice-writer-nogui)")
-    case_id, denial_id = _case_with_denial(client, auth, case_payload)
+    case_id, denial_id = case_with_denial(client, auth, case_payload)
     form = client.post(
         f"/api/v1/cases/{case_id}/documents",
         json={"kind": "pa_form", "form": "tx_nofr001", "format": "pdf"},
