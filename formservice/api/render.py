@@ -47,7 +47,10 @@ class Render(MethodView):
         # A stateless render has no JSON body to carry `details.warnings`: each warning goes in
         # an RFC 9111 Warning header (code 299, "miscellaneous persistent warning").
         for warning in (rendered.details or {}).get("warnings") or []:
-            text = str(warning.get("message", "")).replace('"', "'")
-            text = text.encode("ascii", "replace").decode("ascii")
-            response.headers.add("Warning", f'299 formservice "{warning.get("code")}: {text}"')
+            if isinstance(warning, dict):
+                text = f"{warning.get('code')}: {warning.get('message', '')}"
+            else:
+                text = str(warning)
+            text = text.replace('"', "'").encode("ascii", "replace").decode("ascii")
+            response.headers.add("Warning", f'299 formservice "{text}"')
         return response

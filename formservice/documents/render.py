@@ -163,7 +163,8 @@ def _add_codes_warning(case: Case, kind: str, details: dict[str, Any]) -> None:
     if caveat is None:
         return
     warnings = list(details.get("warnings") or [])
-    if not any(w.get("code") == "codes_not_verified" for w in warnings):
+    # Warnings are {code, severity, message, line} (the claim's) or plain sentences (letters').
+    if not any(isinstance(w, dict) and w.get("code") == "codes_not_verified" for w in warnings):
         warnings.append(
             {"code": "codes_not_verified", "severity": "warning", "message": caveat, "line": None}
         )
