@@ -73,6 +73,7 @@ def test_six_sessions_fill_three_forms_with_every_line(
     assert (details["forms"], details["lines"], details["flattened"]) == (3, 13, True)
     codes = {w["code"] for w in details["warnings"]}
     assert "0662T_frequency_sources_disagree" in codes
+    assert "signature_on_file" in codes  # items 12, 13, 31 print SOF: the clinic must hold them
     assert "codes_not_verified" not in codes  # 2025 codes are verified
     pdf = client.get(made.json["content_url"], headers=auth).data
     assert len(pdf) < MAX_BYTES, len(pdf)

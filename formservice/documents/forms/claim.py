@@ -323,7 +323,18 @@ def _compact(writer: PdfWriter) -> bytes:
 
 
 def _warnings(notes: list[billing.Problem]) -> list[dict[str, Any]]:
-    return [
+    out = [
         {"code": p.code, "severity": p.severity, "message": p.message, "line": p.line_index}
         for p in notes
     ]
+    # Items 12, 13 and 31 say "signature on file": true only if the clinic holds the signatures.
+    out.append(
+        {
+            "code": "signature_on_file",
+            "severity": "review",
+            "message": "items 12 and 13 print SIGNATURE ON FILE and item 31 SOF: the clinic must "
+            "hold the patient's signed authorization and the provider's signature before sending",
+            "line": None,
+        }
+    )
+    return out
