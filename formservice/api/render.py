@@ -45,7 +45,8 @@ class Render(MethodView):
         )
         response.headers["X-Formservice-Input-Sha256"] = rendered.input_sha256
         # A stateless render has no JSON body to carry `details.warnings`: each warning goes in
-        # an RFC 9111 Warning header (code 299, "miscellaneous persistent warning").
+        # a Warning header, code 299 "miscellaneous persistent warning" (RFC 7234 §5.5; RFC 9111
+        # retired the header for caches, but it remains the one standard place for this).
         for warning in (rendered.details or {}).get("warnings") or []:
             if isinstance(warning, dict):
                 text = f"{warning.get('code')}: {warning.get('message', '')}"
