@@ -54,7 +54,6 @@ __all__ = [
 INITIAL, SESSION = "0662T", "0663T"
 MAX_DIAGNOSES = 12  # CMS-1500 item 21 has slots A-L
 MAX_POINTERS = 4  # CMS-1500 item 24E takes up to four pointers per line
-MAX_MODIFIERS = 4  # CMS-1500 item 24D has four modifier slots
 Severity = Literal["error", "warning", "review"]
 
 
