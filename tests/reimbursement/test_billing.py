@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from formservice.errors import ChargeMasterError
 from formservice.model import Abn, Payer
 from formservice.reimbursement import codes
 from formservice.reimbursement.billing import (
@@ -339,3 +340,21 @@ def test_hospital_outpatient_has_a_facility_claim_rule(make_case):
     assert rule is not None
     assert "UB-04" in rule
     assert "100-04" in rule
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (None, "does not exist"),
+        ("charges: [{code: '0662T'}]\n", "is not a mapping with charges"),
+        ("charges: [{code: '0662T', amount: -5, effective_from: 2025-01-01}]\n", "0662T"),
+    ],
+)
+def test_a_broken_charge_master_is_a_500_naming_the_file(tmp_path, text, words):
+    path = tmp_path / "master.yaml"
+    if text is not None:
+        path.write_text(text)
+    with pytest.raises(ChargeMasterError, match=words) as raised:
+        load_charge_master(path)
+    assert raised.value.status == 500
+    assert str(path) in str(raised.value)
