@@ -337,3 +337,11 @@ def test_stored_document_carries_the_codes_warning(
     assert made.status_code == 201, made.json
     codes = [w["code"] for w in made.json["details"]["warnings"]]
     assert codes == ["codes_not_verified"]
+
+
+def test_item_25_is_left_blank_without_a_tax_id() -> None:
+    payload = _payload(sessions=1)
+    payload["facility"]["tax_id"] = None
+    values = _fields(_render(load_case(payload)).pdf)
+    assert values.get("tax_id") in (None, "")
+    assert values.get("ssn") in (None, "/Off")
