@@ -410,13 +410,14 @@ def _check_time_units(lines: list[ClaimLine], case: Case) -> list[Problem]:
     if not wanted or minutes:
         return []
     code = codes.code_for("continued", wanted[0])
-    what = "not given" if minutes is None else "0"
+    what = "not given" if minutes is None else "0"  # words only: documents quote this
     return [
         Problem(
             "cooling_minutes_missing",
             "warning",
             f"{code.code if code else 'the add-on'} (each 30 minutes of cooling after the "
-            f"infusion) is not billed: treatment.post_infusion_cooling_minutes is {what}",
+            f"infusion) is not billed: the minutes of cooling after each infusion are {what} "
+            "(post-infusion cooling minutes in the case)",
         )
     ]
 

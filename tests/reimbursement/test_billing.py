@@ -246,7 +246,7 @@ def test_2026_without_cooling_minutes_warns_and_bills_no_97009(make_case):
     assert [ln.code for ln in lines] == ["96413", "97008"]
     problems = {p.code: p for p in validate_claim_lines(lines, case)}
     assert problems["cooling_minutes_missing"].severity == "warning"
-    assert "post_infusion_cooling_minutes" in problems["cooling_minutes_missing"].message
+    assert "minutes of cooling after each infusion" in problems["cooling_minutes_missing"].message
 
 
 def _medicare(case, abn):
@@ -301,7 +301,7 @@ def test_0662T_frequency_is_a_rule_per_payer_type_and_warns_that_sources_disagre
     assert frequency.rule == rule
     assert frequency.sources_disagree
     assert "CGS" in codes.frequency_0662T("medicare_ffs").source
-    assert "hub page" in codes.frequency_0662T("commercial").source
+    assert "the hub's scalp-cooling page" in codes.frequency_0662T("commercial").source
     case = make_case(sessions=2, start_date=START)
     if plan_type:
         payer = Payer(name="Some Plan", plan_type=plan_type)
