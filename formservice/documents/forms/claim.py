@@ -109,7 +109,10 @@ def claim_form_lines(
     """
     facility_rule = billing.facility_claim_rule(case)
     if facility_rule is not None:
-        raise _refuse({"treatment.site_of_care": [facility_rule]}, "wrong claim form")
+        raise _refuse(
+            {"treatment.site_of_care": [facility_rule]},
+            "the hospital bills this service on its facility claim (UB-04/837I)",
+        )
     start = case.treatment.start_date
     if start is not None:
         try:
