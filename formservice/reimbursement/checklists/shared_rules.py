@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 from formservice.model import Case
-from formservice.reimbursement import billing, codes
+from formservice.reimbursement import codes
+from formservice.reimbursement.abn import effective_plan_type
 from formservice.reimbursement.benefits import payer_facts
 from formservice.reimbursement.checklists.items import DONE, MISSING, NA, FactsLike, Rule, Status
 
@@ -33,7 +34,7 @@ def check_member_id(case: Case, facts: FactsLike, today: date) -> tuple[Status, 
         return NA, "patient is uninsured"
     if case.coverage.member_id:
         return DONE, f"member ID {case.coverage.member_id}"
-    return MISSING, "add coverage.member_id"
+    return MISSING, "add the member ID"
 
 
 def check_payer_known(case: Case, facts: FactsLike, today: date) -> tuple[Status, str]:
@@ -42,7 +43,7 @@ def check_payer_known(case: Case, facts: FactsLike, today: date) -> tuple[Status
         return NA, "patient is uninsured"
     payer = case.coverage.payer
     if payer is None:
-        return MISSING, "add coverage.payer"
+        return MISSING, "add the payer"
     where = (
         "in the hub payer directory"
         if payer_facts(case, facts.benefits).in_directory
@@ -53,6 +54,10 @@ def check_payer_known(case: Case, facts: FactsLike, today: date) -> tuple[Status
 
 def pa_requirement(case: Case, facts: FactsLike) -> tuple[bool | None, str]:
     """Whether the payer requires a PA, and where that is known from."""
+    plan_type, _ = effective_plan_type(case, facts.benefits)
+    if plan_type == "medicare_ffs":
+        # payers.yaml: Original Medicare has no prior authorization for 0662T/0663T.
+        return False, "Original Medicare: no prior authorization for these codes"
     found = payer_facts(case, facts.benefits)
     return found.pa_required, found.pa_required_source
 
@@ -75,20 +80,23 @@ def check_diagnosis_on_label(case: Case, facts: FactsLike, today: date) -> tuple
 
 
 def check_codes_in_effect(case: Case, facts: FactsLike, today: date) -> tuple[Status, str]:
-    """0662T and 0663T are in effect on the start date."""
+    """The scalp-cooling codes of the start date (codes.yaml crosswalk) are in effect; a caveat
+    when they are not verified (the 2026 codes)."""
     start = case.treatment.start_date
     if start is None:
-        return MISSING, "needs treatment.start_date to check the codes"
+        return MISSING, "needs the start date to check the codes"
     try:
-        for code in (billing.INITIAL, billing.SESSION):
-            codes.lookup(code, start)
+        codes.codes_in_effect(start)
     except codes.CodeNotInEffect as exc:
         return MISSING, str(exc)
-    note = "".join(
-        f"; note: {row.descriptor}: check whether the payer still accepts 0662T/0663T"
-        for row in codes.placeholders_in_effect(start)
-    )
-    return DONE, f"0662T and 0663T in effect on {start.isoformat()}{note}"
+    found = [
+        row.code
+        for role in ("initial", "session", "continued")
+        if (row := codes.code_for(role, start)) is not None and row.code
+    ]
+    caveat = codes.unverified_caveat(frozenset(found), [start])
+    note = f"; note: {caveat}" if caveat else ""
+    return DONE, f"{' and '.join(found)} in effect on {start.isoformat()}{note}"
 
 
 def check_generated(kind: str, what: str) -> Rule:
@@ -97,7 +105,7 @@ def check_generated(kind: str, what: str) -> Rule:
     def rule(case: Case, facts: FactsLike, today: date) -> tuple[Status, str]:
         if kind in facts.documents:
             return DONE, f"{what} generated"
-        return MISSING, f"generate the {what} (document kind '{kind}')"
+        return MISSING, f"generate the {what}"
 
     return rule
 
@@ -107,4 +115,4 @@ def check_clinical_notes(case: Case, facts: FactsLike, today: date) -> tuple[Sta
     notes = (case.clinical_notes or "").strip()
     if notes:
         return DONE, f"{len(notes)} characters of clinical notes"
-    return MISSING, "add clinical_notes (or attach the visit note and treatment plan)"
+    return MISSING, "add clinical notes (or attach the visit note and treatment plan)"
