@@ -24,7 +24,7 @@ from formservice.store.audit import list_events
 from formservice.store.models import DocumentRow
 from formservice.usecases.services import Services
 from tests.conftest import SAMPLES, load_sample, make_key
-from tests.documents.test_plain_words import internal_words
+from tests.helpers.plain_words import internal_words
 
 
 def _case(client: FlaskClient, auth: dict[str, str], payload: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from formservice.documents.docx.template_check import check_template
 from formservice.model import CaseFacts
 from formservice.schemas.case import load_case
 from tests.conftest import REPO, load_sample
-from tests.documents.test_plain_words import internal_words
+from tests.helpers.plain_words import internal_words
 
 DOCX = REPO / "templates" / "docx"
 TEMPLATE = DOCX / "advance_beneficiary_notice.docx"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +24,10 @@ from formservice.store.db import transaction
 from formservice.store.models import DenialRow
 from formservice.usecases.services import Services
 from tests.conftest import SAMPLES, sample_case_paths
+from tests.helpers.plain_words import internal_words
 
-# A snake_case identifier ("not_submitted", "no_insurance", "prior_authorization"), a payload path
-# ("coverage.member_id", "patient.address"), or a Python value printed as text.
-SNAKE = re.compile(r"(?<![\w/.@-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/@-])")
-PATH = re.compile(
-    r"\b(?:patient|coverage|treatment|prescriber|facility|benefits|diagnoses|prescription)"
-    r"\.[a-z]"
-)
-PYTHON = re.compile(r"\b(?:None|True|False)\b|'[a-z_]+'")
 # Kinds the plan lists that are assembled from the others (checked there) or made elsewhere.
 ASSEMBLED = {"appeal_packet"}
-
-
-def internal_words(text: str) -> list[str]:
-    """Every internal word in a text (URLs and e-mail addresses aside)."""
-    text = re.sub(r"\S+://\S+|\S+@\S+", " ", text)
-    return [m.group(0) for rx in (SNAKE, PATH, PYTHON) for m in rx.finditer(text)]
 
 
 def test_the_checker_catches_what_the_issue_found() -> None:

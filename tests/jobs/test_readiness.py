@@ -138,7 +138,14 @@ def test_item6_staff_page_upload_fails_fast_and_leaves_nothing(
     services, client = broken
     email, role, facility = USERS["clinic_a"]
     with transaction(services.sessions) as session:
-        create_user(session, email=email, role=role, password=PASSWORD, facility_npi=facility)
+        create_user(
+            session,
+            email=email,
+            role=role,
+            password=PASSWORD,
+            facility_npi=facility,
+            hash_method=services.settings.password_hash_method,
+        )
     browser = StaffBrowser(client)
     assert browser.login("clinic_a").status_code == 303
     blobs_before = services.blobs.count()
