@@ -23,6 +23,8 @@ class DocumentRequest:
     denial_id: str | None = None
     flatten: bool = False
     pdfa: bool = False
+    # Why a hub user makes a document the applicability rules refuse (audited); None otherwise.
+    override_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class CaseFacts:
     denial_pdf: bytes | None = field(default=None, repr=False, compare=False)
     pa_history: tuple[dict[str, object], ...] = ()
     case_id: str | None = None
+    # The hub's product price and its source (settings FORMSERVICE_PAP_PRODUCT_PRICE[_SOURCE]),
+    # weighed by the PAP hardship test when no out-of-pocket estimate is on file.
+    product_price: tuple[float, str] | None = None
 
 
 @dataclass(frozen=True)

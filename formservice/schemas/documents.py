@@ -24,6 +24,37 @@ class DocumentRequestSchema(StrictSchema):
     denial_id = Id(load_default=None, allow_none=True)
     flatten = fields.Boolean(load_default=False)
     pdfa = fields.Boolean(load_default=False)
+    override_reason = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=10, max=500),
+        metadata={
+            "description": "hub keys only: make a document an overridable applicability rule "
+            "refuses (e.g. an off-label LMN), and say why; recorded in the audit trail"
+        },
+    )
+
+
+class PlanEntrySchema(Schema):
+    """One document of the plan: kind, form, why; `rule` and `source` when it does not apply."""
+
+    kind = fields.String(required=True)
+    form = fields.String(allow_none=True, required=True)
+    why = fields.String(required=True)
+    rule = fields.String()
+    source = fields.String()
+    overridable = fields.Boolean()
+    fill_in = fields.List(fields.String())
+
+
+class PlanSchema(Schema):
+    """The documents that apply to a case and why, those that don't and why (CONTRACT.md §2)."""
+
+    applies = fields.List(fields.Nested(PlanEntrySchema), required=True)
+    not_applicable = fields.List(fields.Nested(PlanEntrySchema), required=True)
+    fill_in = fields.List(fields.Dict(), required=True)
+    abn = fields.Dict(required=True)
+    warnings = fields.List(fields.String(), required=True)
 
 
 class RenderQuerySchema(StrictSchema):

@@ -244,9 +244,24 @@ def _review(row: DenialRow, *, errors: dict[str, list[str]] | None = None, statu
             message=message,
             errors=errors or {},
             today=svc.today(),
+            segments=x12_segments(denial),
         ),
         status,
     )
+
+
+def x12_segments(denial: dict[str, Any]) -> list[tuple[int, str, list[str]]]:
+    """The 835 segments a denial's facts come from, in file order, each once with the facts it
+    gave: ``[(position, text, [fact, ...])]`` (empty for a letter)."""
+    found: dict[int, tuple[str, list[str]]] = {}
+    for name, evidence in (denial.get("evidence") or {}).items():
+        for item in evidence if isinstance(evidence, list) else [evidence]:
+            if isinstance(item, dict) and isinstance(item.get("segment"), int) and item.get("text"):
+                text, names = found.setdefault(item["segment"], (str(item["text"]), []))
+                label = name.replace("_", " ")
+                if label not in names:
+                    names.append(label)
+    return [(position, text, names) for position, (text, names) in sorted(found.items())]
 
 
 def upload_page(
@@ -268,7 +283,8 @@ def upload_page(
     )
 
 
-def _problem_message(error: FormserviceError) -> str:
+def problem_message(error: FormserviceError) -> str:
+    """A refused upload's problem as one sentence for the page."""
     if isinstance(error, PayloadTooLargeError):
         limit = web_services().settings.max_upload_bytes
         return f"The file is too large: the limit is {limit // (1024 * 1024)} MB."
@@ -284,7 +300,7 @@ def denial_upload() -> BaseResponse | tuple[str, int]:
     try:
         upload = request.files.get("file")
     except RequestEntityTooLarge:
-        return upload_page(_problem_message(PayloadTooLargeError()), 413)
+        return upload_page(problem_message(PayloadTooLargeError()), 413)
     if upload is None or not upload.filename:
         return upload_page("Choose a PDF file of the denial letter first.", 422)
     try:
@@ -298,7 +314,7 @@ def denial_upload() -> BaseResponse | tuple[str, int]:
     except FormserviceError as error:
         if error.status >= 500:
             raise
-        return upload_page(_problem_message(error), error.status, request.form.get("case_id"))
+        return upload_page(problem_message(error), error.status, request.form.get("case_id"))
     return redirect(url_for("web.denial", denial_id=row.id), code=303)
 
 
@@ -370,7 +386,7 @@ def denial_packet(denial_id: str) -> BaseResponse | tuple[str, int]:
             raise
         with web_services().sessions() as db:
             row = access.get_denial(db, current_principal(), denial_id)
-        return _review(row, status=error.status, message=_problem_message(error))
+        return _review(row, status=error.status, message=problem_message(error))
     flash("The appeal packet is ready.")
     return redirect(url_for("web.document", document_id=saved.id), code=303)
 

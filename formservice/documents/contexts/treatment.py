@@ -6,14 +6,16 @@ verified says so in its line's basis, so the letter shows the caveat where the c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from formservice.documents.contexts.codes import code_descriptor
 from formservice.documents.contexts.text import format_date, in_sentence, join_words, plain
 from formservice.model import Case, Diagnosis
 from formservice.reimbursement import codes as code_table
+from formservice.reimbursement.abn import effective_plan_type
 
-__all__ = ["diagnosis_context", "request_context", "treatment_context"]
+__all__ = ["diagnosis_context", "letter_purpose", "request_context", "treatment_context"]
 
 _SITE_LABELS = {
     "physician_office": "Physician office",
@@ -74,6 +76,94 @@ def treatment_context(case: Case, pos: str) -> dict[str, Any]:
         "place_of_service_label": _POS_LABELS.get(pos, ""),
         "alopecia_risk": plain(t.alopecia_risk),
         "alopecia_risk_text": _RISK_TEXT.get(t.alopecia_risk or "", ""),
+    }
+
+
+def _sessions_clause(sessions: int | None) -> str:
+    if sessions:
+        return f"each of the {sessions} planned chemotherapy sessions"
+    return "each planned chemotherapy session"
+
+
+def _codes_clause(case: Case, each: str) -> str:
+    """What the closing asks for, in the start date's codes (codes.yaml crosswalk): 'CPT 0662T
+    once and CPT 0663T for each ...' up to 2025; 'CPT 97008 for each ...' (and 97009 for the
+    cooling after each infusion when its minutes are known) from 2026."""
+    on = case.treatment.start_date or code_table.codes_rows()[0].effective_from
+    initial = code_table.code_for("initial", on)
+    session = code_table.code_for("session", on)
+    continued = code_table.code_for("continued", on)
+    parts = []
+    if initial is not None and initial.code:
+        parts.append(f"CPT {initial.code} once")
+    if session is not None and session.code:
+        parts.append(f"CPT {session.code} for {each}")
+    if continued is not None and continued.code and case.treatment.post_infusion_cooling_minutes:
+        parts.append(f"CPT {continued.code} for the cooling after each infusion")
+    return " and ".join(parts)
+
+
+def letter_purpose(case: Case, today: date) -> dict[str, Any]:
+    """What the letter asks for, by pathway, and whether the request is retroactive.
+
+    Pathways: prior authorization (a payer that may require it); Original Medicare, which has no
+    prior authorization for 0662T/0663T (payers.yaml), so the letter documents medical necessity
+    for the claim; an uninsured patient (approval, e.g. for the PAP). A letter dated after the
+    planned start asks for retroactive authorization of the sessions from that date, and says
+    why (`retroactive`, and a warning in the document's details).
+    """
+    insured = case.coverage.status == "insured"
+    plan_type, _ = effective_plan_type(case, None)
+    medicare_ffs = insured and plan_type == "medicare_ffs"
+    start = case.treatment.start_date
+    started = start is not None and start < today
+    when = format_date(start)
+    each = _sessions_clause(case.treatment.sessions)
+    asked = _codes_clause(case, each)
+    if medicare_ffs:
+        ask = (
+            "document, for the Medicare claim, the medical necessity of mechanical scalp "
+            "cooling with the chemotherapy I have prescribed"
+        )
+        start_phrase = f", {'from' if started else 'starting'} {when}" if when else ""
+        closing = (
+            f"This letter supports the claim for {asked}; "
+            "Original Medicare requires no prior authorization for them."
+        )
+        salutation = "Dear Medical Reviewer"
+    elif insured and started:
+        ask = (
+            "request retroactive authorization and coverage of mechanical scalp cooling, which "
+            f"began with the chemotherapy I have prescribed on {when}"
+        )
+        start_phrase = f", retroactive to {when}"
+        closing = (
+            f"For these reasons I ask that you authorize, retroactive to {when}, {asked}: "
+            "scalp cooling works only from the first infusion."
+        )
+        salutation = "Dear Medical Director"
+    elif insured:
+        ask = (
+            "request prior authorization and coverage of mechanical scalp cooling during the "
+            "chemotherapy I have prescribed"
+        )
+        start_phrase = f", starting {when}" if when else ""
+        closing = f"For these reasons I ask that you approve {asked}."
+        salutation = "Dear Medical Director"
+    else:
+        ask = (
+            "request approval of mechanical scalp cooling during the chemotherapy I have prescribed"
+        )
+        start_phrase = f", {'from' if started else 'starting'} {when}" if when else ""
+        closing = f"For these reasons I ask that you approve {asked}."
+        salutation = "Dear Reviewer"
+    return {
+        "ask_text": ask,
+        "start_phrase": start_phrase,
+        "closing_text": closing,
+        "salutation": salutation,
+        "medicare_ffs": medicare_ffs,
+        "retroactive": insured and not medicare_ffs and started,
     }
 
 

@@ -195,12 +195,13 @@ def build_appeal_packet(
     denial_pdf: bytes,
     pa_form_pdf: bytes | None,
     properties: Mapping[str, str] | None = None,
+    denial_title: str = "Denial letter",
 ) -> tuple[bytes, dict[str, Any]]:
     """The packet PDF and a description of its parts (title, first page, pages)."""
     parts = [
         Part("Letter of appeal", render_letter("appeal")),
         Part("Letter of medical necessity", render_letter("lmn")),
-        Part("Denial letter", denial_pdf),
+        Part(denial_title, denial_pdf),
     ]
     if pa_form_pdf is not None:
         parts.append(Part("Prior authorization request form", pa_form_pdf))
