@@ -19,12 +19,17 @@ from formservice.schemas.case import load_case
 from tests.conftest import SAMPLES, sample_case_paths
 
 CREATED = datetime(2026, 3, 1, 9, 30)
-# Samples that cannot be billed: off-label diagnosis (13), and the uninsured (no payer).
+# Samples that cannot be billed: off-label diagnosis (13), the uninsured (no payer), and
+# hospital outpatient care (02, 04, 06: the hospital bills it on the 837I).
 UNBILLABLE = {
+    "02_ovarian_medicare_outpatient",
+    "04_prostate_medicare_advantage_outpatient",
     "05_breast_uninsured_pap",
+    "06_breast_erisa_not_covered",
     "07_pap_automatic_income_uninsured",
     "13_offlabel_c91_leukemia",
 }
+MASTER = SAMPLES / "charge_master.yaml"
 
 
 def _case(path: Path) -> Case:
@@ -42,7 +47,7 @@ def _billable() -> list[Path]:
 
 @pytest.mark.parametrize("path", _billable(), ids=lambda p: p.stem)
 def test_sample_837p_has_no_guide_errors(path: Path) -> None:
-    claim = render_837p(_case(path), created=CREATED)
+    claim = render_837p(_case(path), created=CREATED, charge_master=MASTER)
     assert guide_problems(claim.data) == []
     assert claim.lines >= 3
 
@@ -53,15 +58,16 @@ def test_lines_codes_units_pointers_and_diagnoses_are_the_cms1500s() -> None:
         case,
         prior_authorization=dataclasses.replace(case.prior_authorization, number="PA-778812"),
     )
-    text = render_837p(case, created=CREATED).data.decode()
+    text = render_837p(case, created=CREATED, charge_master=MASTER).data.decode()
     segments = text.split("~\n")
     sv1 = [s for s in segments if s.startswith("SV1*")]
+    # 2026 dates of service: 97008 per session (charges from the sample charge master).
     assert sv1[:3] == [
-        "SV1*HC:96413*0*UN*1***1",
-        "SV1*HC:0662T*0*UN*1***1",
-        "SV1*HC:0663T*0*UN*1***1",
+        "SV1*HC:96413*400*UN*1***1",
+        "SV1*HC:97008*300*UN*1***1",
+        "SV1*HC:96413*400*UN*1***1",
     ]
-    assert len(sv1) == 13  # 6 sessions: chemo + 0663T each, 0662T once
+    assert len(sv1) == 12  # 6 sessions: chemo + 97008 each (no cooling minutes: no 97009)
     assert "HI*ABK:C50911" in segments
     assert "REF*G1*PA-778812" in segments
     assert "NM1*IL*1*SAMPLECASE*ADA****MI*NWH123456789" in segments
@@ -95,13 +101,15 @@ def test_a_case_without_payer_or_member_id_is_refused_naming_the_fields() -> Non
     assert {"coverage.payer", "coverage.member_id"} <= set(err.value.errors)
 
 
-def test_unknown_charges_are_billed_at_zero_and_said() -> None:
+def test_without_charges_the_claim_is_refused_naming_the_charge_master() -> None:
     case = _case(SAMPLES / "cases" / "01_breast_commercial_office.json")
-    claim = render_837p(case, created=CREATED)
-    assert any(w["code"] == "charges_not_on_file" for w in claim.warnings)
+    with pytest.raises(ValidationProblem) as err:
+        render_837p(case, created=CREATED)
+    assert "charge_master" in err.value.errors
 
 
 @pytest.mark.parametrize("path", sorted((SAMPLES / "claims").glob("*.837")), ids=lambda p: p.stem)
 def test_the_shipped_sample_claims_are_what_the_writer_makes(path: Path) -> None:
     case = _case(SAMPLES / "cases" / f"{path.stem}.json")
-    assert render_837p(case, created=datetime(2026, 3, 1, 9, 0)).data == path.read_bytes()
+    made = render_837p(case, created=datetime(2026, 3, 1, 9, 0), charge_master=MASTER)
+    assert made.data == path.read_bytes()

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -191,7 +192,12 @@ def _transaction(
 
 
 def render_837p(
-    case: Case, *, created: datetime, control_number: int = 1, claim_id: str | None = None
+    case: Case,
+    *,
+    created: datetime,
+    control_number: int = 1,
+    claim_id: str | None = None,
+    charge_master: Path | str | None = None,
 ) -> Claim837P:
     """The case's 837P: one interchange, one claim with every claim line; 422 when the case
     lacks what the claim needs (payer, member ID, the facility's tax ID and address) or the
@@ -199,10 +205,11 @@ def render_837p(
 
     ``control_number`` (1 to 999999999) numbers the interchange (ISA13/IEA02) and the group;
     ``claim_id`` is the patient control number (CLM01; default: the case's external id), which
-    the payer echoes in the 835's CLP01.
+    the payer echoes in the 835's CLP01. ``charge_master``: the facility's charges
+    (FORMSERVICE_CHARGE_MASTER) for SV102; a line it does not price refuses the claim (422).
     """
     _needs(case)
-    lines, notes = claim_form_lines(case)
+    lines, notes = claim_form_lines(case, charge_master=charge_master)
     if len(lines) > MAX_LINES:
         raise _refuse(
             "treatment.sessions", f"{len(lines)} claim lines: an 837P claim holds {MAX_LINES}"
