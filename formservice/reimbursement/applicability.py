@@ -241,6 +241,11 @@ def _before_codes(rule: PlanRule, case: Case, facts: CaseFacts) -> Verdict:
     return False
 
 
+def _hospital_outpatient(rule: PlanRule, case: Case, facts: CaseFacts) -> Verdict:
+    """The hospital bills hospital outpatient care on its facility claim (billing.py)."""
+    return case.treatment.site_of_care == "hospital_outpatient"
+
+
 CONDITIONS: dict[str, Condition] = {
     "uninsured": _uninsured,
     "plan_type_in": _plan_type_in,
@@ -253,6 +258,7 @@ CONDITIONS: dict[str, Condition] = {
     "needs_denial": _needs_denial,
     "needs_benefits": _needs_benefits,
     "before_codes": _before_codes,
+    "hospital_outpatient": _hospital_outpatient,
 }
 
 
