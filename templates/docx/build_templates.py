@@ -277,10 +277,10 @@ def _address_block(doc: DocxDocument) -> None:
         ("Diagnosis", "{{ diagnosis.text }}"),
         (
             "Requested",
-            "Mechanical scalp cooling: CPT 0662T \u00d7 1"
-            "{% if request.sessions %}; CPT 0663T \u00d7 {{ request.sessions }}"
-            "{% else %}; CPT 0663T per chemotherapy session{% endif %}"
-            "{{ request.start_phrase }}",
+            # The date of service's codes (codes.yaml crosswalk), e.g. "CPT 0662T × 1; CPT
+            # 0663T × 6" up to 2025 or "CPT 97008 × 6" from 2026, with their caveat.
+            "Mechanical scalp cooling: {{ request.summary_text }}{{ request.start_phrase }}"
+            "{% if request.caveat %} ({{ request.caveat }}){% endif %}",
         ),
     ]
     for row, (label, value) in zip(table.rows[3:], wide, strict=True):
@@ -297,7 +297,7 @@ def _body(doc: DocxDocument) -> None:
         (
             "b",
             "RE: Letter of Medical Necessity: mechanical scalp cooling to reduce "
-            "chemotherapy-induced alopecia (CPT 0662T, 0663T)",
+            "chemotherapy-induced alopecia ({{ request.codes_text }})",
         ),
         before=10,
         after=8,

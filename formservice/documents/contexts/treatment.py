@@ -211,8 +211,7 @@ def request_context(case: Case, codes: Mapping[str, Any], pos: str) -> dict[str,
     return {
         "lines": lines,
         "codes_text": "CPT " + " and ".join(names) if names else "",
-        # For the letter's summary rows ("CPT 97008 × 6; CPT 97009 × 12") and its caveat: the
-        # LMN template still names 0662T/0663T in its RE line and summary (to be switched to these).
+        # The letter's summary row ("CPT 97008 × 6; CPT 97009 × 12") and its caveat.
         "summary_text": "; ".join(
             f"CPT {line['code']} × {line['units']}" if line["units"] else f"CPT {line['code']}"
             for line in lines
