@@ -165,8 +165,7 @@ def _add_codes_warning(case: Case, kind: str, details: dict[str, Any]) -> None:
     if caveat is None:
         return
     warnings = list(details.get("warnings") or [])
-    # Warnings are {code, severity, message, line} (the claim's) or plain sentences (letters').
-    if not any(isinstance(w, dict) and w.get("code") == "codes_not_verified" for w in warnings):
+    if not any(w.get("code") == "codes_not_verified" for w in warnings):
         warnings.append(
             {"code": "codes_not_verified", "severity": "warning", "message": caveat, "line": None}
         )
@@ -201,19 +200,28 @@ def _render_letter(
         # LibreOffice does not carry DOCX custom properties into the PDF: add them again.
         data = stamp_pdf(tools.converter().convert(data, pdfa=request.pdfa), properties)
     details: dict[str, Any] = {"letter_date": today.isoformat()}
-    warnings = _letter_warnings(context)
+    # Only the letter that asks for authorization says "retroactive"; checklists don't ask.
+    warnings = _letter_warnings(context) if spec.name == "lmn" else []
     if warnings:
         details["warnings"] = warnings
     return _Made(data, template.name, template.sha256, template.version, details)
 
 
-def _letter_warnings(context: dict[str, Any]) -> list[str]:
-    """What a person should know before sending the letter (a past start date, say)."""
+def _letter_warnings(context: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a person should know before sending the letter (a past start date, say), in the
+    claim's warning shape ``{code, severity, message, line}`` so every document's
+    ``details.warnings`` reads the same way."""
     request = context.get("request") or {}
     if request.get("retroactive"):
         return [
-            "The letter is dated after the planned start of treatment: it asks for "
-            "retroactive authorization. Check the payer's rules for retroactive requests."
+            {
+                "code": "retroactive_request",
+                "severity": "warning",
+                "message": "The letter is dated after the planned start of treatment: it asks "
+                "for retroactive authorization. Check the payer's rules for retroactive "
+                "requests.",
+                "line": None,
+            }
         ]
     return []
 

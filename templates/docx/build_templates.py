@@ -65,7 +65,7 @@ def _setup(doc: DocxDocument) -> None:
     fmt.line_spacing = 1.0
     props = doc.core_properties
     props.title = "Letter of Medical Necessity"
-    props.subject = "Mechanical scalp cooling (CPT 0662T, 0663T)"
+    props.subject = "Mechanical scalp cooling"
     props.author = "formservice"
     props.keywords = "scalp cooling; letter of medical necessity"
     props.comments = "Template: letter_of_medical_necessity"
@@ -277,10 +277,10 @@ def _address_block(doc: DocxDocument) -> None:
         ("Diagnosis", "{{ diagnosis.text }}"),
         (
             "Requested",
-            # The date of service's codes (codes.yaml crosswalk), e.g. "CPT 0662T × 1; CPT
-            # 0663T × 6" up to 2025 or "CPT 97008 × 6" from 2026, with their caveat.
+            # The start date's codes (codes.yaml crosswalk: 0662T/0663T up to 2025, 97008/97009
+            # after), with the caveat while a code is not verified.
             "Mechanical scalp cooling: {{ request.summary_text }}{{ request.start_phrase }}"
-            "{% if request.caveat %} ({{ request.caveat }}){% endif %}",
+            "{% if request.caveat %}. Note: {{ request.caveat }}{% endif %}",
         ),
     ]
     for row, (label, value) in zip(table.rows[3:], wide, strict=True):

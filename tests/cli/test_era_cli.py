@@ -37,8 +37,8 @@ def test_era_parse_bad_file_exits_2_with_one_line(runner: CliRunner, tmp_path: P
 
 def test_claim_837p_writes_the_file(runner: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "claim.837"
-    # The Medicare sample, moved to the physician office (hospital outpatient care goes on the
-    # hospital's 837I, so its 837P is refused).
+    # The Medicare sample, seen in the physician's office (hospital outpatient is billed on the
+    # hospital's facility claim, and the 837P writer refuses it).
     payload = json.loads((SAMPLES / "cases" / "02_ovarian_medicare_outpatient.json").read_text())
     payload["treatment"]["site_of_care"] = "physician_office"
     case = tmp_path / "case.json"
@@ -49,7 +49,7 @@ def test_claim_837p_writes_the_file(runner: CliRunner, tmp_path: Path) -> None:
     assert text.startswith("ISA*")
     sbr = next(s for s in text.split("~\n") if s.startswith("SBR*"))
     assert sbr.endswith("******MB")  # Medicare Part B filing indicator
-    assert "secondary sources" in result.stderr  # the 2026 codes' caveat
+    assert "secondary sources" in result.stderr  # the unverified 2026 codes are said
 
 
 def test_claim_837p_of_an_uninsured_case_exits_2(runner: CliRunner, tmp_path: Path) -> None:

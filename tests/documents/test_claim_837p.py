@@ -16,11 +16,12 @@ from formservice.documents.x12.claim837p import line_segments
 from formservice.errors import ValidationProblem
 from formservice.model import Case
 from formservice.schemas.case import load_case
-from tests.conftest import SAMPLES, sample_case_paths
+from tests.conftest import REPO, SAMPLES, sample_case_paths
 
 CREATED = datetime(2026, 3, 1, 9, 30)
-# Samples that cannot be billed: off-label diagnosis (13), the uninsured (no payer), and
-# hospital outpatient care (02, 04, 06: the hospital bills it on the 837I).
+CHARGE_MASTER = REPO / "samples" / "charge_master.yaml"
+# Samples that cannot be billed on an 837P: off-label diagnosis (13), the uninsured (no payer),
+# and hospital outpatient (02, 04, 06: the hospital bills on its facility claim, UB-04/837I).
 UNBILLABLE = {
     "02_ovarian_medicare_outpatient",
     "04_prostate_medicare_advantage_outpatient",
@@ -29,7 +30,6 @@ UNBILLABLE = {
     "07_pap_automatic_income_uninsured",
     "13_offlabel_c91_leukemia",
 }
-MASTER = SAMPLES / "charge_master.yaml"
 
 
 def _case(path: Path) -> Case:
@@ -47,7 +47,7 @@ def _billable() -> list[Path]:
 
 @pytest.mark.parametrize("path", _billable(), ids=lambda p: p.stem)
 def test_sample_837p_has_no_guide_errors(path: Path) -> None:
-    claim = render_837p(_case(path), created=CREATED, charge_master=MASTER)
+    claim = render_837p(_case(path), created=CREATED, charge_master=CHARGE_MASTER)
     assert guide_problems(claim.data) == []
     assert claim.lines >= 3
 
@@ -58,16 +58,17 @@ def test_lines_codes_units_pointers_and_diagnoses_are_the_cms1500s() -> None:
         case,
         prior_authorization=dataclasses.replace(case.prior_authorization, number="PA-778812"),
     )
-    text = render_837p(case, created=CREATED, charge_master=MASTER).data.decode()
+    text = render_837p(case, created=CREATED, charge_master=CHARGE_MASTER).data.decode()
     segments = text.split("~\n")
     sv1 = [s for s in segments if s.startswith("SV1*")]
-    # 2026 dates of service: 97008 per session (charges from the sample charge master).
+    # Started 2026-02-02: the 2026 crosswalk's 97008 per session (no cooling minutes in the
+    # case, so no time-based 97009), charges from the sample charge master.
     assert sv1[:3] == [
         "SV1*HC:96413*400*UN*1***1",
         "SV1*HC:97008*300*UN*1***1",
         "SV1*HC:96413*400*UN*1***1",
     ]
-    assert len(sv1) == 12  # 6 sessions: chemo + 97008 each (no cooling minutes: no 97009)
+    assert len(sv1) == 12  # 6 sessions: chemo + 97008 each
     assert "HI*ABK:C50911" in segments
     assert "REF*G1*PA-778812" in segments
     assert "NM1*IL*1*SAMPLECASE*ADA****MI*NWH123456789" in segments
@@ -101,15 +102,22 @@ def test_a_case_without_payer_or_member_id_is_refused_naming_the_fields() -> Non
     assert {"coverage.payer", "coverage.member_id"} <= set(err.value.errors)
 
 
-def test_without_charges_the_claim_is_refused_naming_the_charge_master() -> None:
+def test_a_claim_without_a_charge_master_is_refused_not_billed_at_zero() -> None:
     case = _case(SAMPLES / "cases" / "01_breast_commercial_office.json")
     with pytest.raises(ValidationProblem) as err:
         render_837p(case, created=CREATED)
     assert "charge_master" in err.value.errors
 
 
+def test_hospital_outpatient_is_refused_as_on_paper() -> None:
+    case = _case(SAMPLES / "cases" / "02_ovarian_medicare_outpatient.json")
+    with pytest.raises(ValidationProblem) as err:
+        render_837p(case, created=CREATED, charge_master=CHARGE_MASTER)
+    assert "treatment.site_of_care" in err.value.errors
+
+
 @pytest.mark.parametrize("path", sorted((SAMPLES / "claims").glob("*.837")), ids=lambda p: p.stem)
 def test_the_shipped_sample_claims_are_what_the_writer_makes(path: Path) -> None:
     case = _case(SAMPLES / "cases" / f"{path.stem}.json")
-    made = render_837p(case, created=datetime(2026, 3, 1, 9, 0), charge_master=MASTER)
-    assert made.data == path.read_bytes()
+    claim = render_837p(case, created=datetime(2026, 3, 1, 9, 0), charge_master=CHARGE_MASTER)
+    assert claim.data == path.read_bytes()

@@ -85,11 +85,11 @@ def _sessions_clause(sessions: int | None) -> str:
     return "each planned chemotherapy session"
 
 
-def _codes_clause(case: Case, each: str) -> str:
-    """What the closing asks for, in the start date's codes (codes.yaml crosswalk): 'CPT 0662T
-    once and CPT 0663T for each ...' up to 2025; 'CPT 97008 for each ...' (and 97009 for the
-    cooling after each infusion when its minutes are known) from 2026."""
+def _codes_asked(case: Case) -> str:
+    """The codes a letter asks for, by the start date's crosswalk (codes.yaml): "CPT 0662T once
+    and CPT 0663T for each ... session" up to 2025, "CPT 97008 for each ... session" after."""
     on = case.treatment.start_date or code_table.codes_rows()[0].effective_from
+    each = _sessions_clause(case.treatment.sessions)
     initial = code_table.code_for("initial", on)
     session = code_table.code_for("session", on)
     continued = code_table.code_for("continued", on)
@@ -99,8 +99,8 @@ def _codes_clause(case: Case, each: str) -> str:
     if session is not None and session.code:
         parts.append(f"CPT {session.code} for {each}")
     if continued is not None and continued.code and case.treatment.post_infusion_cooling_minutes:
-        parts.append(f"CPT {continued.code} for the cooling after each infusion")
-    return " and ".join(parts)
+        parts.append(f"CPT {continued.code} for the cooling time after each infusion")
+    return join_words(parts)
 
 
 def letter_purpose(case: Case, today: date) -> dict[str, Any]:
@@ -118,8 +118,7 @@ def letter_purpose(case: Case, today: date) -> dict[str, Any]:
     start = case.treatment.start_date
     started = start is not None and start < today
     when = format_date(start)
-    each = _sessions_clause(case.treatment.sessions)
-    asked = _codes_clause(case, each)
+    asked = _codes_asked(case)
     if medicare_ffs:
         ask = (
             "document, for the Medicare claim, the medical necessity of mechanical scalp "
@@ -211,7 +210,8 @@ def request_context(case: Case, codes: Mapping[str, Any], pos: str) -> dict[str,
     return {
         "lines": lines,
         "codes_text": "CPT " + " and ".join(names) if names else "",
-        # The letter's summary row ("CPT 97008 × 6; CPT 97009 × 12") and its caveat.
+        # For the letter's summary rows ("CPT 97008 × 6; CPT 97009 × 12") and its caveat: the
+        # LMN template still names 0662T/0663T in its RE line and summary (to be switched to these).
         "summary_text": "; ".join(
             f"CPT {line['code']} × {line['units']}" if line["units"] else f"CPT {line['code']}"
             for line in lines
