@@ -55,4 +55,10 @@ class Render(MethodView):
                 text = str(warning)
             text = text.replace('"', "'").encode("ascii", "replace").decode("ascii")
             response.headers.add("Warning", f'299 formservice "{text}"')
+        codes = [
+            str(w.get("code")) if isinstance(w, dict) else "letter"
+            for w in (rendered.details or {}).get("warnings") or []
+        ]
+        if codes:  # the same header the 837P answer carries (api/claims_837p.py)
+            response.headers["X-Formservice-Warnings"] = "; ".join(codes)
         return response

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from formservice.errors import ChargeMasterError
-from formservice.model import Abn, Payer
+from formservice.model import Abn, CaseFacts, Payer
 from formservice.reimbursement import codes
+from formservice.reimbursement.applicability import check_document
 from formservice.reimbursement.billing import (
     ClaimBuildError,
     build_claim_lines,
@@ -358,3 +359,13 @@ def test_a_broken_charge_master_is_a_500_naming_the_file(tmp_path, text, words):
         load_charge_master(path)
     assert raised.value.status == 500
     assert str(path) in str(raised.value)
+
+
+def test_the_plan_refuses_the_cms1500_for_hospital_outpatient_care(make_case):
+    case = make_case(site_of_care="hospital_outpatient", coverage_status="insured")
+    refused = check_document(case, CaseFacts(), "cms1500")
+    assert refused is not None
+    assert refused.rule == "hospital_outpatient_facility_claim"
+    assert "UB-04" in refused.why
+    office = make_case(coverage_status="insured")
+    assert check_document(office, CaseFacts(), "cms1500") is None
