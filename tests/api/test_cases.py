@@ -79,8 +79,8 @@ def test_lmn_document_is_generated_stored_and_downloadable(
     text = _document_text(content.data)
     assert "Ada Samplecase" in text
     assert "C50.911" in text
-    assert "0662T" in text
-    assert "0663T" in text
+    assert "CPT 97008" in text  # started 2026-02-02: the 2026 code of the crosswalk
+    assert "0662T" not in text
     listed = client.get(f"/api/v1/cases/{case_id}", headers=auth).json["documents"]
     assert [d["id"] for d in listed] == [doc["id"]]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from formservice import create_app
 from formservice.documents import catalog
 from formservice.documents.convert import LibreOfficeConverter
 from formservice.model import CaseFacts
+from formservice.reimbursement import codes
 from formservice.reimbursement.applicability import check_document
 from formservice.schemas.case import load_case
 from formservice.settings import Settings
@@ -123,8 +125,11 @@ def test_letter_pdf_has_the_facts(
     assert patient["last_name"] in text
     if kind in {"lmn", "appeal"}:
         assert payload["diagnoses"][0]["code"] in text
-        assert "0662T" in text
-        assert "0663T" in text
+        # The codes of the start date (crosswalk: 0662T/0663T up to 2025, 97008 after).
+        start = date.fromisoformat(payload["treatment"]["start_date"])
+        session = codes.code_for("session", start)
+        assert session is not None
+        assert session.code in text
         assert "doi" in text.lower()  # the citations made it into the PDF
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = pypdfium2.PdfDocument(pdf)[0]
