@@ -31,10 +31,11 @@ from formservice.model import (
     RenderedDocument,
     TemplateVersion,
 )
+from formservice.reimbursement.reconciliation import agreed_denial, reconcile
 
 __all__ = ["RenderTools", "RenderedDocument", "render_document", "resolve_kind"]
 
-PACKET_LETTERS = ("letter_of_appeal", "letter_of_medical_necessity", "appeal_checklist")
+PACKET_LETTERS = ("letter_of_appeal", "letter_of_medical_necessity")
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,8 @@ def render_document(
             errors={"denial_id": ["Upload the denial (POST /denials) and give its denial_id."]},
         )
     inputs = input_hash(case, request, facts, today)
+    if request.late_reason:
+        facts = replace(facts, late_reason=request.late_reason)
     if spec.template is None:
         made = _render_pdf_kind(case, request, facts, today, tools, inputs)
     else:
@@ -207,6 +210,21 @@ def _render_pdf_kind(
     return _Made(result.pdf, form_id, identity, 1, details)
 
 
+def submitted_pa_form(case: Case, facts: CaseFacts) -> str | None:
+    """The payer form of the PA request sent to this denial's payer, as the PA record states it
+    (the form of its latest `submitted` step), or None: no form was sent, or the PA went to
+    another payer than the one that denied."""
+    form = None
+    for step in reversed(facts.pa_history):
+        if step.get("status") == "submitted" and step.get("form"):
+            form = str(step["form"])
+            break
+    if form is None or facts.denial is None:
+        return None
+    payer = reconcile(case, facts.denial).get("payer")
+    return form if payer.status != "differs" else None
+
+
 def _render_packet(
     case: Case,
     request: DocumentRequest,
@@ -215,7 +233,8 @@ def _render_packet(
     tools: RenderTools,
     inputs: str,
 ) -> _Made:
-    """Cover sheet, appeal, LMN, the denial itself, the PA form (flattened), the checklist."""
+    """Cover sheet, appeal, LMN, the sanitised denial, clinical notes, and the PA form only when
+    the PA record says one was sent to this payer (flattened). Never the staff checklist."""
     if not facts.denial or not facts.denial_pdf:
         raise ValidationProblem(
             "an appeal packet needs the denial letter it answers",
@@ -226,10 +245,11 @@ def _render_packet(
         ask = replace(request, kind=kind, format="pdf", form=None, flatten=False)
         return render_document(case, ask, facts, today=today, tools=tools).data
 
+    form_id = submitted_pa_form(case, facts)
     pa_form = None
-    if facts.forms:
+    if form_id is not None:
         pa_form = render_pa_form(
-            case, facts.forms[-1], today=today, flatten=True, forms_dir=tools.forms_dir
+            case, form_id, today=today, flatten=True, forms_dir=tools.forms_dir
         ).pdf
     digest = hashlib.sha256()
     for name in PACKET_LETTERS:
@@ -237,7 +257,7 @@ def _render_packet(
     identity = digest.hexdigest()
     pdf, details = build_appeal_packet(
         case,
-        facts.denial,
+        agreed_denial(case, facts.denial),
         today=today,
         render_letter=letter,
         denial_pdf=facts.denial_pdf,

@@ -23,6 +23,7 @@ class DocumentRequest:
     denial_id: str | None = None
     flatten: bool = False
     pdfa: bool = False
+    late_reason: str | None = None  # appeal packets: the good cause for a late appeal
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class CaseFacts:
     denial_pdf: bytes | None = field(default=None, repr=False, compare=False)
     pa_history: tuple[dict[str, object], ...] = ()
     case_id: str | None = None
+    late_reason: str | None = None  # the good cause of a late appeal (the packet's request)
 
 
 @dataclass(frozen=True)

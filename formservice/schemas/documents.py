@@ -24,6 +24,24 @@ class DocumentRequestSchema(StrictSchema):
     denial_id = Id(load_default=None, allow_none=True)
     flatten = fields.Boolean(load_default=False)
     pdfa = fields.Boolean(load_default=False)
+    late_reason = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "appeal_packet: the good cause of a late appeal (in the letter)"},
+    )
+    override_reason = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "appeal_packet, hub keys only: send a late appeal anyway"},
+    )
+    acknowledge_warnings = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "appeal_packet: the differences between letter and case were seen"
+        },
+    )
 
 
 class RenderQuerySchema(StrictSchema):
@@ -79,6 +97,13 @@ class CaseOutSchema(Schema):
         required=True,
         metadata={
             "description": '{"pa": [...], "claim": [...]}: items {id, label, status, detail}'
+        },
+    )
+    denials = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "denial letters attached: {id, filename, status, appeal_deadline, "
+            "reconciliation, reconciliation_state} (CONTRACT.md §4)"
         },
     )
 

@@ -171,6 +171,8 @@ class DenialRow(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     appeal_deadline: Mapped[date | None] = mapped_column(Date, default=None)
+    # The letter checked against its case (model.Reconciliation.stored_json), once attached.
+    reconciliation: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
