@@ -49,10 +49,25 @@ def _clean(sentence: str) -> bool:
     return letters >= 0.5 * len(sentence) and bool(_STATES.search(sentence))
 
 
+_START = re.compile(r"(?<=\s)[A-Z][a-z]+\s+[a-z(]")
+
+
+def _sentence(candidate: str) -> str | None:
+    """The candidate if clean, else its clean tail after a table row or labels glued before it
+    ("... 450.00 0.00 We denied this claim ..."), else None."""
+    if _clean(candidate):
+        return candidate
+    for start in _START.finditer(candidate):
+        tail = candidate[start.start() :]
+        if _clean(tail):
+            return tail
+    return None
+
+
 def reason_quote(evidence: str, limit: int = MAX_QUOTE) -> str | None:
     """The clean reason sentence(s) of `evidence`, at most about `limit` characters; or None."""
     text = evidence.strip()
-    if not text or _GAP.search(text) and len(_MONEY.findall(text)) >= 2:
+    if not text:
         return None
     # A page header or a ruled line ends whatever came before it.
     text = _RULE.sub(". ", _PAGE.sub(". ", " ".join(text.split())))
@@ -62,8 +77,9 @@ def reason_quote(evidence: str, limit: int = MAX_QUOTE) -> str | None:
         if s.strip(" .")
     ]
     kept: list[str] = []
-    for sentence in sentences:
-        if not _clean(sentence):
+    for candidate in sentences:
+        sentence = _sentence(candidate) if not kept else (candidate if _clean(candidate) else None)
+        if sentence is None:
             if kept:
                 break  # the reason's sentences run together; what follows is something else
             continue
