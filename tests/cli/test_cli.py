@@ -111,8 +111,9 @@ def test_render_appeal_and_pdf_letters_and_packet(runner: CliRunner, tmp_path: P
     with pdfplumber.open(pdf) as doc:
         assert "O'Sample" in doc.pages[0].extract_text()
     packet = tmp_path / "packet.pdf"
+    own = SAMPLES / "denial_cases" / "01_erisa_medical_necessity.json"  # the letter's own case
     result = runner.invoke(
-        main, ["render", "appeal_packet", str(case), "--denial", str(denial_pdf), "-o", str(packet)]
+        main, ["render", "appeal_packet", str(own), "--denial", str(denial_pdf), "-o", str(packet)]
     )
     assert result.exit_code == 0, result.output
     reader = PdfReader(io.BytesIO(packet.read_bytes()))
@@ -120,5 +121,5 @@ def test_render_appeal_and_pdf_letters_and_packet(runner: CliRunner, tmp_path: P
         "Fax cover sheet",
         "Letter of appeal",
         "Letter of medical necessity",
-        "Denial letter",
+        "Copy of the denial letter",
     ]
