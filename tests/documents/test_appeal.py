@@ -24,6 +24,7 @@ from formservice.documents.docx.template_check import check_template
 from formservice.errors import ValidationProblem
 from formservice.model import Case, CaseFacts, Denial, DocumentRequest, PriorAuthorization
 from formservice.reimbursement.appeals import appeal_arguments
+from formservice.reimbursement.appeals.quote import reason_quote
 from formservice.reimbursement.evidence import assemble_evidence
 from formservice.schemas.case import load_case
 from formservice.settings import Settings
@@ -60,13 +61,17 @@ def flat(docx: bytes) -> str:
 
 
 def common_facts(text: str, c: Case, d: dict[str, Any]) -> None:
-    """What every appeal states: who, which claim, which codes, the remedy, signed, enclosed."""
+    """What every appeal states: who, which claim, which codes, the remedy, signed, enclosed.
+
+    Who and which diagnosis are the case's (one source of facts: the reconciled values); the
+    claim and its codes are the letter's.
+    """
     for fact in (
         c.patient.full_name,
-        d["member_id"],
+        c.coverage.member_id or d["member_id"],
         d["claim_number"],
         *d["procedure_codes"],
-        *(d["diagnosis_codes"] or [x.code for x in c.diagnoses]),
+        *[x.code for x in c.diagnoses],
         c.prescriber.full_name,
         f"NPI {c.prescriber.npi}",
         "Dear Appeals Reviewer:",
@@ -77,7 +82,8 @@ def common_facts(text: str, c: Case, d: dict[str, Any]) -> None:
     ):
         assert fact in text, fact
     for reason in d["reasons"]:
-        assert " ".join(reason["evidence"].split()) in text, reason["category"]
+        quoted = reason_quote(reason["evidence"])
+        assert quoted is None or quoted in text, reason["category"]
     for leftover in LEFTOVERS:
         assert leftover not in text, leftover
 

@@ -14,6 +14,7 @@ from datetime import date
 from formservice.model import Case, Denial
 from formservice.model.reconciliation import Reconciliation
 from formservice.reimbursement.appeals.dates import format_date
+from formservice.reimbursement.appeals.route import appeal_route
 
 __all__ = ["PacketGate", "packet_gate"]
 
@@ -88,6 +89,16 @@ def packet_gate(
             for c in reconciliation.checks
             if c.status == "absent" and c.fact in ("patient_name", "member_id", "payer")
         ]
+    route = appeal_route(case, denial)
+    if not route.fax:
+        warnings.append(
+            "Neither the letter nor the payer directory gives an appeal fax: mail the packet "
+            f"to {route.address or route.name}, or call the payer for the fax."
+        )
+    elif route.source != "letter":
+        warnings.append(
+            f"The letter states no appeal fax: {route.fax} is from the {route.source} record."
+        )
     if denial.review_fields:
         names = ", ".join(f.replace("_", " ") for f in denial.review_fields)
         gaps["review_fields"] = [f"Check these facts against the letter first: {names}."]
