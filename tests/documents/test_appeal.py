@@ -369,3 +369,50 @@ def test_appeals_open_in_libreoffice(soffice: str, tmp_path: Path) -> None:
                 capture_output=True,
                 timeout=60,
             )
+
+
+def _pair(stem: str) -> tuple[Case, dict[str, Any]]:
+    path = REPO / "samples" / "denial_cases" / f"{stem}.json"
+    return load_case(json.loads(path.read_text())), denial(stem)
+
+
+def _render_with(c: Case, d: dict[str, Any], today: date, late_reason: str | None = None) -> str:
+    facts = CaseFacts(denial=Denial.from_json(d), late_reason=late_reason)
+    context = build_letter_context("appeal", c, facts, today)
+    return flat(render_docx(TEMPLATE, context, properties={"formservice.kind": "appeal"}))
+
+
+def test_a_late_appeal_prints_its_good_cause() -> None:
+    c, d = _pair("01_erisa_medical_necessity")
+    text = _render_with(c, d, date(2026, 11, 30), late_reason="The denial reached us on 11/20.")
+    assert "sets the appeal deadline at September 11, 2026" in text
+    assert "Good cause for the late filing: The denial reached us on 11/20." in text
+
+
+@pytest.mark.parametrize(
+    ("stem", "title", "member_label"),
+    [
+        ("08_mac_lcd_medical_necessity", "Request for Redetermination", "Medicare number (MBI)"),
+        ("03_ma_cosmetic_scan", "Request for Reconsideration", "Member ID"),
+        ("04_medicaid_no_auth", "Plan Appeal of an Adverse Benefit Determination", "Member ID"),
+        ("01_erisa_medical_necessity", "Appeal under 29 CFR 2560.503-1", "Member ID"),
+    ],
+)
+def test_the_level_is_named_by_plan_type(stem: str, title: str, member_label: str) -> None:
+    c, d = _pair(stem)
+    text = _render_with(c, d, date(2026, 4, 1))
+    assert f"RE: {title}" in text
+    assert f"{member_label} {c.coverage.member_id}" in text
+    if stem.startswith("08"):
+        # CMS-20027's items: beneficiary, MBI, the service and its date, why, a signature.
+        for needle in ("Beneficiary", "CPT 0662T, 0663T", "March 30, 2026", "Sincerely,"):
+            assert needle in text, needle
+
+
+def test_the_letter_routes_to_the_denials_appeal_address() -> None:
+    c, d = _pair("02_erisa_experimental_records")
+    text = _render_with(c, d, date(2026, 4, 10))
+    to = d["appeal_to"]
+    assert f"VIA FAX: {to['fax']}" in text
+    assert to["name"] in text
+    assert "617-555-0121" not in text  # the directory's Contoso fax: only a fallback
