@@ -324,3 +324,21 @@ def test_facts_named_in_review_fields_are_marked_for_checking(
         if marker in html:
             block = html[html.index(marker) - 40 :][:400]
             assert "fact-check" in block, name
+
+
+def test_a_hub_user_attaches_another_patients_letter_only_with_a_reason(
+    browser: StaffBrowser, cases: dict[str, str]
+) -> None:
+    browser.login("admin")
+    denial_id = _denial_id(_upload(browser, TEXT_LETTER))
+    refused = browser.post(f"/denials/{denial_id}/attach", {"case_id": cases["a"]})
+    assert refused.status_code == 409
+    assert 'name="override_reason"' in refused.text  # hub users may override, with a reason
+    attached = browser.post(
+        f"/denials/{denial_id}/attach",
+        {"case_id": cases["a"], "override_reason": "Married name on the payer's file"},
+    )
+    assert attached.status_code == 303
+    html = browser.get(f"/denials/{denial_id}").text
+    assert "despite the difference" in html
+    assert "Married name on the payer" in html
