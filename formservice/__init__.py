@@ -15,6 +15,7 @@ from formservice.api.problems import register_error_handlers as mount_error_hand
 from formservice.audit import register_audit as mount_audit
 from formservice.settings import Settings, load_settings
 from formservice.usecases import Services, build_services
+from formservice.usecases.readiness import check_readiness
 from formservice.web import register_web as mount_web
 
 __all__ = ["Settings", "create_app", "load_settings"]
@@ -29,7 +30,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     register_services(app, services)
     register_logging(app)
     register_error_handlers(app)
-    register_health(app)
+    register_health(app, services)
     register_headers(app, settings)
     register_api(app, services)
     register_web(app, services)
@@ -93,12 +94,20 @@ def register_headers(app: Flask, settings: Settings) -> None:
         return response
 
 
-def register_health(app: Flask) -> None:
-    """GET /healthz: liveness, no auth."""
+def register_health(app: Flask, services: Services) -> None:
+    """GET /healthz: liveness (the process answers); GET /readyz: readiness (database, queue
+    broker, converter; 503 naming what is down). Neither needs a key, neither shows data."""
 
     @app.get("/healthz")
     def healthz() -> Response:
         return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz() -> tuple[Response, int]:
+        ready, body = check_readiness(services)
+        response = jsonify(body)
+        response.headers["Cache-Control"] = "no-store"
+        return response, 200 if ready else 503
 
 
 def register_api(app: Flask, services: Services) -> None:

@@ -1,17 +1,25 @@
 """The audit trail: who saw or changed which patient data, when, and from where.
 
-Rows are only ever added (the migration makes the database refuse UPDATE and DELETE). HTTP
-requests are recorded in ONE place, `register_audit`'s after-request hook: the endpoint and
-method name the action (the `ACTIONS` table), the ids come from the URL, from the JSON body of a
-creating response, or from the page a form redirects to. Views carry no audit code.
+Rows are only ever added (the database refuses UPDATE, DELETE, TRUNCATE and REPLACE; each row is
+chained to the one before by hash: `store.audit`). HTTP requests are recorded in ONE place,
+`register_audit`'s after-request hook: the endpoint and method name the action (the `ACTIONS`
+table), the ids come from the URL, from the JSON body of a creating response, or from the page a
+form redirects to; a stateless render names the case by the payload's `external_id`. Views carry
+no audit code.
+
+The status recorded is the one the client got. A file is streamed after the hook has run, and
+the server can still fail sending it (it then answers 500 or cuts the connection): the row of a
+streamed response is written once its body has gone out whole (with the response's status) or
+has stopped short (with 500).
 """
 
 from __future__ import annotations
 
 import getpass
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
@@ -59,6 +67,7 @@ ACTIONS: Mapping[tuple[str, str], Action] = {
     ("denials.DenialItem", "PATCH"): Action("correct_denial"),
     ("case_denials.CaseDenials", "POST"): Action("attach_denial", created="denial_id"),
     ("audit.AuditEvents", "GET"): Action("view_audit"),
+    ("audit.AuditVerify", "GET"): Action("verify_audit"),
     # Staff pages.
     ("web.login", "POST"): Action("login", failed="failed_login"),
     ("web.logout", "POST"): Action("logout"),
@@ -121,6 +130,79 @@ def _ids(action: Action, response: Response) -> dict[str, str | None]:
     return ids
 
 
+def _external_id(action: Action, response: Response) -> str | None:
+    # A stateless render stores no case: the payload's own id is what names the patient's case.
+    # Read only from a body the schema accepted (already parsed, so no second parse), never
+    # from one refused (too deep, not JSON).
+    if action.name != "render_document" or response.status_code >= 400:
+        return None
+    body = request.get_json(silent=True)
+    value = body.get("external_id") if isinstance(body, dict) else None
+    return scrub(value)[:80] or None if isinstance(value, str) else None
+
+
+class _AfterBody(Iterator[Any]):
+    """A response body that calls `done(status)` once, when it has been sent or has stopped.
+
+    Sent whole (iterated to its end): the response's status. Stopped short (the server closed
+    it early, or reading it failed): 500, what a WSGI server answers when it fails before the
+    headers are out (after them, it cuts the connection and the file is incomplete anyway).
+    """
+
+    def __init__(self, body: Iterable[Any], status: int, done: Callable[[int], None]) -> None:
+        self._body = body
+        self._iter: Iterator[Any] = iter(body)
+        self._status = status
+        self._done: Callable[[int], None] | None = done
+
+    def __iter__(self) -> _AfterBody:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            return next(self._iter)
+        except StopIteration:
+            self._finish(self._status)
+            raise
+        except BaseException:
+            self._finish(500)
+            raise
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._finish(500)
+
+    def _finish(self, status: int) -> None:
+        done, self._done = self._done, None
+        if done is not None:
+            done(status)
+
+
+def _write(services: Services, values: dict[str, Any], status: int) -> None:
+    # One short transaction on a plain connection (no ORM session): the lookup and the row.
+    with services.engine.begin() as conn:
+        if values["case_id"] is None:
+            values["case_id"] = case_of(conn, values["document_id"], values["denial_id"])
+        record_event(conn, status=status, **values)
+
+
+def _write_after_body(services: Services, values: dict[str, Any]) -> Callable[[int], None]:
+    def done(status: int) -> None:
+        try:
+            _write(services, values, status)
+        except Exception as exc:  # the file is already out: nothing to answer, so say it loudly
+            # The type only, as for every unexpected error: a message may quote patient data.
+            log.error(
+                "could not record %s in the audit trail: %s", values["action"], type(exc).__name__
+            )
+
+    return done
+
+
 def _record_request(services: Services, response: Response) -> Response:
     if request.endpoint is None:
         return response
@@ -132,22 +214,23 @@ def _record_request(services: Services, response: Response) -> Response:
     if who is None:
         return response
     name = action.failed if failed and action.failed else action.name
-    ids = _ids(action, response)
-    # One short transaction on a plain connection (no ORM session): the lookup and the row.
-    with services.engine.begin() as conn:
-        if ids["case_id"] is None:
-            ids["case_id"] = case_of(conn, ids["document_id"], ids["denial_id"])
-        record_event(
-            conn,
-            actor=who[0],
-            principal=who[1],
-            action=name,
-            method=request.method,
-            path=scrub(request.path)[:500],
-            status=response.status_code,
-            remote_addr=request.remote_addr,
-            **ids,
+    values: dict[str, Any] = {
+        "actor": who[0],
+        "principal": who[1],
+        "action": name,
+        "method": request.method,
+        "path": scrub(request.path)[:500],
+        "remote_addr": request.remote_addr,
+        "external_id": _external_id(action, response),
+        **_ids(action, response),
+    }
+    if response.is_streamed and response.response is not None:
+        # A file (send_file's wrapper) goes out after this hook: record what was really sent.
+        response.response = _AfterBody(
+            response.response, response.status_code, _write_after_body(services, values)
         )
+        return response
+    _write(services, values, response.status_code)
     return response
 
 

@@ -20,8 +20,9 @@ The tree::
     │   │   └── ClaimBuildError        claim lines: no start date, no diagnosis ...
     │   └── CodeNotInEffect (422)      a procedure code not valid on the date of service
     ├── ServiceUnavailableError (503)  a dependency (the PDF converter) cannot serve
-    │   └── DatabaseNotReadyError      the database is unreachable, or its schema is not the
-    │                                  newest (run `formservice db upgrade`)
+    │   ├── DatabaseNotReadyError      the database is unreachable, or its schema is not the
+    │   │                              newest (run `formservice db upgrade`)
+    │   └── QueueUnavailableError      the job queue's broker (Redis) cannot take work now
     └── GatewayTimeoutError (504)      a dependency took longer than its time limit
 
 Each class knows its status, problem ``type`` and ``title``; `to_problem` renders any of them.
@@ -141,6 +142,14 @@ class UnreadablePdfError(ValidationProblem):
     title = "Unreadable PDF"
 
 
+class TemplateRejectedError(ValidationProblem):
+    """A template refused with its reason: a sandbox block, a render limit (`limit` names the
+    FORMSERVICE_TEMPLATE_* budget it passed), or an XML part with a DTD or entities."""
+
+    slug = "template-rejected"
+    title = "Template rejected"
+
+
 class RuleInputError(ValidationProblem, ValueError):
     """A value of the case a business rule cannot use; ``field`` is its path in the payload.
 
@@ -227,6 +236,14 @@ class DatabaseNotReadyError(ServiceUnavailableError):
     @property
     def exit_code(self) -> int:
         return 2 if self.operator_action else 1
+
+
+class QueueUnavailableError(ServiceUnavailableError):
+    """The job queue's broker cannot be reached: work that needs it is refused before anything
+    is written, so nothing is left half-done; the caller may try again later."""
+
+    slug = "queue-unavailable"
+    title = "Job queue unavailable"
 
 
 class GatewayTimeoutError(FormserviceError):

@@ -11,16 +11,24 @@ thread as they are enqueued.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey
+from redis import ConnectionPool, Redis
+from redis.exceptions import RedisError
 
+from formservice.errors import QueueUnavailableError
 from formservice.settings import Settings
 
 __all__ = ["PROCESS_DENIAL", "REGENERATE_CHUNK", "RUN_FINISHED", "Jobs", "make_huey"]
+
+# What a broker that cannot take work raises: Redis down or unreachable, the SQLite queue's file
+# unwritable.
+_BROKER_ERRORS = (RedisError, sqlite3.Error, OSError)
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +43,16 @@ Listener = Callable[[float], str | None]
 def make_huey(settings: Settings) -> Huey:
     """The queue named by the settings."""
     if settings.redis_url:
+        # A broker that does not answer must not hold a request (or a readiness probe) for the
+        # operating system's TCP timeout: connecting is bounded.
+        pool = ConnectionPool.from_url(
+            settings.redis_url, socket_connect_timeout=settings.readiness_timeout_seconds
+        )
         return RedisHuey(
-            "formservice", url=settings.redis_url, immediate=settings.huey_immediate, results=False
+            "formservice",
+            connection_pool=pool,
+            immediate=settings.huey_immediate,
+            results=False,
         )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(
@@ -47,6 +63,11 @@ def make_huey(settings: Settings) -> Huey:
         # Immediate mode keeps using the same file, so a test can watch the real storage.
         immediate_use_memory=False,
     )
+
+
+def _broker_down(exc: BaseException) -> str:
+    # The exception's class and message name the broker's address and what failed, never data.
+    return f"the job queue cannot take work now ({type(exc).__name__}: {exc})"
 
 
 class Jobs:
@@ -63,12 +84,44 @@ class Jobs:
         self._tasks[name] = self.huey.task(name=name)(handler)
 
     def enqueue(self, name: str, *args: Any) -> None:
-        """Queue the task `name` with `args` (run now in immediate mode)."""
-        self._tasks[name](*args)
+        """Queue the task `name` with `args` (run now in immediate mode).
+
+        QueueUnavailableError (503) when the broker cannot take it.
+        """
+        if self.huey.immediate:  # no broker: the task runs here, its errors are its own
+            self._tasks[name](*args)
+            return
+        try:
+            self._tasks[name](*args)
+        except _BROKER_ERRORS as exc:
+            raise QueueUnavailableError(_broker_down(exc)) from exc
 
     def queued(self) -> int:
         """How many tasks wait in the queue."""
         return int(self.huey.pending_count())
+
+    def check(self, timeout: float = 2.0) -> None:
+        """Raise QueueUnavailableError unless the broker answers within `timeout` seconds.
+
+        Called before writing anything for work that needs the queue, and by `/readyz`.
+        """
+        if self.huey.immediate:
+            return
+        try:
+            if isinstance(self.huey, RedisHuey):
+                pool = self.huey.storage.pool
+                kwargs = {**pool.connection_kwargs, "socket_timeout": timeout}
+                kwargs["socket_connect_timeout"] = timeout
+                probe = Redis(connection_pool=ConnectionPool(pool.connection_class, **kwargs))
+                try:
+                    probe.ping()
+                finally:
+                    probe.close()
+                    probe.connection_pool.disconnect()
+            else:
+                self.huey.pending_count()
+        except _BROKER_ERRORS as exc:
+            raise QueueUnavailableError(_broker_down(exc)) from exc
 
     def consume(self, workers: int = 1) -> None:
         """Consume tasks in this process until interrupted (SIGINT/SIGTERM)."""

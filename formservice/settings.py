@@ -15,6 +15,13 @@ from pathlib import Path
 from typing import Any
 
 PREFIX = "FORMSERVICE_"
+# werkzeug's scrypt (n=2**15, r=8, p=1): the hash staff passwords are stored with.
+DEFAULT_PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105  # a method name, not a password
+# The least a production hash may cost: werkzeug's scrypt parameters, or PBKDF2-HMAC-SHA256 at
+# OWASP's 600,000 iterations (Password Storage Cheat Sheet, 2023). Cheaper ones are for tests.
+_MIN_SCRYPT = (2**15, 8, 1)
+_MIN_PBKDF2_ITERATIONS = 600_000
+_PBKDF2_DEFAULT_ITERATIONS = 1_000_000  # werkzeug's, when the method names none
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -55,6 +62,12 @@ class Settings:
     ocr_expected_seconds_per_page: float = 3.0
     request_ocr_budget_seconds: float = 20.0
     render_timeout_seconds: float = 60.0
+    # One letter render's budget (documents/docx/limits.py); a template whose preview passes any
+    # of them is refused at publish (422 naming the limit).
+    template_max_string_chars: int = 1_000_000
+    template_max_loop_iterations: int = 100_000
+    template_render_seconds: float = 5.0
+    template_max_output_bytes: int = 5_000_000
     converter_pool_size: int = 1
     soffice_path: str = ""
     # The production server (gunicorn): worker processes (0: one per CPU core) and threads each.
@@ -63,6 +76,8 @@ class Settings:
     session_idle_minutes: int = 15
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    # werkzeug `generate_password_hash` method: scrypt[:N:R:P] or pbkdf2[:sha256|sha512[:ITER]].
+    password_hash_method: str = DEFAULT_PASSWORD_HASH_METHOD
     # Strict-Transport-Security max-age on answers served over HTTPS; 0 sends none.
     hsts_seconds: int = 0
     huey_immediate: bool = False
@@ -70,6 +85,17 @@ class Settings:
     # reading them again (0: every request reads them). A revocation or activation made by
     # another process takes effect there within this time; in the process that made it, at once.
     cache_seconds: float = 5.0
+    # Work that survives a killed worker (usecases.recovery). A worker holds a regeneration chunk
+    # or a background OCR job for this long (a lease); past it, the reaper queues it again.
+    lease_seconds: float = 120.0
+    reaper_interval_seconds: float = 30.0
+    # Claims of one job before it is marked failed (a letter that kills its worker every time).
+    max_job_attempts: int = 3
+    # A blob no row points to is removed once older than this (a write in flight is younger).
+    orphan_blob_grace_seconds: float = 3600.0
+    blob_sweep_interval_seconds: float = 3600.0
+    # How long a readiness check or a broker check before queued work may wait for an answer.
+    readiness_timeout_seconds: float = 2.0
 
     @property
     def is_production(self) -> bool:
@@ -120,6 +146,10 @@ class Settings:
             "session_idle_minutes",
             "login_max_failures",
             "login_lock_minutes",
+            "template_max_string_chars",
+            "template_max_loop_iterations",
+            "template_max_output_bytes",
+            "max_job_attempts",
         ):
             if getattr(self, name) <= 0:
                 problems.append(f"{PREFIX}{name.upper()} must be a positive integer")
@@ -131,6 +161,12 @@ class Settings:
             "ocr_seconds_per_page",
             "request_ocr_budget_seconds",
             "render_timeout_seconds",
+            "template_render_seconds",
+            "lease_seconds",
+            "reaper_interval_seconds",
+            "orphan_blob_grace_seconds",
+            "blob_sweep_interval_seconds",
+            "readiness_timeout_seconds",
         ):
             if getattr(self, name) <= 0:
                 problems.append(f"{PREFIX}{name.upper()} must be a positive number of seconds")
@@ -147,6 +183,7 @@ class Settings:
             problems.append(f"{PREFIX}S3_ENDPOINT must be an http:// or https:// URL")
         if self.web_workers < 0:
             problems.append(f"{PREFIX}WEB_WORKERS must be 0 (one per CPU core) or more")
+        problems += _hash_method_problems(self.password_hash_method, self.is_production)
         url = self.resolved_database_url
         if not url.startswith(("sqlite:", "postgresql")):
             problems.append(f"{PREFIX}DATABASE_URL must be a sqlite: or postgresql URL")
@@ -157,6 +194,39 @@ class Settings:
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with some values changed (tests)."""
         return replace(self, **overrides)
+
+
+def _hash_method_problems(method: str, production: bool) -> list[str]:
+    """What is wrong with a password hash method (empty if nothing); cheap ones only off
+    production, since a stored hash keeps the cost it was made with."""
+    name = f"{PREFIX}PASSWORD_HASH_METHOD"
+    kind, *args = method.split(":")
+    if kind == "scrypt" and len(args) in (0, 3) and all(a.isdigit() for a in args):
+        n, r, p = (int(a) for a in args) if args else _MIN_SCRYPT
+        if n < 2 or n & (n - 1) or r < 1 or p < 1:
+            return [f"{name}: scrypt's N must be a power of 2 and R, P at least 1"]
+        weak = n < _MIN_SCRYPT[0] or r < _MIN_SCRYPT[1]
+    elif (
+        kind == "pbkdf2"
+        and len(args) <= 2
+        and args[:1] in ([], ["sha256"], ["sha512"])
+        and (len(args) < 2 or args[1].isdigit())
+    ):
+        iterations = int(args[1]) if len(args) == 2 else _PBKDF2_DEFAULT_ITERATIONS
+        if iterations < 1:
+            return [f"{name}: pbkdf2 needs at least 1 iteration"]
+        weak = iterations < _MIN_PBKDF2_ITERATIONS
+    else:
+        return [
+            f"{name} must be scrypt, scrypt:N:R:P, pbkdf2, pbkdf2:sha256 or "
+            f"pbkdf2:sha256:ITERATIONS (sha512 too), not {method!r}"
+        ]
+    if weak and production:
+        return [
+            f"{name}={method!r} is cheaper than production allows (scrypt with N >= 32768 and "
+            f"R >= 8, or pbkdf2 with >= {_MIN_PBKDF2_ITERATIONS} iterations); leave it unset"
+        ]
+    return []
 
 
 def _coerce(name: str, raw: str, current: Any) -> Any:

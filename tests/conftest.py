@@ -1,9 +1,10 @@
 """Shared fixtures: settings, a migrated database, the app, a client with an API key, the CLI.
 
 Every test gets its own data folder and a fresh, migrated SQLite database (copied from one
-migrated once per session, so migrations run for real but only once). Tools the tests need
-(LibreOffice, Tesseract, PostgreSQL) must be there in CI: `require_tool` fails there and skips
-locally with the command that installs them.
+migrated once per session, so migrations run for real but only once). Every app shares one warm
+LibreOffice for the whole run (`shared_converter`), started by the first PDF a test asks for.
+Tools the tests need (LibreOffice, Tesseract, PostgreSQL) must be there in CI: `require_tool`
+fails there and skips locally with the command that installs them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from formservice import create_app
+from formservice.documents.convert import LibreOfficeConverter
 from formservice.settings import Settings
 from formservice.store.db import upgrade_database
 from formservice.usecases import Services, build_services
@@ -29,6 +31,10 @@ from formservice.usecases import Services, build_services
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"
 IN_CI = os.environ.get("CI") == "true"
+# Test accounts get a cheap password hash (PBKDF2, 1,000 rounds: well under a millisecond)
+# instead of production's scrypt (about 0.1 s of CPU each, and web tests make four users each).
+# Tests whose point is the slow hash (its format, a race it widens) pass production's method.
+TEST_PASSWORD_HASH = "pbkdf2:sha256:1000"  # noqa: S105  # a method name
 POSTGRES_URL = os.environ.get(
     "FORMSERVICE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -76,12 +82,32 @@ def settings(tmp_path: Path, migrated_sqlite: Path) -> Settings:
     data_dir = tmp_path / "var"
     data_dir.mkdir()
     shutil.copy(migrated_sqlite, data_dir / "formservice.sqlite3")
-    return Settings(env="test", secret_key="t" * 32, data_dir=data_dir)
+    return Settings(
+        env="test", secret_key="t" * 32, data_dir=data_dir, password_hash_method=TEST_PASSWORD_HASH
+    )
+
+
+@pytest.fixture(scope="session")
+def shared_converter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LibreOfficeConverter]:
+    """One warm LibreOffice for the whole run, lent to the apps the tests build.
+
+    Nothing starts until a test asks for a PDF; it is stopped at the end of the session. Its
+    settings are the defaults (timeout, one slot). A test that kills LibreOffice, breaks it or
+    changes its settings builds its own converter (`build_services` without `converter`).
+    """
+    defaults = Settings()
+    converter = LibreOfficeConverter(
+        workdir=tmp_path_factory.mktemp("soffice"),
+        timeout=defaults.render_timeout_seconds,
+        pool_size=defaults.converter_pool_size,
+    )
+    yield converter
+    converter.close()
 
 
 @pytest.fixture
-def services(settings: Settings) -> Iterator[Services]:
-    svc = build_services(settings)
+def services(settings: Settings, shared_converter: LibreOfficeConverter) -> Iterator[Services]:
+    svc = build_services(settings, converter=shared_converter)
     yield svc
     svc.close()
 
@@ -101,6 +127,7 @@ def runner(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """A CLI runner whose environment points at the test's data folder."""
     monkeypatch.setenv("FORMSERVICE_ENV", "test")
     monkeypatch.setenv("FORMSERVICE_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("FORMSERVICE_PASSWORD_HASH_METHOD", settings.password_hash_method)
     return CliRunner()
 
 
@@ -178,5 +205,8 @@ def storage_settings(request: pytest.FixtureRequest, settings: Settings) -> Iter
             .all()
         )
         if tables:
+            # audit_events refuses TRUNCATE (a trigger, migration 0007); the test database's
+            # superuser empties it with triggers off for this transaction.
+            conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
             conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
     engine.dispose()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +13,7 @@ from sqlalchemy import select
 
 from formservice.cli import main
 from formservice.errors import ConflictError, ValidationProblem
-from formservice.settings import Settings
+from formservice.settings import DEFAULT_PASSWORD_HASH_METHOD, Settings
 from formservice.store.db import transaction
 from formservice.store.models import AuditEvent, User
 from formservice.usecases import build_services
@@ -33,7 +35,8 @@ NPI = "1003000126"
 
 def _make(services: Services, **kwargs: object) -> User:
     fields = {"email": "ana@clinic.example", "role": "clinic_staff", "password": SECRET,
-              "facility_npi": NPI} | kwargs  # fmt: skip
+              "facility_npi": NPI, "hash_method": services.settings.password_hash_method,
+              } | kwargs  # fmt: skip
     with transaction(services.sessions) as session:
         user = create_user(session, **fields)  # type: ignore[arg-type]
         session.expunge(user)
@@ -41,10 +44,26 @@ def _make(services: Services, **kwargs: object) -> User:
 
 
 def test_password_is_stored_only_as_a_scrypt_hash(services: Services) -> None:
-    user = _make(services, email="  Ana@Clinic.Example ")
+    # Production's method (the tests' settings use a cheap one: conftest TEST_PASSWORD_HASH).
+    assert Settings().password_hash_method == DEFAULT_PASSWORD_HASH_METHOD == "scrypt"  # noqa: S105
+    user = _make(services, email="  Ana@Clinic.Example ", hash_method=DEFAULT_PASSWORD_HASH_METHOD)
     assert user.email == "ana@clinic.example"
     assert user.password_hash.startswith("scrypt:")
     assert SECRET not in user.password_hash
+
+
+def test_no_password_hash_is_made_at_import() -> None:
+    """Importing the service costs no hash (scrypt: about 0.1 s of CPU and 32 MiB each)."""
+    code = (
+        "import werkzeug.security as security\n"
+        "made = []\n"
+        "real = security.generate_password_hash\n"
+        "security.generate_password_hash = lambda *a, **k: made.append(1) or real(*a, **k)\n"
+        "import formservice.cli, formservice.usecases.accounts\n"
+        "print(len(made))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0"
 
 
 def test_bad_users_are_refused_naming_every_field(services: Services) -> None:
@@ -178,7 +197,8 @@ def test_item2_lockout_holds_under_concurrency(storage_settings: Settings) -> No
     """
     services = build_services(storage_settings)
     try:
-        _make(services)
+        # Production's slow hash: the window between reading and counting is what this tests.
+        _make(services, hash_method=DEFAULT_PASSWORD_HASH_METHOD)
         email = "ana@clinic.example"
         with ThreadPoolExecutor(max_workers=8) as pool:
             outcomes = list(

@@ -32,6 +32,12 @@ def test_development_gets_a_random_secret() -> None:
         ("FORMSERVICE_ENV", "staging"),
         ("FORMSERVICE_DATABASE_URL", "mysql://x"),
         ("FORMSERVICE_HUEY_IMMEDIATE", "perhaps"),
+        ("FORMSERVICE_LEASE_SECONDS", "0"),
+        ("FORMSERVICE_REAPER_INTERVAL_SECONDS", "-1"),
+        ("FORMSERVICE_MAX_JOB_ATTEMPTS", "0"),
+        ("FORMSERVICE_ORPHAN_BLOB_GRACE_SECONDS", "0"),
+        ("FORMSERVICE_BLOB_SWEEP_INTERVAL_SECONDS", "0"),
+        ("FORMSERVICE_READINESS_TIMEOUT_SECONDS", "0"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
@@ -59,3 +65,28 @@ def test_create_app_does_nothing_at_import_and_validates(tmp_path: Path) -> None
     app = create_app(settings)
     assert app.config["SECRET_KEY"] == settings.secret_key
     assert app.config["MAX_CONTENT_LENGTH"] >= settings.max_body_bytes
+
+
+@pytest.mark.parametrize(
+    "method", ["md5", "scrypt:1000:8:1", "scrypt:8", "pbkdf2:md4:1000", "pbkdf2:sha256:0", ""]
+)
+def test_a_password_hash_method_werkzeug_cannot_use_is_refused(method: str) -> None:
+    with pytest.raises(SettingsError, match="PASSWORD_HASH_METHOD"):
+        load_settings({"FORMSERVICE_ENV": "test", "FORMSERVICE_PASSWORD_HASH_METHOD": method})
+
+
+def test_production_refuses_a_cheap_password_hash_and_defaults_to_scrypt() -> None:
+    production = {"FORMSERVICE_ENV": "production", "FORMSERVICE_SECRET_KEY": "s" * 40}
+    assert load_settings(production).password_hash_method == "scrypt"  # noqa: S105
+    for cheap in ("pbkdf2:sha256:1000", "scrypt:16384:8:1", "scrypt:32768:1:1"):
+        with pytest.raises(SettingsError, match="cheaper than production allows"):
+            load_settings({**production, "FORMSERVICE_PASSWORD_HASH_METHOD": cheap})
+        test = load_settings({"FORMSERVICE_ENV": "test", "FORMSERVICE_PASSWORD_HASH_METHOD": cheap})
+        assert test.password_hash_method == cheap
+    for strong in ("scrypt:65536:8:1", "pbkdf2", "pbkdf2:sha512:600000"):
+        assert (
+            load_settings(
+                {**production, "FORMSERVICE_PASSWORD_HASH_METHOD": strong}
+            ).password_hash_method
+            == strong
+        )

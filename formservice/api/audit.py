@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from formservice.api.common import AUTH, services
 from formservice.schemas.common import Id, StrictSchema
-from formservice.usecases.audit import read_audit
+from formservice.usecases.audit import read_audit, verify_audit
 
 blp = Blueprint("audit", __name__, url_prefix="/audit", description="Audit trail")
 
@@ -52,6 +52,33 @@ class AuditEventSchema(Schema):
     document_id = fields.String(allow_none=True)
     denial_id = fields.String(allow_none=True)
     remote_addr = fields.String(allow_none=True)
+    external_id = fields.String(
+        allow_none=True, metadata={"description": "the case's external id of a stateless render"}
+    )
+    row_hash = fields.String(
+        allow_none=True, metadata={"description": "sha256 chaining this row to the one before"}
+    )
+
+
+class AuditVerifyQuerySchema(StrictSchema):
+    """What to check the chain against."""
+
+    head = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[0-9a-f]{64}$"),
+        metadata={"description": "a head reported earlier: the chain must still hold it"},
+    )
+
+
+class AuditChainSchema(Schema):
+    """The hash chain of the audit trail, walked from the first row."""
+
+    intact = fields.Boolean(required=True)
+    rows = fields.Integer(required=True, metadata={"description": "rows that link"})
+    last_id = fields.Integer(allow_none=True, metadata={"description": "the last row that links"})
+    head = fields.String(required=True, metadata={"description": "the last linking row's hash"})
+    broken_id = fields.Integer(allow_none=True, metadata={"description": "first broken row"})
+    reason = fields.String(allow_none=True)
 
 
 @blp.route("")
@@ -81,3 +108,24 @@ class AuditEvents(MethodView):
             until=until,
             limit=limit,
         )
+
+
+@blp.route("/verify")
+class AuditVerify(MethodView):
+    @blp.doc(security=AUTH)
+    @blp.arguments(AuditVerifyQuerySchema(), location="query", as_kwargs=True)
+    @blp.response(200, AuditChainSchema())
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    def get(self, head: str | None) -> dict[str, Any]:
+        """Walk the audit trail's hash chain; name the first row that does not link."""
+        report = verify_audit(services(), head=head)
+        return {
+            "intact": report.intact,
+            "rows": report.rows,
+            "last_id": report.last_id,
+            "head": report.head,
+            "broken_id": report.broken_id,
+            "reason": report.reason or None,
+        }

@@ -41,6 +41,7 @@ class Denials(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
     @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Upload a denial letter (PDF, text or scanned) and get its facts."""
         upload = body["file"]

@@ -46,6 +46,7 @@ ROLES: Mapping[tuple[str, str], frozenset[str]] = {
     ("regenerations.Regenerations", "POST"): OPS,
     ("regenerations.RegenerationItem", "GET"): HUB_OPS,
     ("audit.AuditEvents", "GET"): OPS,
+    ("audit.AuditVerify", "GET"): OPS,
 }
 
 

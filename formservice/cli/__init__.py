@@ -1,5 +1,5 @@
 """The `formservice` command: serve, worker, db, keys, users, samples, render, denial, pap,
-forms, templates, regenerate, schemas.
+forms, templates, regenerate, schemas, audit.
 
 Exit codes (CONTRACT.md §3): 0 success, 2 bad input (one line on stderr), 1 any other failure.
 Every command translates its arguments into one application call (`formservice.usecases`) and
@@ -12,7 +12,7 @@ import logging
 
 import click
 
-from formservice.cli import denials, documents, service, templates
+from formservice.cli import audit_trail, denials, documents, service, templates
 
 __all__ = ["main"]
 
@@ -40,5 +40,6 @@ for _command in (
     denials.pap,
     templates.templates,
     templates.regenerate,
+    audit_trail.audit,
 ):
     main.add_command(_command)

@@ -19,7 +19,7 @@ from typing import Any
 from formservice.documents import catalog
 from formservice.documents.contexts import build_letter_context
 from formservice.documents.convert import Converter
-from formservice.documents.docx import render_docx
+from formservice.documents.docx import DEFAULT_LIMITS, TemplateLimits, render_docx
 from formservice.documents.forms import load_form, render_claim_form, render_pa_form
 from formservice.documents.packet import build_appeal_packet
 from formservice.documents.provenance import form_identity, input_hash, provenance, stamp_pdf
@@ -43,12 +43,14 @@ class RenderTools:
     """Where a render takes what is not in the case: template bytes, the converter, the forms.
 
     ``templates(name)`` gives a letter template's active version; ``converter()`` gives the warm
-    DOCX→PDF converter, started on first use (so a DOCX never starts LibreOffice).
+    DOCX→PDF converter, started on first use (so a DOCX never starts LibreOffice);
+    ``template_limits`` bounds each letter's render (documents.docx.limits).
     """
 
     templates: Callable[[str], TemplateVersion]
     converter: Callable[[], Converter]
     forms_dir: Path
+    template_limits: TemplateLimits = DEFAULT_LIMITS
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,13 @@ def _render_letter(
     template = template or tools.templates(spec.template)
     context = build_letter_context(spec.name, case, facts, today)
     properties = provenance(spec.name, template.name, template.version, template.sha256, inputs)
-    data = render_docx(template.data, context, properties=properties, sha256=template.sha256)
+    data = render_docx(
+        template.data,
+        context,
+        properties=properties,
+        sha256=template.sha256,
+        limits=tools.template_limits,
+    )
     if fmt == "pdf":
         # LibreOffice does not carry DOCX custom properties into the PDF: add them again.
         data = stamp_pdf(tools.converter().convert(data, pdfa=request.pdfa), properties)

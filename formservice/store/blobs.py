@@ -12,6 +12,8 @@ import ctypes.util
 import hashlib
 import os
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,6 +38,15 @@ class BlobStore(Protocol):
     def delete(self, sha256: str) -> None: ...
 
     def count(self) -> int: ...
+
+    def older_than(self, seconds: float) -> Iterator[str]:
+        """Digests of the blobs last written more than `seconds` ago (the orphan sweep)."""
+        ...
+
+    def delete_if_older(self, sha256: str, seconds: float) -> bool:
+        """Remove a blob unless it was written (or put again) in the last `seconds`; True if
+        removed. The sweep calls it after finding no row that points to the blob."""
+        ...
 
 
 def sha256_hex(data: bytes) -> str:
@@ -78,8 +89,13 @@ class LocalBlobStore:
         """
         digest = sha256_hex(data)
         path = self._path(digest)
-        if path.exists():
+        try:
+            # Put again: the blob counts as just written, so the orphan sweep (which only takes
+            # blobs older than its grace period) leaves it to the row about to point to it.
+            os.utime(path)
             return digest, False
+        except FileNotFoundError:
+            pass
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
@@ -124,3 +140,31 @@ class LocalBlobStore:
         if not self.root.exists():
             return 0
         return sum(1 for p in self.root.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+    def older_than(self, seconds: float) -> Iterator[str]:
+        """Digests of blobs written more than `seconds` ago; removes temp files that old
+        (left by a process killed mid-write: nothing ever renames them into place)."""
+        if not self.root.exists():
+            return
+        cutoff = time.time() - seconds
+        for path in self.root.glob("??/??/*"):
+            try:
+                if path.stat().st_mtime >= cutoff:
+                    continue
+            except FileNotFoundError:
+                continue
+            if path.name.startswith(".tmp-"):
+                path.unlink(missing_ok=True)
+            elif len(path.name) == 64:
+                yield path.name
+
+    def delete_if_older(self, sha256: str, seconds: float) -> bool:
+        """Remove the blob unless written or put again in the last `seconds`; True if removed."""
+        path = self._path(sha256)
+        try:
+            if path.stat().st_mtime >= time.time() - seconds:
+                return False
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True

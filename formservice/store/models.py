@@ -173,8 +173,16 @@ class DenialRow(Base):
     appeal_deadline: Mapped[date | None] = mapped_column(Date, default=None)
     # The letter checked against its case (model.Reconciliation.stored_json), once attached.
     reconciliation: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # A background read is leased by the worker doing it (migration 0008): past `leased_until`
+    # the worker is taken for dead and the reaper queues the letter again, up to a number of
+    # attempts (claims), then marks it failed.
+    lease_owner: Mapped[str | None] = mapped_column(String(32), default=None)
+    leased_until: Mapped[datetime | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index("ix_denials_status_leased", "status", "leased_until"),)
 
 
 class TemplateVersionRow(Base):
@@ -203,7 +211,8 @@ class RegenerationRun(Base):
     template_name: Mapped[str] = mapped_column(String(120), index=True)
     template_version: Mapped[int] = mapped_column(Integer)
     template_sha256: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20), default="running")  # running | finished
+    # running | succeeded (every item done or unchanged) | failed (one item or more failed)
+    status: Mapped[str] = mapped_column(String(20), default="running")
     total: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -222,12 +231,16 @@ class RegenerationItem(Base):
     # pending | done | unchanged | failed
     new_document_id: Mapped[str | None] = mapped_column(String(32), default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # Claims by a worker; each claim leases the item until `leased_until` (migration 0008).
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(32), default=None)
+    leased_until: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
         UniqueConstraint("document_id", "template_sha256", name="uq_regeneration_item"),
         Index("ix_regeneration_items_run_status", "run_id", "status"),
+        Index("ix_regeneration_items_status_leased", "status", "leased_until"),
     )
 
 
@@ -267,3 +280,8 @@ class AuditEvent(Base):
     document_id: Mapped[str | None] = mapped_column(String(32), default=None)
     denial_id: Mapped[str | None] = mapped_column(String(32), default=None)
     remote_addr: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The case's external id when there is no stored case (a stateless /render).
+    external_id: Mapped[str | None] = mapped_column(String(80), default=None)
+    # The hash chain (store.audit.row_hash): the previous row's hash, and this row's.
+    prev_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    row_hash: Mapped[str | None] = mapped_column(String(64), default=None)

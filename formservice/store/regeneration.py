@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from formservice.errors import NotFoundError
@@ -34,6 +34,7 @@ __all__ = [
     "create_run",
     "finish_if_complete",
     "pending_chunks",
+    "remove_unstarted_run",
     "stale_count_and_list",
     "stale_documents",
     "summarize",
@@ -62,7 +63,8 @@ class RunSummary:
 
     @property
     def finished(self) -> bool:
-        return self.pending == 0
+        """The run has ended (`succeeded` or `failed`): nothing is pending any more."""
+        return self.status in ("succeeded", "failed")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -158,7 +160,7 @@ def count_items(sessions: sessionmaker[Session], run_id: str) -> None:
         assert stored is not None  # noqa: S101  # created by create_run
         stored.total = total or 0
         if not total:
-            stored.status = "finished"
+            stored.status = "succeeded"
             stored.finished_at = datetime.now(UTC)
 
 
@@ -218,17 +220,42 @@ def pending_chunks(
             yield chunk
 
 
-def finish_if_complete(sessions: sessionmaker[Session], run_id: str) -> bool:
-    """Mark the run finished once no item is pending; True when this call finished it."""
+def remove_unstarted_run(sessions: sessionmaker[Session], run_id: str) -> None:
+    """Delete a run none of whose items was ever claimed, with its items (nothing was queued).
+
+    Items it took over from an earlier run go too: a later run adds them again (`add_items`).
+    """
     with transaction(sessions) as session:
-        pending = session.scalar(
+        started = session.scalar(
             select(func.count()).where(
-                RegenerationItem.run_id == run_id, RegenerationItem.status == "pending"
+                RegenerationItem.run_id == run_id,
+                (RegenerationItem.status != "pending") | RegenerationItem.leased_until.is_not(None),
             )
         )
+        if started:
+            return
+        session.execute(delete(RegenerationItem).where(RegenerationItem.run_id == run_id))
+        session.execute(delete(RegenerationRun).where(RegenerationRun.id == run_id))
+
+
+def finish_if_complete(sessions: sessionmaker[Session], run_id: str) -> bool:
+    """End the run once no item is pending; True when this call ended it.
+
+    A run ends `succeeded` when every item is done or unchanged, `failed` when one or more
+    failed (the summary lists them with their reasons).
+    """
+    with transaction(sessions) as session:
+        counts = dict(
+            session.execute(
+                select(RegenerationItem.status, func.count())
+                .where(RegenerationItem.run_id == run_id)
+                .group_by(RegenerationItem.status)
+            ).all()
+        )
         run = session.get(RegenerationRun, run_id)
-        if run is not None and not pending and run.status != "finished":
-            run.status, run.finished_at = "finished", datetime.now(UTC)
+        if run is not None and not counts.get("pending") and run.status == "running":
+            run.status = "failed" if counts.get("failed") else "succeeded"
+            run.finished_at = datetime.now(UTC)
             return True
     return False
 

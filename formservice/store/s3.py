@@ -20,6 +20,8 @@ from __future__ import annotations
 import base64
 import os
 import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -170,6 +172,37 @@ class S3BlobStore:
             self._call("delete_object", Key=blob_key(sha256))
         except ClientError as exc:
             raise self._unavailable(exc) from exc
+
+    def older_than(self, seconds: float) -> Iterator[str]:
+        """Digests of the objects last written more than `seconds` ago (by `LastModified`)."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=seconds)
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
+        try:
+            for page in pages:
+                for obj in page.get("Contents", []):
+                    name = str(obj["Key"]).rsplit("/", 1)[-1]
+                    if obj["LastModified"] < cutoff and len(name) == 64:
+                        yield name
+        except (ClientError, BotoCoreError) as exc:
+            raise self._unavailable(exc) from exc
+
+    def delete_if_older(self, sha256: str, seconds: float) -> bool:
+        """Remove the object unless written in the last `seconds`; True if removed.
+
+        S3 has no conditional DELETE on a date that every S3-compatible server honours, so
+        the date is read first: a put of the same bytes between the two calls is not seen.
+        The window is one round trip, after a grace period no write in flight lasts.
+        """
+        try:
+            head = self._call("head_object", Key=blob_key(sha256))
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                return False
+            raise self._unavailable(exc) from exc
+        if head["LastModified"] >= datetime.now(UTC) - timedelta(seconds=seconds):
+            return False
+        self.delete(sha256)
+        return True
 
     def count(self) -> int:
         """How many blobs are stored (tests and ops)."""

@@ -22,6 +22,9 @@ Actions and their functions:
 
 from __future__ import annotations
 
+import os
+
+from formservice.documents.convert import LibreOfficeConverter
 from formservice.settings import Settings
 from formservice.store.blobs import BlobStore, LocalBlobStore
 from formservice.store.db import make_engine, make_sessionmaker, prepare_schema
@@ -32,11 +35,16 @@ from formservice.usecases.tasks import register_tasks
 __all__ = ["Services", "build_services", "make_blob_store"]
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(
+    settings: Settings, *, converter: LibreOfficeConverter | None = None
+) -> Services:
     """Connect the database and blob store named by the settings; the queue knows its tasks.
 
     The database schema is made current first (`prepare_schema`: an embedded SQLite database is
     migrated on first use; an unmigrated PostgreSQL one raises `DatabaseNotReadyError`).
+
+    `converter`: a warm DOCX→PDF converter to use instead of starting one (the test suite shares
+    one LibreOffice across every app it builds). Its owner closes it: `Services.close` does not.
     """
     engine = make_engine(settings.resolved_database_url)
     try:
@@ -50,6 +58,9 @@ def build_services(settings: Settings) -> Services:
         sessions=make_sessionmaker(engine),
         blobs=make_blob_store(settings),
         register_tasks=register_tasks,
+        _converter=converter,
+        _converter_pid=os.getpid() if converter is not None else 0,
+        _converter_shared=converter is not None,
     )
 
 

@@ -1,6 +1,7 @@
 """Staff accounts: create a user, check a password, lock after repeated failures.
 
-Passwords are kept only as a scrypt hash (werkzeug). A failed login never says which part was
+Passwords are kept only as a hash (werkzeug; scrypt unless `password_hash_method` says otherwise,
+and only tests make it cheaper). A failed login never says which part was
 wrong; after `login_max_failures` failures in a row the account is locked for
 `login_lock_minutes` (both settings), and while it is locked even the right password is
 refused with the same message.
@@ -8,6 +9,7 @@ refused with the same message.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -19,6 +21,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from formservice.errors import ConflictError, UnauthorizedError, ValidationProblem
 from formservice.model import Principal
 from formservice.schemas.common import bad_characters, npi_is_valid
+from formservice.settings import DEFAULT_PASSWORD_HASH_METHOD
 from formservice.store.audit import record_event
 from formservice.store.db import transaction
 from formservice.store.models import User
@@ -50,10 +53,15 @@ LOGIN_FAILED_MESSAGE = (
     "Try again, or ask your hub administrator."
 )
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_HASH_METHOD = "scrypt"
-# Checked against when the email is unknown, so an unknown email costs the same time as a
-# wrong password and the response time does not reveal which accounts exist.
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(16), method=_HASH_METHOD)
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """A hash of a random password, checked against when the email is unknown (or the account
+    locked), so such a login costs the same time as a wrong password and the response time does
+    not reveal which accounts exist. Made on first use, not at import: a scrypt hash costs
+    about 0.1 s of CPU and 32 MiB, which every process that imports this module would pay."""
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 class LoginFailedError(UnauthorizedError):
@@ -95,8 +103,12 @@ def create_user(
     password: str,
     facility_npi: str | None = None,
     name: str = "",
+    hash_method: str = DEFAULT_PASSWORD_HASH_METHOD,
 ) -> User:
-    """Store a new user; a 422 names every bad field, a 409 a taken email."""
+    """Store a new user; a 422 names every bad field, a 409 a taken email.
+
+    `hash_method` is a werkzeug method (settings: `password_hash_method`).
+    """
     email = email.strip().lower()
     errors: dict[str, list[str]] = {}
     if not _EMAIL.match(email) or len(email) > 254:
@@ -122,18 +134,24 @@ def create_user(
         name=name.strip(),
         role=role,
         facility_npi=facility_npi if role == "clinic_staff" else None,
-        password_hash=generate_password_hash(password, method=_HASH_METHOD),
+        password_hash=generate_password_hash(password, method=hash_method),
     )
     session.add(user)
     session.flush()
     return user
 
 
-def set_password(session: Session, user: User, password: str) -> None:
+def set_password(
+    session: Session,
+    user: User,
+    password: str,
+    *,
+    hash_method: str = DEFAULT_PASSWORD_HASH_METHOD,
+) -> None:
     """Replace a user's password, unlock the account and end every session it had."""
     if problems := _check_password(password):
         raise ValidationProblem("cannot set the password", errors={"password": problems})
-    user.password_hash = generate_password_hash(password, method=_HASH_METHOD)
+    user.password_hash = generate_password_hash(password, method=hash_method)
     user.failed_logins = 0
     user.locked_until = None
     end_sessions(user)
@@ -158,26 +176,28 @@ def authenticate_user(
     max_failures: int,
     lock_minutes: int = DEFAULT_LOCK_MINUTES,
     now: datetime | None = None,
+    hash_method: str = DEFAULT_PASSWORD_HASH_METHOD,
 ) -> tuple[Principal, User]:
     """The principal of a correct login (counters reset), or LoginFailedError (failure counted).
 
     The caller commits the session in both cases, so a failure is counted even though it raises.
     Both outcomes are one conditional UPDATE each, so parallel guesses cannot lose a count and a
-    login cannot clear a lock another request has just set.
+    login cannot clear a lock another request has just set. `hash_method` makes the hash an
+    unknown email is checked against (the settings' method, so it costs what a real check does).
     """
     now = now or _now()
     email = email.strip().lower()
     if not _EMAIL.match(email) or len(email) > 254 or bad_characters(email):
         # Never reaches the database (a NUL in a parameter is an error on PostgreSQL).
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(hash_method), password)
         raise LoginFailedError()
     user = session.scalars(select(User).where(func.lower(User.email) == email)).first()
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(hash_method), password)
         raise LoginFailedError()
     locked_until = _aware(user.locked_until)
     if locked_until is not None and locked_until > now:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(hash_method), password)
         raise LoginFailedError(user_id=user.id)
     if user.disabled or not check_password_hash(user.password_hash, password):
         _count_failure(session, user, max_failures=max_failures, lock_minutes=lock_minutes, now=now)
@@ -238,6 +258,7 @@ def log_in(services: Services, email: str, password: str) -> tuple[Principal, st
                 password,
                 max_failures=settings.login_max_failures,
                 lock_minutes=settings.login_lock_minutes,
+                hash_method=settings.password_hash_method,
             )
             nonce = user.session_nonce
         except LoginFailedError as error:
@@ -268,7 +289,13 @@ def add_user(
     """Create a staff account and record who created it in the audit trail."""
     with transaction(services.sessions) as session:
         user = create_user(
-            session, email=email, role=role, password=password, facility_npi=facility_npi, name=name
+            session,
+            email=email,
+            role=role,
+            password=password,
+            facility_npi=facility_npi,
+            name=name,
+            hash_method=services.settings.password_hash_method,
         )
         record_event(session, actor=actor, action="create_user", path=f"user:{user.email}")
         return user

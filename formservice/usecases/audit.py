@@ -7,10 +7,10 @@ from typing import Any
 
 from formservice.errors import ValidationProblem
 from formservice.schemas.common import BAD_CHARACTER_MESSAGE, bad_characters, is_id
-from formservice.store.audit import event_json, list_events
+from formservice.store.audit import ChainReport, event_json, list_events, verify_chain
 from formservice.usecases.services import Services
 
-__all__ = ["read_audit"]
+__all__ = ["read_audit", "verify_audit"]
 
 
 def read_audit(
@@ -43,3 +43,18 @@ def read_audit(
             limit=limit,
         )
         return [event_json(e) for e in events]
+
+
+def verify_audit(services: Services, *, head: str | None = None) -> ChainReport:
+    """Walk the audit trail's hash chain and report the first broken row (store.audit).
+
+    `head`: a `row_hash` recorded earlier (64 lower-case hex digits, else a 422); the chain must
+    still hold it, which catches the newest rows being removed, the one change a chain alone
+    cannot show.
+    """
+    if head is not None and (len(head) != 64 or any(c not in "0123456789abcdef" for c in head)):
+        raise ValidationProblem(
+            "invalid head", errors={"head": ["Not a row hash (64 lower-case hex digits)."]}
+        )
+    with services.sessions() as session:
+        return verify_chain(session, head=head)

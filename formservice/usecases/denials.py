@@ -9,16 +9,19 @@ the request. A failure leaves neither a row nor a blob behind.
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import date
 from typing import Any
 
 from marshmallow import ValidationError
+from sqlalchemy import delete
 
 from formservice.denials import ExtractLimits, estimate_ocr_pages, read_denial
 from formservice.errors import (
     ForbiddenError,
     IdentityMismatchError,
     PayloadTooLargeError,
+    QueueUnavailableError,
     UnsupportedMediaError,
     ValidationProblem,
     flatten_messages,
@@ -29,7 +32,7 @@ from formservice.model.reconciliation import Override, Reconciliation
 from formservice.reimbursement.reconciliation import reconcile
 from formservice.schemas.denial import DenialCorrectionSchema
 from formservice.settings import Settings
-from formservice.store import access
+from formservice.store import access, leases
 from formservice.store.audit import record_event
 from formservice.store.blobs import sha256_hex
 from formservice.store.db import transaction
@@ -88,6 +91,9 @@ def submit_denial(
     background = (
         scanned_pages * settings.ocr_expected_seconds_per_page > settings.request_ocr_budget_seconds
     )
+    if background:
+        # Refused now (503) rather than stored as `processing` with no worker ever told.
+        services.jobs.check(services.settings.readiness_timeout_seconds)
     read = None if background else read_denial(data, limits=limits, today=services.today())
     result = read.to_json() if read else None
     checked = None
@@ -118,7 +124,15 @@ def submit_denial(
             if case_row is not None:
                 refresh_next_due(session, case_row)
     if background:
-        services.jobs.enqueue(PROCESS_DENIAL, row.id)
+        try:
+            services.jobs.enqueue(PROCESS_DENIAL, row.id)
+        except QueueUnavailableError:
+            # The broker went away after the check: undo the row and the blob, then say so.
+            with transaction(services.sessions) as session:
+                session.execute(delete(DenialRow).where(DenialRow.id == row.id))
+            if created:
+                services.blobs.delete(digest)
+            raise
         with services.sessions() as session:
             refreshed = session.get(DenialRow, row.id)
             assert refreshed is not None  # noqa: S101  # just written
@@ -126,11 +140,32 @@ def submit_denial(
     return row
 
 
-def finish_denial(services: Services, denial_id: str) -> None:
-    """Read a denial stored as `processing` (run by a queue worker)."""
+def finish_denial(services: Services, denial_id: str, *, owner: str | None = None) -> None:
+    """Read a denial stored as `processing` (run by a queue worker).
+
+    The letter is first leased to `owner` (the worker; a fresh id if None) for
+    `Settings.lease_seconds`, renewed while the worker lives: a letter already read, or being
+    read by a live worker, is left alone, and one whose worker was killed is queued again by
+    the reaper (`usecases.recovery`).
+    """
+    owner = owner or uuid.uuid4().hex
+    if not leases.claim_denial(
+        services.sessions, denial_id, owner=owner, lease_seconds=services.settings.lease_seconds
+    ):
+        return
+    try:
+        _read_claimed(services, denial_id)
+    except BaseException:
+        # Dropped (the blob store or the database failed): let the reaper queue it again now
+        # rather than renew a lease on it for as long as this worker lives.
+        leases.release(services.sessions, owner=owner, denial_id=denial_id)
+        raise
+
+
+def _read_claimed(services: Services, denial_id: str) -> None:
     with services.sessions() as session:
         row = session.get(DenialRow, denial_id)
-        if row is None or row.status != "processing":
+        if row is None:
             return
         data = services.blobs.get(row.source_sha256)
     try:
@@ -142,9 +177,10 @@ def finish_denial(services: Services, denial_id: str) -> None:
         error = getattr(exc, "detail", None) or type(exc).__name__
     with transaction(services.sessions) as session:
         stored = session.get(DenialRow, denial_id)
-        if stored is None:
-            return
+        if stored is None or stored.status != "processing":
+            return  # read by another worker meanwhile, or given up on by the reaper
         stored.result, stored.status, stored.error = result, status, error
+        stored.lease_owner, stored.leased_until = None, None
         stored.appeal_deadline = _deadline(result)
         case_row = session.get(CaseRow, stored.case_id) if stored.case_id else None
         if case_row is not None and result is not None:

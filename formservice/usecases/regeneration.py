@@ -18,26 +18,29 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from formservice.documents import content_sha256
-from formservice.errors import FormserviceError
+from formservice.errors import FormserviceError, QueueUnavailableError
 from formservice.jobs import REGENERATE_CHUNK, RUN_FINISHED
 from formservice.model import DocumentRequest, Principal
 from formservice.schemas.case import case_from_stored
+from formservice.store import leases
 from formservice.store import regeneration as runs
 from formservice.store.cases import documents_made
 from formservice.store.db import transaction
 from formservice.store.documents import document_row
 from formservice.store.models import CaseRow, DocumentRow, RegenerationItem
+from formservice.store.orphans import referenced_digests
 from formservice.store.pa import tracked_case
 from formservice.store.regeneration import CHUNK_SIZE, TERMINAL, RunSummary
 from formservice.usecases.cases import case_facts
@@ -81,8 +84,10 @@ def start_run(services: Services, name: str, *, created_by: str | None = None) -
     """Create (or resume) the run for the active version of `name` and return it.
 
     Documents already regenerated onto this version are skipped; items left pending by an
-    earlier run (a crash, a killed worker) are taken over by this one.
+    earlier run (a crash, a killed worker) are taken over by this one. QueueUnavailableError
+    (503) before anything is written when the queue's broker cannot take work.
     """
+    services.jobs.check(services.settings.readiness_timeout_seconds)
     services.sync_templates()
     run_id, sha = runs.create_run(services.sessions, name, created_by=created_by)
     runs.add_items(services.sessions, run_id, name, sha)
@@ -96,11 +101,21 @@ def pending_chunks(services: Services, run_id: str, size: int = CHUNK_SIZE) -> I
 
 
 def enqueue_run(services: Services, run_id: str) -> int:
-    """Queue every pending item of a run in chunks; return how many chunks."""
+    """Queue every pending item of a run in chunks; return how many chunks.
+
+    If the broker fails before the first chunk is queued, the run and its items are removed
+    (nothing was started: the caller gets the 503 and nothing is left `running`); after that,
+    the reaper queues the rest once the broker is back (`usecases.recovery`).
+    """
     count = 0
-    for chunk in pending_chunks(services, run_id):
-        services.jobs.enqueue(REGENERATE_CHUNK, chunk)
-        count += 1
+    try:
+        for chunk in pending_chunks(services, run_id):
+            services.jobs.enqueue(REGENERATE_CHUNK, chunk)
+            count += 1
+    except QueueUnavailableError:
+        if count == 0:
+            runs.remove_unstarted_run(services.sessions, run_id)
+        raise
     return count
 
 
@@ -134,26 +149,44 @@ def wait_for_run(
 
 
 def process_items(
-    services: Services, item_ids: list[str], committer: Committer | None = None
+    services: Services,
+    item_ids: list[str],
+    committer: Committer | None = None,
+    *,
+    owner: str | None = None,
 ) -> None:
     """Regenerate a chunk of items once each; record done/unchanged/failed; finish the run.
 
-    Reads the chunk in one query and writes it in one transaction (a worker's time goes to
-    rendering, not to the database); a conflict falls back to item-by-item commits. With a
-    `committer` (queue workers), making the blobs durable and committing happen on its thread
-    while this one renders the next chunk; nothing is committed before its blobs are durable.
+    The chunk's pending items are first leased to `owner` (the worker; a fresh id if None) for
+    `Settings.lease_seconds`: items held by another live worker are skipped, and items left by a
+    killed one are handed back by the reaper (`usecases.recovery`). Reads the chunk in one query
+    and writes it in one transaction (a worker's time goes to rendering, not to the database); a
+    conflict falls back to item-by-item commits. With a `committer` (queue workers), making the
+    blobs durable and committing happen on its thread while this one renders the next chunk;
+    nothing is committed before its blobs are durable.
     """
-    work = _load_chunk(services, item_ids)
-    # Blob writes run on a small thread pool while the next item renders.
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="blob") as pool:
-        outcomes = [_render_item(services, w, pool) for w in work]
-        for outcome in outcomes:
-            if outcome.pending_put is not None:
-                outcome.digest, outcome.created_blob = outcome.pending_put.result()
-    if committer is None:
-        commit_chunk(services, work, outcomes)
-    else:
-        committer.submit(work, outcomes)
+    owner = owner or uuid.uuid4().hex
+    claimed = leases.claim_items(
+        services.sessions, item_ids, owner=owner, lease_seconds=services.settings.lease_seconds
+    )
+    if not claimed:
+        return
+    try:
+        work = _load_chunk(services, claimed)
+        # Blob writes run on a small thread pool while the next item renders.
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="blob") as pool:
+            outcomes = [_render_item(services, w, pool) for w in work]
+            for outcome in outcomes:
+                if outcome.pending_put is not None:
+                    outcome.digest, outcome.created_blob = outcome.pending_put.result()
+        if committer is None:
+            commit_chunk(services, work, outcomes)
+        else:
+            committer.submit(work, outcomes, owner=owner)
+    except BaseException:
+        # The chunk is dropped: hand it to the reaper now rather than renew its lease forever.
+        leases.release(services.sessions, owner=owner, item_ids=claimed)
+        raise
 
 
 def commit_chunk(services: Services, work: list[_Work], outcomes: list[_Outcome]) -> None:
@@ -200,19 +233,24 @@ class Committer:
 
     The flush of the blob store waits on the disk; doing it here lets the worker's own thread
     render the next chunk meanwhile. At most `depth` rendered chunks wait (bounded memory);
-    `close()` drains them. A worker killed before a chunk commits leaves its items pending,
-    and the resumed run renders them again: still exactly once.
+    `close()` drains them. A worker killed before a chunk commits leaves its items leased to
+    it; once the lease expires the reaper queues them again: still exactly once. A chunk that
+    cannot be committed gives its leases up at once, for the reaper to queue again.
     """
 
     def __init__(self, services: Services, depth: int = 2) -> None:
         self.services = services
-        self._queue: queue.Queue[tuple[list[_Work], list[_Outcome]] | None] = queue.Queue(depth)
+        self._queue: queue.Queue[tuple[list[_Work], list[_Outcome], str | None] | None] = (
+            queue.Queue(depth)
+        )
         self._thread = threading.Thread(target=self._run, name="committer", daemon=True)
         self._thread.start()
 
-    def submit(self, work: list[_Work], outcomes: list[_Outcome]) -> None:
-        """Queue a rendered chunk (blocks while `depth` chunks already wait)."""
-        self._queue.put((work, outcomes))
+    def submit(
+        self, work: list[_Work], outcomes: list[_Outcome], *, owner: str | None = None
+    ) -> None:
+        """Queue a rendered chunk leased to `owner` (blocks while `depth` chunks already wait)."""
+        self._queue.put((work, outcomes, owner))
 
     def _run(self) -> None:
         while True:
@@ -220,8 +258,18 @@ class Committer:
             try:
                 if job is None:
                     return
-                commit_chunk(self.services, *job)
-            except Exception:  # noqa: BLE001  # the items stay pending; a resumed run redoes them
+                work, outcomes, owner = job
+                try:
+                    commit_chunk(self.services, work, outcomes)
+                except Exception:
+                    if owner is not None:
+                        leases.release(
+                            self.services.sessions,
+                            owner=owner,
+                            item_ids=[w.item_id for w in work],
+                        )
+                    raise
+            except Exception:  # noqa: BLE001  # the items stay pending; the reaper requeues them
                 log.exception("could not commit a regeneration chunk")
             finally:
                 self._queue.task_done()
@@ -328,7 +376,7 @@ def _write_outcome(session: Session, outcome: _Outcome, item: RegenerationItem |
     w = outcome.work
     if item is None or item.status in TERMINAL:
         return
-    item.attempts += 1
+    item.lease_owner, item.leased_until = None, None
     if outcome.status != "done":
         item.status, item.error = outcome.status, outcome.error
         return
@@ -351,10 +399,11 @@ def _take_winner(services: Services, outcome: _Outcome) -> None:
         item = session.get(RegenerationItem, w.item_id)
         if item is not None and item.status not in TERMINAL:
             item.status, item.new_document_id = "done", winner
+            item.lease_owner, item.leased_until = None, None
 
 
 def _drop_if_unreferenced(services: Services, digest: str) -> None:
     with services.sessions() as session:
-        used = session.scalar(select(func.count()).where(DocumentRow.blob_sha256 == digest))
+        used = referenced_digests(session, [digest])
     if not used:
         services.blobs.delete(digest)

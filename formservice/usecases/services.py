@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from formservice.documents import RenderTools
 from formservice.documents.convert import LibreOfficeConverter
+from formservice.documents.docx import TemplateLimits
 from formservice.jobs import Jobs, make_huey
 from formservice.model import TemplateVersion
 from formservice.settings import Settings
@@ -63,6 +64,16 @@ class TtlCache(Generic[V]):
         self._entries.clear()
 
 
+def template_limits(settings: Settings) -> TemplateLimits:
+    """The budget of one letter render, from FORMSERVICE_TEMPLATE_* (README, Security)."""
+    return TemplateLimits(
+        max_string_chars=settings.template_max_string_chars,
+        max_loop_iterations=settings.template_max_loop_iterations,
+        render_seconds=settings.template_render_seconds,
+        max_output_bytes=settings.template_max_output_bytes,
+    )
+
+
 @dataclass
 class Services:
     """Database, blob store, clock, templates, and (lazily) the converter and the job queue."""
@@ -76,6 +87,8 @@ class Services:
     register_tasks: Callable[[Services, Jobs], None] | None = field(default=None, repr=False)
     _converter: Any = field(default=None, repr=False)
     _converter_pid: int = field(default=0, repr=False)
+    # Given to `build_services` by its owner, who closes it (see `close`).
+    _converter_shared: bool = field(default=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _templates_synced: bool = field(default=False, repr=False)
     _jobs: Jobs | None = field(default=None, repr=False)
@@ -159,6 +172,7 @@ class Services:
                 self._converter = None
             if self._converter is None:
                 self._converter_pid = os.getpid()
+                self._converter_shared = False  # this one is ours to close
                 self._converter = LibreOfficeConverter(
                     soffice=self.settings.soffice_path or None,
                     workdir=self.settings.data_dir / "soffice",
@@ -174,12 +188,14 @@ class Services:
             templates=self.active_template,
             converter=lambda: self.converter,
             forms_dir=self.settings.templates_dir / "pdf",
+            template_limits=template_limits(self.settings),
         )
 
     def close(self) -> None:
-        """Stop the converter and release database connections."""
+        """Stop the converter (unless it was given, see `build_services`); release the database."""
         if self._converter is not None:
-            if self._converter_pid == os.getpid():  # never a parent's (see `converter`)
+            # Never a parent's (see `converter`), nor one its owner shares with other services.
+            if self._converter_pid == os.getpid() and not self._converter_shared:
                 self._converter.close()
             self._converter = None
         self.engine.dispose()

@@ -10,10 +10,12 @@ import json
 from datetime import date
 from typing import Any
 
-from formservice.documents import catalog
+from formservice.documents import RenderTools, catalog, render_document
 from formservice.documents.contexts import letter_variables
-from formservice.documents.docx import TemplateReport, check_template
-from formservice.errors import NotFoundError, ValidationProblem
+from formservice.documents.convert import Converter
+from formservice.documents.docx import TemplateRenderError, TemplateReport, check_template
+from formservice.documents.docx.template_check import TemplateProblem
+from formservice.errors import NotFoundError, TemplateRejectedError, ValidationProblem
 from formservice.model import Benefits, CaseFacts, Denial, DocumentRequest, TemplateVersion
 from formservice.schemas.case import load_case
 from formservice.settings import Settings
@@ -23,7 +25,7 @@ from formservice.store.blobs import sha256_hex
 from formservice.store.db import transaction
 from formservice.store.models import TemplateVersionRow
 from formservice.usecases.documents import render_for_case
-from formservice.usecases.services import Services
+from formservice.usecases.services import Services, template_limits
 
 PREVIEW_CASE = "01_breast_commercial_office"
 
@@ -64,8 +66,43 @@ def template_variables(settings: Settings, name: str | None) -> frozenset[str]:
 
 
 def check_template_file(settings: Settings, data: bytes, name: str | None) -> TemplateReport:
-    """Check a .docx meant for template `name` (its variables; any letter's when None)."""
-    return check_template(data, template_variables(settings, name))
+    """Check a .docx meant for template `name` (its variables; any letter's when None).
+
+    With a name, a template that passes the static checks is also rendered against the sample
+    case under the render limits (FORMSERVICE_TEMPLATE_*): a sandbox block or a limit passed
+    is a `sandbox` or `limit` problem, as publishing would refuse it.
+    """
+    report = check_template(data, template_variables(settings, name))
+    kind = kind_for_template(name) if name else None
+    if report.ok and kind is not None:
+        tools = RenderTools(
+            templates=lambda _name: _draft(str(name), data),
+            converter=_no_converter,
+            forms_dir=settings.templates_dir / "pdf",
+            template_limits=template_limits(settings),
+        )
+        try:
+            render_document(
+                load_case(_sample_payload(settings)),
+                DocumentRequest(kind=kind.name, format="docx"),
+                _sample_facts(settings),
+                today=date.today(),
+                tools=tools,
+            )
+        except TemplateRejectedError as exc:
+            problem = "sandbox" if exc.extra.get("limit") == "sandbox" else "limit"
+            report.problems.append(TemplateProblem(problem, exc.detail))
+        except TemplateRenderError as exc:
+            report.problems.append(TemplateProblem("render", exc.detail))
+    return report
+
+
+def _draft(name: str, data: bytes) -> TemplateVersion:
+    return TemplateVersion(name=name, version=0, sha256=sha256_hex(data), data=data)
+
+
+def _no_converter() -> Converter:
+    raise RuntimeError("a template check renders DOCX only")  # never reached: format="docx"
 
 
 def check_for_publish(settings: Settings, name: str, data: bytes) -> TemplateReport:
@@ -118,14 +155,18 @@ def _render_preview(services: Services, name: str, data: bytes, payload: Any = N
     if kind is None:
         raise NotFoundError(f"no document kind uses the template {name!r}")
     case = load_case(payload if payload is not None else _sample_payload(services.settings))
-    version = TemplateVersion(name=name, version=0, sha256=sha256_hex(data), data=data)
-    rendered = render_for_case(
-        services,
-        case,
-        DocumentRequest(kind=kind.name, format="docx"),
-        _sample_facts(services.settings),
-        template=version,
-    )
+    version = _draft(name, data)
+    try:
+        rendered = render_for_case(
+            services,
+            case,
+            DocumentRequest(kind=kind.name, format="docx"),
+            _sample_facts(services.settings),
+            template=version,
+        )
+    except TemplateRenderError as exc:
+        # The template fails on the sample case: refused with the reason (422), not a 500.
+        raise TemplateRejectedError(exc.detail, limit="render") from exc
     return rendered.data
 
 

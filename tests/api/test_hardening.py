@@ -82,7 +82,8 @@ def test_item4_download_names_are_built_by_werkzeug_in_the_api_and_the_pages(
         assert row is not None
         row.filename = 'A"; filename="evil.exe-Zoë-患者.docx'
     with transaction(services.sessions) as session:
-        create_user(session, email="hub@hub.example", role="hub_staff", password=PASSWORD)
+        create_user(session, email="hub@hub.example", role="hub_staff", password=PASSWORD,
+                    hash_method=services.settings.password_hash_method)  # fmt: skip
     browser = app.test_client()
     page = browser.get("/login").text
     token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
@@ -241,7 +242,8 @@ def test_item4_ids_filters_and_emails_never_reach_the_database_malformed(
         assert set(response.json["errors"]) == set(query)
     # The staff pages: the login form and the audit filters.
     with transaction(services.sessions) as session:
-        create_user(session, email="hub.admin@hub.example", role="hub_admin", password=PASSWORD)
+        create_user(session, email="hub.admin@hub.example", role="hub_admin", password=PASSWORD,
+                    hash_method=services.settings.password_hash_method)  # fmt: skip
     page = client.get("/login").text
     token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     for email in ("hub.admin@hub.example\x00", "\x00", "hub\x1b@hub.example"):

@@ -58,6 +58,7 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("/api/v1/regenerations", "POST"): frozenset({"ops"}),
     ("/api/v1/regenerations/<id:run_id>", "GET"): frozenset({"hub", "ops"}),
     ("/api/v1/audit", "GET"): frozenset({"ops"}),
+    ("/api/v1/audit/verify", "GET"): frozenset({"ops"}),
 }
 # The staff pages (logged-in people). Every staff role works cases (clinic staff at their own
 # facility, which `store.access` enforces); the audit trail is for hub administrators.
@@ -83,6 +84,7 @@ WEB: dict[tuple[str, str], frozenset[str]] = {
 # Neither: no login, no key, no patient data.
 OTHER: dict[tuple[str, str], frozenset[str]] = {
     ("/healthz", "GET"): PUBLIC,
+    ("/readyz", "GET"): PUBLIC,
     ("/openapi.json", "GET"): PUBLIC,
     ("/docs", "GET"): PUBLIC,
     ("/docs/init.js", "GET"): PUBLIC,
@@ -216,7 +218,9 @@ def test_item3_every_user_role_on_every_page(
     with transaction(services.sessions) as session:
         for who in USER_ROLES:
             email, role, facility = USERS[who]
-            create_user(session, email=email, role=role, password=PASSWORD, facility_npi=facility)
+            create_user(session, email=email, role=role, password=PASSWORD,
+                        facility_npi=facility,
+                        hash_method=services.settings.password_hash_method)  # fmt: skip
     # Logging out ends the session: it goes last.
     routes = sorted(WEB.items(), key=lambda item: item[0] == ("/logout", "POST"))
     wrong = []

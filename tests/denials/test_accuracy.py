@@ -13,7 +13,7 @@ from formservice.denials import taxonomy
 from formservice.denials.extract import ExtractLimits, estimate_ocr_pages, extract_pages
 from formservice.denials.parse import parse_denial as _parse_denial
 from tests.denials.conftest import SAMPLES, require_tesseract, sample_pdfs
-from tests.denials.test_parse import CONTRACT_KEYS
+from tests.helpers.denials import CONTRACT_KEYS
 
 
 def parse_denial(*args: Any, **kwargs: Any) -> dict[str, Any]:

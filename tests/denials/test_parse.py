@@ -10,20 +10,13 @@ import pytest
 from formservice.denials import taxonomy
 from formservice.denials.parse import parse_date
 from formservice.denials.parse import parse_denial as _parse_denial
+from tests.helpers.denials import CONTRACT_KEYS
 
 
 def parse_denial(*args: Any, **kwargs: Any) -> dict[str, Any]:
     """The parser's result as the JSON the API shows (CONTRACT.md §4)."""
     return _parse_denial(*args, **kwargs).to_json()
 
-
-CONTRACT_KEYS = {
-    "text_source", "pages", "payer_name", "member_id", "claim_number", "authorization_number",
-    "patient_name", "letter_date", "date_of_service", "procedure_codes", "diagnosis_codes",
-    "carc_codes", "rarc_codes", "categories", "reasons", "appeal_deadline", "appeal_days",
-    "appeal_deadline_basis", "plan_type", "needs_review", "review_fields", "service_lines",
-    "adjustments", "appeal_to",
-}  # fmt: skip
 
 HEADER = """Northwind Health Plan
 PO Box 4410 | Seattle, WA 98101

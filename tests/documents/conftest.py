@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import subprocess
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from formservice.documents.convert import LibreOfficeConverter
 from formservice.model import (
     Address,
     Case,
@@ -110,27 +110,24 @@ def lmn_template() -> Path:
     return LMN_TEMPLATE
 
 
-def convert_batch(soffice: str, docs: dict[str, bytes], workdir: Path) -> dict[str, Path]:
-    """One-shot LibreOffice conversion of several DOCX files, with a private profile."""
-    src = workdir / "docx"
-    src.mkdir()
-    for name, data in docs.items():
-        (src / f"{name}.docx").write_bytes(data)
+@pytest.fixture
+def libreoffice(soffice: str, shared_converter: LibreOfficeConverter) -> LibreOfficeConverter:
+    """The session's warm LibreOffice (fails in CI, skips locally, when it is not installed)."""
+    return shared_converter
+
+
+def convert_batch(
+    converter: LibreOfficeConverter, docs: dict[str, bytes], workdir: Path
+) -> dict[str, Path]:
+    """Each DOCX converted as the service converts it (the warm converter), as workdir/pdf/*.pdf.
+
+    The cold one-shot path (``soffice --convert-to pdf``) has its own tests in test_convert.py;
+    starting a fresh LibreOffice and profile here cost more than the conversions themselves.
+    """
     outdir = workdir / "pdf"
-    profile = (workdir / "profile").as_uri()
-    subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation={profile}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(outdir),
-            *sorted(str(p) for p in src.glob("*.docx")),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=240,
-    )
-    return {name: outdir / f"{name}.pdf" for name in docs}
+    outdir.mkdir(parents=True)
+    paths = {}
+    for name, data in sorted(docs.items()):
+        paths[name] = outdir / f"{name}.pdf"
+        paths[name].write_bytes(converter.convert(data))
+    return paths

@@ -19,6 +19,7 @@ import pytest
 
 from formservice.documents import catalog
 from formservice.documents.contexts import build_letter_context
+from formservice.documents.convert import LibreOfficeConverter
 from formservice.documents.docx.render import document_text, read_properties, render_docx
 from formservice.documents.docx.template_check import check_template
 from formservice.errors import ValidationProblem
@@ -340,13 +341,13 @@ LOOKED_AT = {
 
 @pytest.mark.libreoffice
 @pytest.mark.slow
-def test_appeals_open_in_libreoffice(soffice: str, tmp_path: Path) -> None:
+def test_appeals_open_in_libreoffice(libreoffice: LibreOfficeConverter, tmp_path: Path) -> None:
     docs = {}
     for name, (d, c) in LOOKED_AT.items():
         # Dated ten days after the denial, as a clinic would send it.
         sent = date.fromisoformat(denial(d)["letter_date"]) + timedelta(days=10)
         docs[name] = render(case(c), denial(d), today=sent)
-    pdfs = convert_batch(soffice, docs, tmp_path)
+    pdfs = convert_batch(libreoffice, docs, tmp_path)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pdftoppm = shutil.which("pdftoppm")
     for name, (d, c) in LOOKED_AT.items():

@@ -21,6 +21,7 @@ from formservice.documents.docx.render import (
     render_docx,
     template_environment,
 )
+from formservice.errors import TemplateRejectedError
 from tests.corpus import corpus_path
 
 HARD_NAME = "O'Connor & <Sons> 👩‍⚕️ نور"
@@ -134,9 +135,11 @@ def test_missing_variable_is_a_clear_error() -> None:
     ],
 )
 def test_sandbox_blocks_unsafe_access(source: str) -> None:
-    with pytest.raises(TemplateRenderError, match="sandbox") as err:
+    # The template's fault, not the server's: a 422 with the reason (issue 15 item 9).
+    with pytest.raises(TemplateRejectedError, match="sandbox") as err:
         render_docx(make_template(source), CONTEXT, properties=PROPS)
-    assert err.value.security is True
+    assert err.value.status == 422
+    assert err.value.extra["limit"] == "sandbox"
 
 
 def test_syntax_error_points_at_the_paragraph() -> None:

@@ -17,10 +17,12 @@ from pypdf import PdfReader
 
 from formservice import create_app
 from formservice.documents import catalog
+from formservice.documents.convert import LibreOfficeConverter
 from formservice.settings import Settings
 from formservice.store.db import upgrade_database
 from formservice.usecases import Services, build_services
 from tests.conftest import REPO, SAMPLES, make_key, require_tool, sample_case_paths
+from tests.helpers.denials import case_with_denial
 
 ARTIFACTS = REPO / "test-artifacts" / "letters"
 LETTER_KINDS = sorted(k.name for k in catalog.KINDS.values() if k.template and "pdf" in k.formats)
@@ -29,14 +31,14 @@ BENEFITS = json.loads((SAMPLES / "benefits" / "01_northwind_in_network.json").re
 
 @pytest.fixture(scope="module")
 def shared(
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path_factory: pytest.TempPathFactory, shared_converter: LibreOfficeConverter
 ) -> Iterator[tuple[Services, Flask, dict[str, str]]]:
-    """One app and one warm converter for the whole module (LibreOffice starts once)."""
+    """One app for the whole module, on the session's warm converter."""
     require_tool("soffice", "make test (apt-get install libreoffice-writer-nogui)")
     data_dir = tmp_path_factory.mktemp("letters")
     settings = Settings(env="test", secret_key="l" * 32, data_dir=data_dir)
     upgrade_database(settings.resolved_database_url)
-    services = build_services(settings)
+    services = build_services(settings, converter=shared_converter)
     app = create_app(settings, services=services)
     yield services, app, {"Authorization": f"Bearer {make_key(services)}"}
     services.close()
@@ -56,9 +58,7 @@ def _render(
 ) -> bytes:
     if kind in {"appeal", "appeal_checklist"}:
         # Letters that answer a denial go through a stored case with an attached denial.
-        from tests.documents.test_packet import _case_with_denial
-
-        case_id, denial_id = _case_with_denial(client, auth, payload)
+        case_id, denial_id = case_with_denial(client, auth, payload)
         made = client.post(
             f"/api/v1/cases/{case_id}/documents",
             json={"kind": kind, "format": "pdf", "denial_id": denial_id},

@@ -18,6 +18,7 @@ import pdfplumber
 import pytest
 
 from formservice.documents.contexts.common import build_context
+from formservice.documents.convert import LibreOfficeConverter
 from formservice.documents.docx.render import document_text, read_properties, render_docx
 from formservice.model import Case, to_plain
 from formservice.reimbursement.evidence import assemble_evidence
@@ -165,11 +166,11 @@ def _fonts(pdf: pdfplumber.PDF) -> set[str]:
 @pytest.mark.libreoffice
 @pytest.mark.slow
 def test_letters_open_in_libreoffice(
-    soffice: str, make_case: Callable[..., Case], tmp_path: Path
+    libreoffice: LibreOfficeConverter, make_case: Callable[..., Case], tmp_path: Path
 ) -> None:
     docs: dict[str, Any] = {p.stem: render_lmn(sample(p)) for p in SAMPLES}
     docs["hard_name"] = render_lmn(make_case(first_name=HARD_FIRST, last_name=HARD_LAST))
-    pdfs = convert_batch(soffice, docs, tmp_path)
+    pdfs = convert_batch(libreoffice, docs, tmp_path)
     _keep_artifacts(pdfs)
     for name, path in pdfs.items():
         with pdfplumber.open(path) as pdf:

@@ -24,7 +24,14 @@ from formservice.settings import Settings
 from formservice.store.db import transaction, upgrade_database
 from formservice.usecases import build_services
 from formservice.usecases.accounts import create_user
-from tests.conftest import SAMPLES, denial_case, load_sample, make_key, require_tool
+from tests.conftest import (
+    SAMPLES,
+    TEST_PASSWORD_HASH,
+    denial_case,
+    load_sample,
+    make_key,
+    require_tool,
+)
 from tests.e2e.conftest import Server, shot
 
 PASSWORD = "e2e staff password"  # noqa: S105  # a test account's password
@@ -42,14 +49,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     require_tool("tesseract", "apt-get install tesseract-ocr")
     data_dir = tmp_path_factory.mktemp("e2e") / "var"
     data_dir.mkdir()
-    settings = Settings(env="test", secret_key="e" * 32, data_dir=data_dir)
+    settings = Settings(
+        env="test", secret_key="e" * 32, data_dir=data_dir, password_hash_method=TEST_PASSWORD_HASH
+    )
     upgrade_database(settings.resolved_database_url)
     services = build_services(settings)
     # The scanned letter (2026-05-06) is appealed in time: before its deadline (2026-07-10).
     services.today = lambda: date(2026, 5, 20)
     with transaction(services.sessions) as session:
         create_user(session, email=CLINIC_A[0], role="clinic_staff", password=PASSWORD,
-                    facility_npi=CLINIC_A[1], name="Ana Clinic")  # fmt: skip
+                    facility_npi=CLINIC_A[1], name="Ana Clinic",
+                    hash_method=TEST_PASSWORD_HASH)  # fmt: skip
     try:
         with Server(services) as running:
             yield running

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+import redis
 from sqlalchemy import func, select
 
 from formservice.cli.worker_pool import WorkerPool
@@ -18,7 +19,7 @@ from formservice.store.models import DocumentRow, RegenerationItem
 from formservice.usecases import Services, build_services, regeneration
 from formservice.usecases.templates import publish_template
 from tests.conftest import IN_CI
-from tests.regeneration.conftest import LMN, MARKER, changed_lmn
+from tests.regeneration.conftest import LMN, MARKER, changed_lmn, seed_letters
 
 
 def _superseding_counts(services: Services) -> dict[str, int]:
@@ -57,7 +58,7 @@ def test_two_hundred_letters_regenerated_once_each(
     regeneration.enqueue_run(services, summary.id)
     summary = regeneration.summarize(services, summary.id)
     assert (summary.total, summary.done, summary.unchanged, summary.failed) == (200, 200, 0, 0)
-    assert summary.status == "finished"
+    assert summary.status == "succeeded"
     assert summary.done + summary.unchanged + summary.failed == summary.total
 
     counts = _superseding_counts(services)
@@ -77,7 +78,7 @@ def test_two_hundred_letters_regenerated_once_each(
 
     again = regeneration.start_run(services, LMN)
     assert again.total == 0
-    assert again.status == "finished"
+    assert again.status == "succeeded"
     assert regeneration.dry_run(services, LMN)["count"] == 0
 
 
@@ -98,6 +99,7 @@ def test_failing_item_is_reported_and_the_rest_go_on(
     regeneration.enqueue_run(services, summary.id)
     summary = regeneration.summarize(services, summary.id)
     assert (summary.done, summary.failed) == (5, 1)
+    assert summary.status == "failed"  # a run with a failed item ends failed, naming it
     assert summary.failures[0]["document_id"] == bad[0]
     assert (
         "ZeroDivisionError" in summary.failures[0]["error"]
@@ -109,7 +111,7 @@ def test_failing_item_is_reported_and_the_rest_go_on(
 def test_regeneration_for_a_template_with_no_documents_is_empty(immediate: Services) -> None:
     summary = regeneration.start_run(immediate, LMN)
     assert summary.total == 0
-    assert summary.status == "finished"
+    assert summary.status == "succeeded"
 
 
 def test_letter_keeps_its_date_and_unchanged_text_is_reported(
@@ -181,8 +183,6 @@ def test_killed_worker_then_restart_regenerates_each_exactly_once(
 
 
 def _redis_url() -> str:
-    import redis
-
     url = os.environ.get("FORMSERVICE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
@@ -198,8 +198,6 @@ def _redis_url() -> str:
 def test_redis_queue_shared_by_worker_processes(
     settings: Settings, seeded: Callable[..., list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import redis
-
     url = _redis_url()
     redis.Redis.from_url(url).flushdb()
     on_redis = settings.with_overrides(redis_url=url)
@@ -207,8 +205,6 @@ def test_redis_queue_shared_by_worker_processes(
     try:
         assert type(services.jobs.huey).__name__ == "RedisHuey"
         ids = seeded(0) or []
-        from tests.regeneration.conftest import seed_letters
-
         ids = seed_letters(services, 40)
         publish_template(services, LMN, changed_lmn())
         _queue_env(on_redis, monkeypatch)
@@ -222,7 +218,7 @@ def test_redis_queue_shared_by_worker_processes(
                 final = regeneration.wait_for_run(services, summary.id, timeout=120)
                 assert next_message(5.0) == summary.id
         assert final.finished, final.to_json()
-        assert final.status == "finished"
+        assert final.status == "succeeded"
         assert final.done == 40
         assert set(_superseding_counts(services)) == set(ids)
         assert services.jobs.queued() == 0
@@ -244,7 +240,7 @@ def test_waiting_for_a_run_on_the_sqlite_queue_polls(
     for chunk in regeneration.pending_chunks(services, summary.id):
         regeneration.process_items(services, chunk)
     done = regeneration.wait_for_run(services, summary.id, timeout=5)
-    assert done.status == "finished"
+    assert done.status == "succeeded"
     assert done.done == 3
 
 
@@ -327,5 +323,5 @@ def test_committer_commits_rendered_chunks_after_their_blobs_are_durable(
         regeneration.process_items(services, chunk, committer)
     committer.close()  # drains: everything rendered is committed
     summary = regeneration.summarize(services, run.id)
-    assert (summary.done, summary.pending, summary.status) == (6, 0, "finished")
+    assert (summary.done, summary.pending, summary.status) == (6, 0, "succeeded")
     assert set(_superseding_counts(services)) == set(old_ids)

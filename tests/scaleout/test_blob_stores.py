@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -12,6 +13,9 @@ import pytest
 from formservice import create_app
 from formservice.settings import Settings
 from formservice.store.blobs import BlobStore, LocalBlobStore, sha256_hex
+from formservice.store.db import transaction
+from formservice.store.models import DenialRow
+from formservice.store.orphans import sweep_orphan_blobs
 from formservice.store.s3 import BlobStoreUnavailableError, S3BlobStore
 from formservice.usecases import build_services, make_blob_store
 from tests.conftest import load_sample, make_key
@@ -117,3 +121,23 @@ def test_documents_and_templates_live_in_the_bucket(
     assert not (settings.data_dir / "blobs").exists() or not any(
         (settings.data_dir / "blobs").rglob("*")
     )
+
+
+def test_item5_orphan_sweep_on_both_stores(store: BlobStore, settings: Settings) -> None:
+    """Issue 15 item 5: a blob no row names is removed once past its grace period, on either
+    store; a blob a row names, and a blob younger than the grace period, are kept."""
+    services = build_services(settings)
+    try:
+        orphan, _ = store.put(b"%PDF-1.7 rendered, then its worker was killed")
+        named, _ = store.put(b"%PDF-1.7 an uploaded letter")
+        with transaction(services.sessions) as session:
+            session.add(DenialRow(status="done", source_sha256=named, filename="letter.pdf"))
+        time.sleep(2.5)  # S3 dates objects to the second: let both be over a 1 s grace period
+        young, _ = store.put(b"%PDF-1.7 written a moment ago, its row on the way")
+        assert set(store.older_than(1)) == {orphan, named}
+        assert sweep_orphan_blobs(services.sessions, store, grace_seconds=1) == 1
+        assert not store.exists(orphan)
+        assert store.exists(named)
+        assert store.exists(young)
+    finally:
+        services.close()

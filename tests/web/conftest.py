@@ -76,6 +76,7 @@ def users(services: Services) -> dict[str, str]:
                 password=PASSWORD,
                 facility_npi=facility,
                 name=key.replace("_", " ").title(),
+                hash_method=services.settings.password_hash_method,
             )
             ids[key] = user.id
     return ids

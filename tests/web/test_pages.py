@@ -16,7 +16,7 @@ from formservice.store.models import AuditEvent, CaseRow, DenialRow
 from formservice.store.pa import refresh_next_due
 from formservice.usecases.services import Services
 from tests.conftest import load_sample, make_key
-from tests.store.test_case_list import expected, seed_cases
+from tests.helpers.case_list import expected, seed_cases
 from tests.web.conftest import FACILITY_A, FACILITY_B, StaffBrowser
 
 

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from formservice import create_app
-from formservice.settings import Settings
+from formservice.settings import DEFAULT_PASSWORD_HASH_METHOD, Settings
 from formservice.store.models import AuditEvent, User
 from formservice.usecases.accounts import LOGIN_FAILED_MESSAGE
 from formservice.usecases.services import Services
@@ -137,7 +137,11 @@ def test_session_cookie_flags(browser: StaffBrowser, settings: Settings) -> None
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
     assert "Secure" not in cookie  # test settings: plain http on 127.0.0.1
-    production = create_app(settings.with_overrides(env="production", secret_key="p" * 40))
+    production = create_app(
+        settings.with_overrides(
+            env="production", secret_key="p" * 40, password_hash_method=DEFAULT_PASSWORD_HASH_METHOD
+        )
+    )
     assert production.config["SESSION_COOKIE_SECURE"] is True
 
 

@@ -3,6 +3,8 @@ OOXML plumbing (`ooxml`) and the checks a template passes before it is published
 (`template_check`)."""
 
 from formservice.documents.docx.render import (
+    DEFAULT_LIMITS,
+    TemplateLimits,
     TemplateRenderError,
     document_text,
     read_properties,
@@ -12,6 +14,8 @@ from formservice.documents.docx.render import (
 from formservice.documents.docx.template_check import TemplateReport, check_template
 
 __all__ = [
+    "DEFAULT_LIMITS",
+    "TemplateLimits",
     "TemplateRenderError",
     "TemplateReport",
     "check_template",

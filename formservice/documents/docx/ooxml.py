@@ -22,6 +22,7 @@ __all__ = [
     "CORE_TEXT_TAGS",
     "CUSTOM_CT",
     "CUSTOM_NAME",
+    "SAFE_XML",
     "PackedMember",
     "core_properties_xml",
     "custom_properties_xml",
@@ -29,6 +30,7 @@ __all__ = [
     "document_text",
     "pack_member",
     "read_properties",
+    "unsafe_xml",
     "write_zip",
 ]
 
@@ -226,3 +228,29 @@ def document_text(document: bytes, member: str = "word/document.xml") -> str:
         ]
         lines.append("".join(parts))
     return "\n".join(lines)
+
+
+# lxml (already python-docx's parser) told to resolve no entity, load no DTD and fetch nothing,
+# rather than defusedxml: its lxml support is deprecated, and the rule here is stricter anyway.
+SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+
+
+def unsafe_xml(member: str, blob: bytes) -> str | None:
+    """Why an XML part of a DOCX must not be read, or None.
+
+    A DOCX part never declares a DTD (ECMA-376 Part 2, Open Packaging Conventions: package XML
+    must not contain DTD declarations), so any DOCTYPE is refused outright: an external entity
+    (a file or URL read while parsing) or an entity bomb (entities nested to expand to
+    gigabytes) can only come in through one. Checked on the raw part, before python-docx or
+    docxtpl parse it, in every part (styles.xml, settings, relationships), not only templated.
+    """
+    try:
+        tree = etree.fromstring(blob, parser=SAFE_XML).getroottree()
+    except etree.XMLSyntaxError as exc:
+        return f"{member} is not well-formed XML: {exc}."
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        return (
+            f"{member} declares a DTD (<!DOCTYPE ...>), which no Word document has: entities "
+            "from it could read files or expand without bound, so the file is refused."
+        )
+    return None

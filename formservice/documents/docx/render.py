@@ -28,6 +28,12 @@ from docx.oxml.parser import parse_xml
 from jinja2 import TemplateError
 from lxml import etree
 
+from formservice.documents.docx.limits import (
+    DEFAULT_LIMITS,
+    TemplateLimits,
+    join_counted,
+    render_budget,
+)
 from formservice.documents.docx.ooxml import (
     CUSTOM_NAME,
     core_properties_xml,
@@ -48,7 +54,9 @@ from formservice.documents.docx.template_compile import (
 )
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "CompiledTemplate",
+    "TemplateLimits",
     "TemplateRenderError",
     "compile_template",
     "document_text",
@@ -58,13 +66,24 @@ __all__ = [
 ]
 
 _FIXED_TIMESTAMP = "1980-01-01T00:00:00Z"
+# What a template's own expressions raise ({{ 1 // 0 }}, {{ 'a' + 1 }}, {{ x[99] }}, a float
+# overflow, a macro calling itself): its fault, a template error naming it, never a bare 500.
+_TEMPLATE_FAULTS = (
+    TemplateError,
+    ArithmeticError,
+    TypeError,
+    ValueError,
+    LookupError,
+    RecursionError,
+)
 _LISTING_CHARS = "\t\n\a\f"  # what docxtpl's resolve_listing turns into tabs, breaks, pages
 
 
 def _render_text(part: Part, context: Mapping[str, Any], compiled: CompiledTemplate) -> str:
     try:
-        xml = part.template.render(context)
-    except TemplateError as exc:
+        # Chunk by chunk, so the output budget stops a runaway template while it writes.
+        xml = join_counted(part.template.generate(context))
+    except _TEMPLATE_FAULTS as exc:
         raise template_error(exc, compiled.name, part.source) from exc
     # docxtpl's render_xml_part post-processing, in its order.
     xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
@@ -119,8 +138,8 @@ def _core_xml(compiled: CompiledTemplate, context: Mapping[str, Any], stamp: str
     texts = {}
     for attr, template in compiled.core_templates:
         try:
-            texts[attr] = template.render(context)
-        except TemplateError as exc:
+            texts[attr] = join_counted(template.generate(context))
+        except _TEMPLATE_FAULTS as exc:
             raise template_error(exc, compiled.name) from exc
     return core_properties_xml(compiled.core_source, texts, stamp)
 
@@ -132,19 +151,23 @@ def render_docx(
     properties: Mapping[str, str],
     created: date | datetime | None = None,
     sha256: str | None = None,
+    limits: TemplateLimits = DEFAULT_LIMITS,
 ) -> bytes:
     """Render a DOCX template with a context into deterministic DOCX bytes.
 
     `properties` become custom document properties (provenance: template name and hash, input
     hash). `created` dates the core properties; by default the context's ``document.date_iso``,
     else 1980-01-01. `sha256` is the template's content hash if known (spares hashing it).
-    Raises `TemplateRenderError` for any template problem.
+    Raises `TemplateRenderError` for any template problem, `TemplateRejectedError` (422) for a
+    sandbox block or a render over `limits` (string sizes, loop iterations, time, output).
     """
     compiled = compile_template(template, sha256=sha256)
-    rendered: dict[str, bytes] = {compiled.body_name: _render_body(compiled, context)}
-    for part in compiled.parts:
-        rendered[part.name] = _render_part(compiled, part, context)
-    rendered[compiled.core_name] = _core_xml(compiled, context, _timestamp(created, context))
+    with render_budget(limits):
+        rendered: dict[str, bytes] = {compiled.body_name: _render_body(compiled, context)}
+        for part in compiled.parts:
+            rendered[part.name] = _render_part(compiled, part, context)
+        stamp = _timestamp(created, context)
+        rendered[compiled.core_name] = _core_xml(compiled, context, stamp)
     rendered[CUSTOM_NAME] = custom_properties_xml(properties)
     return write_zip(
         [compiled.packed.get(n) or pack_member(n, rendered[n]) for n in compiled.order]

@@ -3,6 +3,7 @@
 What is checked, part by part (body, headers, footers, footnotes):
 
 * the file is a DOCX and not a zip bomb (sizes of the unzipped members are limited);
+* no XML part declares a DTD (external entities, entity bombs: `unsafe_xml`);
 * Word's smart quotes inside a Jinja tag (`{{ x == “a” }}` never compiles as intended);
 * tags docxtpl cannot repair: an opening ``{{``/``{%`` with no closing one, or a tag that
   still holds Word XML after docxtpl's own run-merging (``patch_xml``);
@@ -30,6 +31,8 @@ from docxtpl import DocxTemplate
 from jinja2 import TemplateSyntaxError, meta, nodes
 from lxml import etree
 
+from formservice.documents.docx.ooxml import SAFE_XML as _SAFE_XML
+from formservice.documents.docx.ooxml import unsafe_xml
 from formservice.documents.docx.template_compile import template_environment
 
 MAX_UNZIPPED_BYTES = 30 * 1024 * 1024
@@ -48,7 +51,7 @@ _RICH_KINDS = {
     "tr": "a table row",
     "tc": "a table cell",
 }
-_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
 _TEMPLATED_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes)\.xml$")
 
 
@@ -56,7 +59,8 @@ _TEMPLATED_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes)\.
 class TemplateProblem:
     """One thing wrong with a template, and where."""
 
-    # not_docx | too_large | smart_quotes | split_tag | syntax | rich_tag | unknown_variable
+    # not_docx | too_large | unsafe_xml | smart_quotes | split_tag | syntax | rich_tag |
+    # unknown_variable | sandbox | limit | render (the last three from the preview render)
     kind: str
     message: str
     part: str = ""
@@ -184,6 +188,10 @@ def _check_zip(data: bytes) -> tuple[list[TemplateProblem], dict[str, str]]:
         names = zf.namelist()
         if "word/document.xml" not in names:
             return [TemplateProblem("not_docx", "The package has no word/document.xml.")], {}
+        for n in names:
+            unsafe = unsafe_xml(n, zf.read(n)) if n.endswith((".xml", ".rels")) else None
+            if unsafe:
+                return [TemplateProblem("unsafe_xml", unsafe, n)], {}
         parts = {}
         for n in names:
             if not _TEMPLATED_PARTS.match(n):

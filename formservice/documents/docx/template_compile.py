@@ -28,6 +28,7 @@ from jinja2 import StrictUndefined, Template, TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from lxml import etree
 
+from formservice.documents.docx.limits import LimitedSandbox
 from formservice.documents.docx.ooxml import (
     CORE_CT,
     CORE_NAME,
@@ -37,8 +38,9 @@ from formservice.documents.docx.ooxml import (
     PackedMember,
     declare_part,
     pack_member,
+    unsafe_xml,
 )
-from formservice.errors import FormserviceError
+from formservice.errors import FormserviceError, TemplateRejectedError
 
 __all__ = [
     "CompiledTemplate",
@@ -81,8 +83,9 @@ class TemplateRenderError(FormserviceError):
 
 @functools.lru_cache(maxsize=1)
 def template_environment() -> ImmutableSandboxedEnvironment:
-    """The one Jinja environment for DOCX templates: sandboxed, autoescaping, strict."""
-    return ImmutableSandboxedEnvironment(
+    """The one Jinja environment for DOCX templates: sandboxed, autoescaping, strict, and
+    bounded by the current render's budget (`limits.LimitedSandbox`)."""
+    return LimitedSandbox(
         autoescape=True,
         undefined=StrictUndefined,
         # None must never print as "None" in a letter.
@@ -134,13 +137,23 @@ def _excerpt(source: str, line: int | None) -> tuple[str, ...]:
     return tuple(t for t in (re.sub(r"<[^>]+>", "", x).strip() for x in lines) if t)
 
 
-def template_error(exc: Exception, name: str, source: str = "") -> TemplateRenderError:
-    """A Jinja error as a TemplateRenderError: the template, the line and the text near it."""
+def template_error(
+    exc: Exception, name: str, source: str = ""
+) -> TemplateRenderError | TemplateRejectedError:
+    """A Jinja error as a TemplateRenderError: the template, the line and the text near it.
+
+    A sandbox block is the template's fault, not the server's: a `TemplateRejectedError` (422)
+    with the reason, so publishing refuses it and a render says why.
+    """
     line = getattr(exc, "lineno", None)
     security = isinstance(exc, SecurityError)
     kind = "blocked by the template sandbox" if security else type(exc).__name__
     excerpt = _excerpt(source, line)
     near = f" near: {' | '.join(excerpt)[:200]}" if excerpt else ""
+    if security:
+        return TemplateRejectedError(
+            f"template {name!r}: {kind}: {exc}{near}", limit="sandbox", line=line
+        )
     return TemplateRenderError(
         f"template {name!r}: {kind}: {exc}{near}",
         template=name,
@@ -206,6 +219,11 @@ def _open_docx(data: bytes, name: str) -> tuple[tuple[tuple[str, bytes], ...], D
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             members = tuple((info.filename, zf.read(info.filename)) for info in zf.infolist())
+        for member, blob in members:
+            # Before python-docx parses anything: a template stored before this check existed.
+            unsafe = unsafe_xml(member, blob) if member.endswith((".xml", ".rels")) else None
+            if unsafe:
+                raise TemplateRejectedError(f"template {name!r}: {unsafe}", limit="unsafe_xml")
         helper = DocxTemplate(io.BytesIO(data))
         helper.init_docx()
     except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
