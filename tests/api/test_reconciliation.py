@@ -12,10 +12,13 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from formservice import create_app
 from formservice.model.reconciliation import FACTS
+from formservice.settings import Settings
 from formservice.store.models import AuditEvent, DenialRow
+from formservice.usecases import build_services
 from formservice.usecases.services import Services
-from tests.conftest import SAMPLES, denial_case, load_sample, make_key
+from tests.conftest import SAMPLES, denial_case, load_sample, make_key, require_tool
 
 STEM = "01_erisa_medical_necessity"
 LETTER = SAMPLES / "denials" / f"{STEM}.pdf"
@@ -145,3 +148,34 @@ def test_packet_gate_names_every_gap(
     assert late.status_code == 422
     assert set(late.json["errors"]) == {"late_reason"}
     assert "September 11, 2026" in late.json["errors"]["late_reason"][0]
+
+
+def test_a_scan_read_in_the_background_for_another_patient_is_left_unattached(
+    settings: Settings,
+) -> None:
+    require_tool("tesseract", "apt-get install tesseract-ocr")
+    queued = settings.with_overrides(request_ocr_budget_seconds=1.0)  # every scan is queued
+    services = build_services(queued)
+    try:
+        client = create_app(queued, services=services).test_client()
+        auth = {"Authorization": f"Bearer {make_key(services)}"}
+        case_id = _case(client, auth, load_sample())  # not the scanned letter's patient
+        scan = SAMPLES / "denials" / "03_ma_cosmetic_scan.pdf"
+        response = client.post(
+            "/api/v1/denials",
+            data={"file": (io.BytesIO(scan.read_bytes()), scan.name), "case_id": case_id},
+            headers=auth,
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 202, response.json
+        huey = services.jobs.huey
+        task = huey.dequeue()
+        assert task is not None
+        huey.execute(task)
+        done = client.get(response.json["status_url"], headers=auth).json
+        assert done["status"] == "done"
+        assert done["case_id"] is None
+        assert "not attached" in done["error"]
+        assert client.get(f"/api/v1/cases/{case_id}", headers=auth).json["denials"] == []
+    finally:
+        services.close()
