@@ -165,7 +165,7 @@ def _arguments(doc: Any) -> None:
         (
             "i",
             "{% if q.evidence %}The denial states: \u201c{{ q.evidence }}\u201d"
-            "{% else %}The denial gives this reason by its code: {{ q.named }}.{% endif %}",
+            "{% else %}The denial names this reason: {{ q.named }}.{% endif %}",
         ),
         size=9.5,
         indent=0.3,
