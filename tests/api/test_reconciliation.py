@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from flask.testing import FlaskClient
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from formservice import create_app
@@ -119,6 +120,23 @@ def test_other_differences_are_warnings_to_acknowledge_before_the_packet(
     assert refused.status_code == 422
     assert set(refused.json["errors"]) == {"acknowledge_warnings"}
     assert "C50.911" in refused.json["errors"]["acknowledge_warnings"][0]
+    made = client.post(
+        f"/api/v1/cases/{case_id}/documents",
+        json={"kind": "appeal_packet", "denial_id": denial["id"], "acknowledge_warnings": True},
+        headers=auth,
+    )
+    assert made.status_code == 201, made.json
+    state = client.get(f"/api/v1/denials/{denial['id']}", headers=auth).json
+    assert state["reconciliation_state"]["acknowledged_by"].startswith("key:")
+    # One source of facts: the letter states the case's diagnosis, in its table and its body.
+    text = " ".join(
+        page.extract_text() or ""
+        for page in PdfReader(
+            io.BytesIO(client.get(made.json["content_url"], headers=auth).data)
+        ).pages[1:3]
+    )
+    assert "C56.1" in text
+    assert "C50.911" not in text
 
 
 def test_packet_gate_names_every_gap(
