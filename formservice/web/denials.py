@@ -415,6 +415,8 @@ def denial_packet(denial_id: str) -> BaseResponse | tuple[str, int]:
         gaps = error.errors if isinstance(error, ValidationProblem) else None
         return _review(row, status=error.status, message=error.detail, gaps=gaps)
     flash("The appeal packet is ready.")
+    for warning in (saved.details or {}).get("warnings") or []:
+        flash(f"Check: {warning}")
     return redirect(url_for("web.document", document_id=saved.id), code=303)
 
 

@@ -342,3 +342,25 @@ def test_a_hub_user_attaches_another_patients_letter_only_with_a_reason(
     html = browser.get(f"/denials/{denial_id}").text
     assert "despite the difference" in html
     assert "Married name on the payer" in html
+
+
+@pytest.mark.libreoffice
+def test_a_late_packet_needs_its_good_cause_and_says_so(
+    browser: StaffBrowser, cases: dict[str, str], services: Services
+) -> None:
+    require_tool("soffice", "apt-get install libreoffice-writer-nogui")
+    services.today = lambda: date(2026, 11, 29)  # the letter's deadline was 2026-09-11
+    browser.login("clinic_a")
+    denial_id = _denial_id(_upload(browser, TEXT_LETTER, cases["letter01"]))
+    assert browser.post(f"/denials/{denial_id}", {"checked": "yes"}).status_code == 303
+    html = browser.get(f"/denials/{denial_id}").text
+    assert 'name="late_reason"' in html
+    refused = browser.post(f"/denials/{denial_id}/packet")
+    assert refused.status_code == 422
+    assert "September 11, 2026" in refused.text
+    made = browser.post(
+        f"/denials/{denial_id}/packet", {"late_reason": "The letter was mailed to a closed office."}
+    )
+    assert made.status_code == 303, made.text[:2000]
+    page = browser.get(made.headers["Location"]).text
+    assert "passed 79 day(s) ago" in page
