@@ -67,7 +67,10 @@ def serve(host: str, port: int, workers: int | None, threads: int | None) -> Non
 @click.command()
 @click.option("--workers", default=1, show_default=True, type=int, help="threads in this process")
 def worker(workers: int) -> None:
-    """Run a queue worker (regeneration, background OCR) until interrupted."""
+    """Run a queue worker (regeneration, background OCR) until interrupted.
+
+    It also queues again the work of workers that were killed, and sweeps orphan blobs.
+    """
     services = services_or_exit()
     try:
         run_worker(services, workers)

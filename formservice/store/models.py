@@ -151,6 +151,8 @@ class DocumentRow(Base):
 
     __table_args__ = (
         Index("ix_documents_template", "template_name", "template_sha256"),
+        # Which rows name a blob (the orphan sweep, undoing a write): migration 0008.
+        Index("ix_documents_blob_sha256", "blob_sha256"),
         # A document is superseded at most once per template version: regeneration is exactly-once.
         UniqueConstraint("supersedes_id", "template_sha256", name="uq_documents_supersedes"),
     )
@@ -182,7 +184,10 @@ class DenialRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    __table_args__ = (Index("ix_denials_status_leased", "status", "leased_until"),)
+    __table_args__ = (
+        Index("ix_denials_status_leased", "status", "leased_until"),
+        Index("ix_denials_source_sha256", "source_sha256"),
+    )
 
 
 class TemplateVersionRow(Base):

@@ -10,10 +10,10 @@ housekeeper runs `reap` when it starts and then every `Settings.reaper_interval_
   and the claim) is queued again too, once older than a lease;
 * runs with nothing pending left are ended `succeeded` or `failed`, so every run ends.
 
-Every `Settings.blob_sweep_interval_seconds` it removes blobs no row names that are older than
-`Settings.orphan_blob_grace_seconds` (`store.orphans`). Several workers may do all this at once:
-each step is a conditional UPDATE that only one of them wins, and a task queued twice finds its
-rows already claimed (`store.leases.claim_items`).
+Soon after it starts, then every `Settings.blob_sweep_interval_seconds`, it removes blobs no row
+names that are older than `Settings.orphan_blob_grace_seconds` (`store.orphans`). Several workers
+may do all this at once: each step is a conditional UPDATE that only one of them wins, and a task
+queued twice finds its rows already claimed (`store.leases.claim_items`).
 """
 
 from __future__ import annotations
@@ -100,9 +100,10 @@ class Housekeeper:
         self._thread = threading.Thread(target=self._run, name="housekeeper", daemon=True)
 
     def start(self) -> Housekeeper:
-        """Reap and sweep once now (a restarted worker recovers at once), then periodically."""
+        """Reap once now (a restarted worker recovers at once), then periodically; the first
+        sweep runs on the thread's first tick (listing a large store must not delay the queue).
+        """
         self._step("reap", lambda: reap(self.services))
-        self._step("sweep", lambda: sweep_blobs(self.services))
         self._thread.start()
         return self
 
@@ -125,7 +126,7 @@ class Housekeeper:
             settings.blob_sweep_interval_seconds,
         )
         next_reap = time.monotonic() + settings.reaper_interval_seconds
-        next_sweep = time.monotonic() + settings.blob_sweep_interval_seconds
+        next_sweep = time.monotonic()  # the first tick sweeps
         while not self._stop.wait(tick):
             self._step(
                 "renew",

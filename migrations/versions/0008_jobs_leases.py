@@ -5,7 +5,8 @@ its run `running` forever, and a letter read in the background stayed `processin
 leases what it works on (`lease_owner`, `leased_until`) and counts its claims (`attempts`); the
 reaper (usecases.recovery) queues expired leases again and fails a job after too many attempts.
 
-Runs end `succeeded` (every item done or unchanged) or `failed` (an item failed); finished runs
+Documents and denials get an index on the blob they name, for the orphan-blob sweep
+(usecases.recovery). Runs end `succeeded` (every item done or unchanged) or `failed` (an item failed); finished runs
 are renamed accordingly.
 
 Revision ID: 0008
@@ -44,6 +45,9 @@ def upgrade() -> None:
             sa.Column("attempts", sa.Integer(), nullable=False, server_default="0")
         )
     op.create_index("ix_denials_status_leased", "denials", ["status", "leased_until"])
+    # The orphan sweep asks which rows name a blob, a batch of digests at a time.
+    op.create_index("ix_documents_blob_sha256", "documents", ["blob_sha256"])
+    op.create_index("ix_denials_source_sha256", "denials", ["source_sha256"])
     op.execute(
         "UPDATE regeneration_runs SET status = CASE WHEN EXISTS (SELECT 1 FROM "
         "regeneration_items i WHERE i.run_id = regeneration_runs.id AND i.status = 'failed') "
@@ -55,6 +59,8 @@ def downgrade() -> None:
     op.execute(
         "UPDATE regeneration_runs SET status = 'finished' WHERE status IN ('succeeded', 'failed')"
     )
+    op.drop_index("ix_denials_source_sha256", table_name="denials")
+    op.drop_index("ix_documents_blob_sha256", table_name="documents")
     op.drop_index("ix_denials_status_leased", table_name="denials")
     with op.batch_alter_table("denials", schema=None) as batch_op:
         batch_op.drop_column("attempts")

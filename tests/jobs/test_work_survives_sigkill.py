@@ -326,3 +326,37 @@ def test_item5_a_read_that_fails_gives_its_lease_up_and_ends_failed(settings: Se
             assert "started 2 times" in (stored.error or "")
     finally:
         services.close()
+
+
+def test_item5_work_whose_task_was_lost_before_any_claim_is_queued_again(
+    storage_settings: Settings,
+) -> None:
+    # A server killed between writing the rows and queueing their tasks: nobody ever claims them.
+    services = build_services(storage_settings)
+    try:
+        seed_letters(services, 3)
+        publish_template(services, LMN, changed_lmn())
+        run = regeneration.start_run(services, LMN)  # rows written, nothing queued
+        digest, _ = services.blobs.put(SCAN.read_bytes())
+        with transaction(services.sessions) as session:
+            letter = DenialRow(status="processing", source_sha256=digest, filename="scan.pdf")
+            session.add(letter)
+        # Young work may still have its task on the way: left alone.
+        assert not recovery.reap(services)
+        long_ago = datetime.now(UTC) - timedelta(seconds=2 * storage_settings.lease_seconds)
+        with transaction(services.sessions) as session:
+            session.execute(
+                update(RegenerationRun)
+                .where(RegenerationRun.id == run.id)
+                .values(created_at=long_ago)
+            )
+            session.execute(
+                update(DenialRow).where(DenialRow.id == letter.id).values(created_at=long_ago)
+            )
+        report = recovery.reap(services)
+        assert (report.requeued_items, report.requeued_denials) == (3, 1)
+        assert services.jobs.queued() == 2  # one chunk, one letter
+        # While tasks wait in the queue, nothing unclaimed is taken for lost.
+        assert not recovery.reap(services)
+    finally:
+        services.close()

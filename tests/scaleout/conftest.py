@@ -130,7 +130,11 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
         "-master.volumeSizeLimitMB=32",
         f"-volume.port={ports['volume']}",
         f"-volume.port.grpc={grpc['volume']}",
-        "-volume.max=32",
+        # Every test bucket is a SeaweedFS collection, and each grows its own set of volumes
+        # (7 at a time for replication 000): 32 slots ran out after four buckets ("no free
+        # volumes left", a 503 in the two-host test). Volumes are created empty and grow with
+        # their data, so many slots cost no disk.
+        "-volume.max=512",
         "-volume.preStopSeconds=0",
         "-filer",
         f"-filer.port={ports['filer']}",
