@@ -340,12 +340,17 @@ def attach_denial(
         row = access.get_denial(session, principal, denial_id)
         found = None
         if row.status == "done" and row.result is not None:
-            found = check_identity(
-                tracked_case(case), Denial.from_json(row.result), principal, override_reason
-            )
             before = _stored(row) if row.case_id == case.id else None
-            if before is not None and found.override is None:
-                found = _carry_over(before, found)
+            denial = Denial.from_json(row.result)
+            again = reconcile(tracked_case(case), denial)
+            if before is not None and not override_reason:
+                # Attached again (to acknowledge, say): an override given before still covers
+                # the differences it was given for.
+                found = _carry_over(before, again)
+                if found.identity_differences and found.override is None:
+                    found = check_identity(tracked_case(case), denial, principal, None)
+            else:
+                found = check_identity(tracked_case(case), denial, principal, override_reason)
             if acknowledge_warnings:
                 found = found.acknowledge(principal.label, utcnow().isoformat())
         row.case_id, row.facility_npi = case.id, case.facility_npi

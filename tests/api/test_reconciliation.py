@@ -97,6 +97,11 @@ def test_only_a_hub_user_overrides_an_identity_mismatch_and_it_is_audited(
             session.scalars(select(AuditEvent.action).where(AuditEvent.denial_id == denial["id"]))
         )
     assert "override_identity_mismatch" in actions
+    again = client.post(
+        url, json={"denial_id": denial["id"], "acknowledge_warnings": True}, headers=clinic
+    )
+    assert again.status_code == 200, again.json  # the override still covers the difference
+    assert again.json["reconciliation_state"]["override"] == state["override"]
 
 
 def test_other_differences_are_warnings_to_acknowledge_before_the_packet(
