@@ -52,6 +52,7 @@ ACTIONS: Mapping[tuple[str, str], Action] = {
     ("cases.Cases", "POST"): Action("create_case", created="case_id"),
     ("cases.CaseItem", "GET"): Action("view_case"),
     ("cases.CaseDocuments", "POST"): Action("generate_document", created="document_id"),
+    ("cases.CasePlan", "GET"): Action("view_plan"),
     ("documents.DocumentContent", "GET"): Action("download_document"),
     ("render.Render", "POST"): Action("render_document"),
     ("templates.TemplateVersions", "POST"): Action("publish_template"),
@@ -66,6 +67,8 @@ ACTIONS: Mapping[tuple[str, str], Action] = {
     ("denials.DenialItem", "GET"): Action("view_denial"),
     ("denials.DenialItem", "PATCH"): Action("correct_denial"),
     ("case_denials.CaseDenials", "POST"): Action("attach_denial", created="denial_id"),
+    ("remittances.Remittances", "POST"): Action("upload_remittance"),
+    ("claims_837p.Case837P", "GET"): Action("download_claim"),
     ("audit.AuditEvents", "GET"): Action("view_audit"),
     ("audit.AuditVerify", "GET"): Action("verify_audit"),
     # Staff pages.
@@ -81,6 +84,9 @@ ACTIONS: Mapping[tuple[str, str], Action] = {
     ("web.denial_page", "GET"): Action("view_denial_page"),
     ("web.denial_attach", "POST"): Action("attach_denial"),
     ("web.denial_packet", "POST"): Action("generate_document"),
+    ("web.remittance_upload", "POST"): Action("upload_remittance"),
+    ("web.remittance", "GET"): Action("view_remittance"),
+    ("web.case_837p", "GET"): Action("download_claim"),
     ("web.audit", "GET"): Action("view_audit"),
 }
 

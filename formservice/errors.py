@@ -15,6 +15,8 @@ The tree::
     ├── UnsupportedMediaError (415)    an upload that is not what the endpoint takes
     ├── ValidationProblem (422)        invalid values; ``errors`` maps field path → messages
     │   ├── UnreadablePdfError (422)   a PDF (form, upload) that pypdf cannot read: damaged
+    │   ├── InvalidX12Error (422)      an X12 file (835) that is not X12, not 5010, or broken;
+    │   │                              names the segment and its position
     │   ├── RuleInputError (422)       a value a rule cannot use; names its path in the case
     │   │   ├── PapInputError          PAP rules: negative income, a household of 0 ...
     │   │   └── ClaimBuildError        claim lines: no start date, no diagnosis ...
@@ -142,6 +144,24 @@ class UnreadablePdfError(ValidationProblem):
     title = "Unreadable PDF"
 
 
+class InvalidX12Error(ValidationProblem):
+    """An X12 file that cannot be read: not X12, a version other than 005010, a broken envelope
+    (SE01 count, ISA/IEA or GS/GE control numbers), or an empty transaction.
+
+    ``segment`` is the segment's id (``SE``) and ``position`` its 1-based place in the file (ISA
+    is 1); both are in the problem body, and ``errors`` maps ``file`` to the one message.
+    """
+
+    slug = "invalid-x12"
+    title = "Invalid X12 file"
+
+    def __init__(self, message: str, *, segment: str, position: int) -> None:
+        detail = f"segment {position} ({segment}): {message}"
+        super().__init__(detail, errors={"file": [detail]}, segment=segment, position=position)
+        self.segment = segment
+        self.position = position
+
+
 class TemplateRejectedError(ValidationProblem):
     """A template refused with its reason: a sandbox block, a render limit (`limit` names the
     FORMSERVICE_TEMPLATE_* budget it passed), or an XML part with a DTD or entities."""
@@ -186,6 +206,37 @@ class CodeNotInEffect(ValidationProblem, ValueError):
         super().__init__(message, errors={"date_of_service": [message]})
         self.code = code
         self.date_of_service = date_of_service
+
+
+class DocumentNotApplicable(ValidationProblem):
+    """A document that does not apply to the case (reimbursement/applicability.py); names the rule.
+
+    ``rule`` is the rule id of applicability.yaml, ``overridable`` whether a hub user may make it
+    anyway with ``override_reason``; the problem carries both, and ``errors`` names the field.
+    """
+
+    slug = "document-not-applicable"
+    title = "Document does not apply to this case"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        rule: str,
+        overridable: bool,
+        fill_in: Sequence[str] = (),
+        field: str | None = None,
+    ) -> None:
+        field = "override_reason" if overridable else field or "kind"
+        hint = (
+            "A hub user may make it anyway: give override_reason (recorded in the audit trail)."
+            if overridable
+            else message
+        )
+        errors = {field: [hint]} | {f: ["Fill this in first."] for f in fill_in}
+        super().__init__(message, errors=errors, rule=rule, overridable=overridable)
+        self.rule = rule
+        self.overridable = overridable
 
 
 class InvalidTransition(ConflictError):

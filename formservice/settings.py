@@ -52,6 +52,10 @@ class Settings:
     max_body_bytes: int = 2 * 1024 * 1024
     max_upload_bytes: int = 15 * 1024 * 1024
     max_pdf_pages: int = 50
+    # An uploaded 835 up to this size is also checked against the 835 guide by pyx12, which walks
+    # the guide's tree per segment (~12 s for 1,000 claims on a loaded 2-core host); a larger
+    # file is read and stored without that check (its answer says so).
+    x12_guide_check_max_bytes: int = 64 * 1024
     ocr_seconds_per_page: float = 20.0
     ocr_dpi: int = 300
     # Pixels of one page rasterised for OCR (page size x dpi): above it the dpi is lowered, and a
@@ -96,6 +100,11 @@ class Settings:
     blob_sweep_interval_seconds: float = 3600.0
     # How long a readiness check or a broker check before queued work may wait for an answer.
     readiness_timeout_seconds: float = 2.0
+    # The hub's price of the scalp-cooling product, weighed by the PAP hardship test when the
+    # patient has no out-of-pocket estimate; 0: not set (the test then cannot decide). The source
+    # (e.g. "hub price list 2026-01") is required with a price and is printed beside it.
+    pap_product_price: float = 0.0
+    pap_product_price_source: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -126,6 +135,13 @@ class Settings:
         `need_secret` is False for CLI commands that never sign a session cookie.
         """
         problems: list[str] = []
+        if self.pap_product_price < 0:
+            problems.append(f"{PREFIX}PAP_PRODUCT_PRICE must be 0 (not set) or a price in USD")
+        if self.pap_product_price > 0 and not self.pap_product_price_source.strip():
+            problems.append(
+                f"{PREFIX}PAP_PRODUCT_PRICE_SOURCE must say where the price comes from "
+                "(e.g. 'hub price list 2026-01')"
+            )
         if self.env not in {"production", "development", "test"}:
             problems.append(
                 f"{PREFIX}ENV must be production, development or test, not {self.env!r}"
@@ -139,6 +155,7 @@ class Settings:
             "max_body_bytes",
             "max_upload_bytes",
             "max_pdf_pages",
+            "x12_guide_check_max_bytes",
             "ocr_dpi",
             "max_page_pixels",
             "converter_pool_size",

@@ -16,12 +16,14 @@ from formservice.api import (
     benefits,
     case_denials,
     cases,
+    claims_837p,
     denials,
     documents,
     forms,
     pa,
     pap,
     regenerations,
+    remittances,
     render,
     templates,
 )
@@ -58,6 +60,8 @@ BLUEPRINT_MODULES = (
     pa,
     denials,
     case_denials,
+    remittances,
+    claims_837p,
     forms,
     audit,
 )

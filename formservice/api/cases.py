@@ -19,6 +19,7 @@ from formservice.schemas.documents import (
     CaseSummarySchema,
     DocumentRequestSchema,
     DocumentSchema,
+    PlanSchema,
 )
 from formservice.store.models import DocumentRow
 from formservice.usecases.cases import (
@@ -30,6 +31,7 @@ from formservice.usecases.cases import (
 )
 from formservice.usecases.documents import make_document
 from formservice.usecases.packets import PACKET_KIND, build_packet
+from formservice.usecases.plan import case_plan
 
 blp = Blueprint("cases", __name__, url_prefix="/cases", description="Patient cases")
 DOCUMENT_FIELDS = tuple(DocumentSchema().fields)  # built once, not per document shown
@@ -173,5 +175,24 @@ class CaseDocuments(MethodView):
             denial_id=request["denial_id"],
             flatten=request["flatten"],
             pdfa=request["pdfa"],
+            override_reason=request["override_reason"],
         )
         return document_out(make_document(services(), principal(), case_id, ask))
+
+
+@blp.route("/<id:case_id>/plan")
+class CasePlan(MethodView):
+    @blp.doc(security=AUTH)
+    @blp.response(200, PlanSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, case_id: str) -> dict[str, Any]:
+        """The documents that apply to the case and why, and those that don't and why.
+
+        A document that does not apply names its `rule` (reimbursement/data/applicability.yaml)
+        and `source`; asking for it is a 422 naming that rule. `fill_in` lists the facts the
+        plan needs and lacks (never guessed); `abn` says whether Original Medicare needs an
+        Advance Beneficiary Notice and the claim modifier (GA/GZ) that follows.
+        """
+        return case_plan(services(), principal(), case_id).to_json()

@@ -39,6 +39,8 @@ class ProblemSchema(Schema):
     allowed = fields.List(fields.String())
     case_id = fields.String()
     limit = fields.Integer()
+    segment = fields.String(metadata={"description": "an X12 file's bad segment (its id)"})
+    position = fields.Integer(metadata={"description": "its 1-based place in the file (ISA = 1)"})
 
 
 def problem_response(error: FormserviceError, headers: Iterable[tuple[str, str]] = ()) -> Response:

@@ -13,7 +13,7 @@ from formservice.api.common import AUTH, download, services
 from formservice.model import DocumentRequest
 from formservice.schemas.case import CaseSchema
 from formservice.schemas.documents import RenderQuerySchema
-from formservice.usecases.documents import render_for_case
+from formservice.usecases.documents import render_applicable
 
 blp = Blueprint("render", __name__, url_prefix="/render", description="Stateless rendering")
 
@@ -28,6 +28,7 @@ class Render(MethodView):
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, case: model.Case, kind: str, **query: Any) -> Response:
         """Render one document for a case payload and return the file; store nothing."""
@@ -38,7 +39,7 @@ class Render(MethodView):
             flatten=query.get("flatten", False),
             pdfa=query.get("pdfa", False),
         )
-        rendered = render_for_case(services(), case, ask)
+        rendered = render_applicable(services(), case, ask)
         response = download(rendered.data, rendered.media_type, rendered.filename)
         response.headers["X-Formservice-Template"] = (
             f"{rendered.template_name}@{rendered.template_version}"

@@ -24,6 +24,7 @@ ROLES: Mapping[tuple[str, str], frozenset[str]] = {
     ("cases.Cases", "POST"): PATIENT_DATA,
     ("cases.CaseItem", "GET"): PATIENT_DATA,
     ("cases.CaseDocuments", "POST"): PATIENT_DATA,
+    ("cases.CasePlan", "GET"): PATIENT_DATA,
     ("documents.DocumentContent", "GET"): PATIENT_DATA,
     ("render.Render", "POST"): PATIENT_DATA,
     ("pap.Eligibility", "POST"): PATIENT_DATA,
@@ -35,6 +36,8 @@ ROLES: Mapping[tuple[str, str], frozenset[str]] = {
     ("denials.DenialItem", "GET"): PATIENT_DATA,
     ("denials.DenialItem", "PATCH"): PATIENT_DATA,
     ("case_denials.CaseDenials", "POST"): PATIENT_DATA,
+    ("remittances.Remittances", "POST"): PATIENT_DATA,
+    ("claims_837p.Case837P", "GET"): PATIENT_DATA,
     # The payer forms the service fills: no patient data.
     ("forms.Forms", "GET"): EVERY_KEY,
     ("forms.FormItem", "GET"): EVERY_KEY,

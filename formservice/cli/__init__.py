@@ -12,7 +12,7 @@ import logging
 
 import click
 
-from formservice.cli import audit_trail, denials, documents, service, templates
+from formservice.cli import audit_trail, denials, documents, remittances, service, templates
 
 __all__ = ["main"]
 
@@ -34,10 +34,13 @@ for _command in (
     service.users,
     service.samples,
     documents.render,
+    documents.plan,
     documents.forms,
     documents.schemas,
     denials.denial,
     denials.pap,
+    remittances.era,
+    remittances.claim,
     templates.templates,
     templates.regenerate,
     audit_trail.audit,

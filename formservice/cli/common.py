@@ -42,10 +42,14 @@ def fail(message: str, code: int) -> NoReturn:
 
 
 def _one_line(error: FormserviceError) -> str:
-    if error.errors:
-        fields = "; ".join(
-            f"{path}: {' '.join(msgs)}" for path, msgs in sorted(error.errors.items())
-        )
+    # A field whose message the detail already says (an X12 file's one problem) is not repeated.
+    said = {
+        path: " ".join(msgs)
+        for path, msgs in sorted(error.errors.items())
+        if " ".join(msgs) not in error.detail
+    }
+    if said:
+        fields = "; ".join(f"{path}: {message}" for path, message in said.items())
         return f"{error.detail} ({fields})"
     return error.detail
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -19,11 +20,12 @@ from formservice.schemas.case import load_case
 from formservice.schemas.jsonschema import write_all
 from formservice.usecases import Services
 from formservice.usecases.denials import check_identity, facts_from_letter_file
-from formservice.usecases.documents import render_for_case
+from formservice.usecases.documents import render_applicable
+from formservice.usecases.plan import plan_for_payload
 
 CLI_PRINCIPAL = Principal("user", "cli", "cli", "hub", None)
 
-__all__ = ["forms", "render", "schemas"]
+__all__ = ["forms", "plan", "render", "schemas"]
 
 
 @click.command()
@@ -60,11 +62,27 @@ def render(
         # facts): the same check as attaching a letter to a stored case, with no override here.
         check_identity(case, facts.denial, CLI_PRINCIPAL, None)
     ask = DocumentRequest(kind=kind, format=fmt, form=form, flatten=flatten, pdfa=pdfa)
-    rendered = render_for_case(services, case, ask, facts or CaseFacts())
+    rendered = render_applicable(services, case, ask, facts or CaseFacts())
     tmp = output.with_name(f".{output.name}.part")
     tmp.write_bytes(rendered.data)
     tmp.replace(output)  # never leave a half-written file under the requested name
     click.echo(f"wrote {output} ({len(rendered.data)} bytes, {rendered.media_type})", err=True)
+
+
+@click.command()
+@click.argument("case_file", type=click.Path(path_type=Path))
+@click.option(
+    "--denial",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="the denial as JSON (CONTRACT §4) or the letter PDF: the appeal documents then apply",
+)
+@with_services
+def plan(services: Services, case_file: Path, denial: Path | None) -> None:
+    """Print the plan JSON of CASE_FILE: the documents that apply and why, those that don't."""
+    case = load_case(read_json(case_file, "case"))
+    facts = facts_from_letter_file(services, read_bytes(denial, "denial")) if denial else None
+    click.echo(json.dumps(plan_for_payload(services, case, facts).to_json(), indent=2))
 
 
 @click.group()

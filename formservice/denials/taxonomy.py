@@ -110,8 +110,9 @@ def _codes_raw() -> dict[str, Any]:
     return data
 
 
+@cache
 def routine_carcs() -> frozenset[str]:
-    """CARCs of routine pricing and cost share (45, 1, 2, 3, 253): adjustments, not reasons."""
+    """CARCs of routine pricing and cost share (45, 1, 2, 3, 23, 253): adjustments, not reasons."""
     return frozenset(str(c) for c in _codes_raw()["routine_carcs"])
 
 

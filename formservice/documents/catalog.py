@@ -49,6 +49,12 @@ KINDS: dict[str, DocumentKind] = {
         DocumentKind(
             "appeal", "Letter of Appeal", "letter_of_appeal", ("docx", "pdf"), needs_denial=True
         ),
+        DocumentKind(
+            "abn",
+            "Advance Beneficiary Notice of Noncoverage (ABN)",
+            "advance_beneficiary_notice",
+            ("docx", "pdf"),
+        ),
         DocumentKind("pa_form", "Payer prior-authorization form", None, ("pdf",), needs_form=True),
         DocumentKind("cms1500", "CMS-1500 Health Insurance Claim Form", None, ("pdf",)),
         DocumentKind("appeal_packet", "Appeal packet", None, ("pdf",), needs_denial=True),

@@ -23,6 +23,7 @@ from formservice.documents.docx import DEFAULT_LIMITS, TemplateLimits, render_do
 from formservice.documents.forms import load_form, render_claim_form, render_pa_form
 from formservice.documents.packet import build_appeal_packet
 from formservice.documents.provenance import form_identity, input_hash, provenance, stamp_pdf
+from formservice.documents.x12.remittance_page import render_remittance_page
 from formservice.errors import ValidationProblem
 from formservice.model import (
     Case,
@@ -51,6 +52,7 @@ class RenderTools:
     converter: Callable[[], Converter]
     forms_dir: Path
     template_limits: TemplateLimits = DEFAULT_LIMITS
+    product_price: tuple[float, str] | None = None  # the hub's price and its source (PAP)
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,8 @@ def _render_letter(
 ) -> _Made:
     assert spec.template is not None  # noqa: S101  # letters have a template by definition
     template = template or tools.templates(spec.template)
+    if facts.product_price is None and tools.product_price is not None:
+        facts = replace(facts, product_price=tools.product_price)
     context = build_letter_context(spec.name, case, facts, today)
     properties = provenance(spec.name, template.name, template.version, template.sha256, inputs)
     data = render_docx(
@@ -165,8 +169,22 @@ def _render_letter(
     if fmt == "pdf":
         # LibreOffice does not carry DOCX custom properties into the PDF: add them again.
         data = stamp_pdf(tools.converter().convert(data, pdfa=request.pdfa), properties)
-    details = {"letter_date": today.isoformat()}
+    details: dict[str, Any] = {"letter_date": today.isoformat()}
+    warnings = _letter_warnings(context)
+    if warnings:
+        details["warnings"] = warnings
     return _Made(data, template.name, template.sha256, template.version, details)
+
+
+def _letter_warnings(context: dict[str, Any]) -> list[str]:
+    """What a person should know before sending the letter (a past start date, say)."""
+    request = context.get("request") or {}
+    if request.get("retroactive"):
+        return [
+            "The letter is dated after the planned start of treatment: it asks for "
+            "retroactive authorization. Check the payer's rules for retroactive requests."
+        ]
+    return []
 
 
 def _render_pdf_kind(
@@ -241,9 +259,14 @@ def _render_packet(
     tools: RenderTools,
     inputs: str,
 ) -> _Made:
-    """Cover sheet, appeal, LMN, the sanitised denial, clinical notes, and the PA form only when
-    the PA record says one was sent to this payer (flattened). Never the staff checklist."""
-    if not facts.denial or not facts.denial_pdf:
+    """Cover sheet, appeal, LMN, the sanitised denial (or, for a denial read from an 835, the
+    claim's remittance page), clinical notes, and the PA form only when the PA record says one
+    was sent to this payer (flattened). Never the staff checklist."""
+    denial_pdf, denial_title = facts.denial_pdf, "Copy of the denial letter"
+    if facts.denial is not None and facts.denial.text_source == "x12" and not denial_pdf:
+        # A denial read from an 835 has no letter: the packet encloses the claim's remittance.
+        denial_pdf, denial_title = render_remittance_page(facts.denial), "Remittance advice (835)"
+    if not facts.denial or not denial_pdf:
         raise ValidationProblem(
             "an appeal packet needs the denial letter it answers",
             errors={"denial_id": ["Upload the denial and give its denial_id."]},
@@ -268,8 +291,9 @@ def _render_packet(
         agreed_denial(case, facts.denial),
         today=today,
         render_letter=letter,
-        denial_pdf=facts.denial_pdf,
+        denial_pdf=denial_pdf,
         pa_form_pdf=pa_form,
+        denial_title=denial_title,
         properties=provenance("appeal_packet", "appeal_packet", 1, identity, inputs),
     )
     return _Made(pdf, "appeal_packet", identity, 1, details)

@@ -99,6 +99,10 @@ def _allowed(
     stated = (benefits.allowed_amounts or {}).get(code)
     if stated is not None:
         return _money(stated), "stated by the payer in the benefits investigation"
+    if benefits.network_status == "out_of_network":
+        # Out of network the plan sets its own allowed amount: no reference fee stands in for it.
+        missing.append(f"benefits.allowed_amounts.{code}")
+        return Decimal("0"), "out of network and no allowed amount given: unknown"
     start = case.treatment.start_date
     fee = codes.fee_for(code, start) if start is not None else None
     if fee is not None:
@@ -134,6 +138,11 @@ def estimate_patient_cost(case: Case, benefits: Benefits) -> CostEstimate:
         sessions_n = sessions
     total, allowed = _price_allowed(case, benefits, sessions_n, assumptions, missing)
     steps = [allowed]
+    unpriced = [m for m in missing if m.startswith("benefits.allowed_amounts.")]
+    if unpriced or sessions is None:
+        # Without every allowed amount (or the number of sessions) any figure would be a guess:
+        # the estimate says what is missing instead of "about $0".
+        return CostEstimate(None, None, _f(total), steps, assumptions, missing, covered=None)
     active = benefits.coverage_active
     covered = benefits.scalp_cooling_covered
     if active is False or covered is False:

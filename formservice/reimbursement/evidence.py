@@ -26,10 +26,13 @@ __all__ = [
     "EvidenceLibrary",
     "GuidelineStatement",
     "LetterEvidence",
+    "CancerSite",
     "Reference",
+    "SiteEvidence",
     "assemble_evidence",
     "guidelines_for",
     "load_evidence",
+    "site_evidence",
 ]
 
 
@@ -51,6 +54,14 @@ class Reference:
     finding: str
     source: str
     device: str | None = None
+    sites: tuple[str, ...] = ()  # cancer sites the study enrolled (evidence.yaml `sites`)
+    device_short: str | None = None  # the device as a letter names it beside the finding
+
+    @property
+    def device_text(self) -> str:
+        """The device as a letter names it beside the finding: "device: Paxman"."""
+        name = self.device_short or self.device
+        return f"device: {name}" if name else "device not named in the abstract"
 
     @property
     def citation(self) -> str:
@@ -151,6 +162,7 @@ class EvidenceLibrary:
     guidelines: tuple[GuidelineStatement, ...]
     arguments: dict[str, tuple[Argument, ...]]  # only categories with evidence points
     appeals: dict[str, AppealText] = field(default_factory=dict)
+    sites: tuple[CancerSite, ...] = ()
 
     def reference(self, key: str) -> Reference:
         """The reference with this key (KeyError when unknown)."""
@@ -163,6 +175,30 @@ class EvidenceLibrary:
     def categories(self) -> tuple[str, ...]:
         """Denial categories (and themes) that have arguments."""
         return tuple(self.arguments)
+
+
+@dataclass(frozen=True, slots=True)
+class CancerSite:
+    """A cancer site the evidence is sorted by, and what a letter says when none is specific."""
+
+    site: str
+    label: str
+    icd10_prefixes: tuple[str, ...]
+    no_specific_trial: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SiteEvidence:
+    """The efficacy studies a letter of medical necessity cites for one diagnosis.
+
+    `specific` is False when no study of the site exists in the library; `note` then says so,
+    and `references` are the all-solid-tumour studies.
+    """
+
+    site: CancerSite
+    specific: bool
+    note: str
+    references: tuple[Reference, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +304,15 @@ def _parse(raw: dict[str, Any]) -> EvidenceLibrary:
         guidelines=guidelines,
         arguments=arguments,
         appeals=appeals,
+        sites=tuple(
+            CancerSite(
+                site=str(x["site"]),
+                label=str(x["label"]),
+                icd10_prefixes=tuple(x.get("icd10_prefixes") or ()),
+                no_specific_trial=x.get("no_specific_trial"),
+            )
+            for x in raw.get("sites") or ()
+        ),
     )
 
 
@@ -287,6 +332,8 @@ def _reference(r: dict[str, Any]) -> Reference:
         finding=r["finding"],
         source=r["source"],
         device=_text(r.get("device")),
+        sites=tuple(r.get("sites") or ()),
+        device_short=_text(r.get("device_short")),
     )
 
 
@@ -353,3 +400,32 @@ def guidelines_for(
     lib = library or load_evidence()
     codes = list(codes)
     return tuple(g for g in lib.guidelines if any(g.applies_to(c) for c in codes))
+
+
+def _normal_code(code: str) -> str:
+    return code.strip().upper().replace(".", "")
+
+
+def site_evidence(icd10_code: str) -> SiteEvidence:
+    """The efficacy studies for a diagnosis: its site's studies and the all-solid-tumour ones;
+    for a site with none, the all-solid-tumour studies only, with the note that says no
+    site-specific trial was found (breast trials are never offered as another site's)."""
+    library = load_evidence()
+    code = _normal_code(icd10_code)
+    fallback = next(s for s in library.sites if not s.icd10_prefixes)
+    site = next(
+        (
+            s
+            for s in library.sites
+            if any(code.startswith(_normal_code(p)) for p in s.icd10_prefixes)
+        ),
+        fallback,
+    )
+    efficacy = [r for r in library.references if r.topic == "efficacy"]
+    own = [r for r in efficacy if site.site in r.sites and site is not fallback]
+    solid = [r for r in efficacy if fallback.site in r.sites]
+    if own:
+        extra = [] if site.site == "breast" else solid
+        return SiteEvidence(site, True, "", tuple(own + extra))
+    note = site.no_specific_trial or fallback.no_specific_trial or ""
+    return SiteEvidence(site, False, note, tuple(solid))

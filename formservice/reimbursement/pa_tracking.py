@@ -24,6 +24,7 @@ __all__ = [
     "follow_up_due",
     "initial_status",
     "next_due_date",
+    "status_label",
     "statuses",
     "transition",
 ]
@@ -50,6 +51,12 @@ def _data() -> dict[str, Any]:
 def statuses() -> tuple[str, ...]:
     """Every PA status, initial first."""
     return tuple(_data()["statuses"])
+
+
+def status_label(status: str) -> str:
+    """A PA status in plain words for people ("not submitted yet"); unknown ones as given."""
+    entry = _data()["statuses"].get(status)
+    return str(entry["label"]) if entry else status.replace("_", " ")
 
 
 def initial_status() -> str:

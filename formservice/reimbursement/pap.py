@@ -22,6 +22,7 @@ from typing import Any
 from formservice.model import Case
 from formservice.reimbursement import pap_rules as rules
 from formservice.reimbursement.pap_rules import (
+    HardshipCost,
     PapInputError,
     RuleResult,
     is_physical_address,
@@ -29,6 +30,7 @@ from formservice.reimbursement.pap_rules import (
 )
 
 __all__ = [
+    "HardshipCost",
     "PapDecision",
     "PapInputError",
     "RuleResult",
@@ -141,12 +143,18 @@ def decide_pap(
     today: date,
     underinsured: bool | None = None,
     appeal_available: bool | None = None,
+    out_of_pocket: float | None = None,
+    product_price: tuple[float, str] | None = None,
 ) -> PapDecision:
     """Decide PAP eligibility for a case, listing every rule checked and the numbers used.
 
-    ``cost`` overrides the configured product cost for the hardship test; ``underinsured`` is the
-    benefits investigation's verdict when known; ``appeal_available=True`` stops a plain PA
-    denial from counting as final.
+    The hardship test weighs, in this order (pap.yaml `hardship_cost_order`): ``cost`` given with
+    the request; ``out_of_pocket``, the insured patient's estimated cost from the Summary of
+    Benefits; ``product_price``, the hub's price and its source (setting
+    FORMSERVICE_PAP_PRODUCT_PRICE). With none it cannot decide (never a payer's payment rate).
+    ``underinsured`` is the benefits investigation's verdict when known; ``appeal_available``
+    says whether the one appeal of a denied PA is still open (None: the hub gives one, so it is;
+    False: no appeal is available, and the denial is final).
     """
     _check_inputs(case, cost)
     assumed = application_date is None
@@ -161,10 +169,12 @@ def decide_pap(
     conditions = [
         rules.check_address(case),
         rules.check_diagnosis(case),
+        rules.check_adult(case, applied),
         rules.check_prescription(case, today),
         rules.check_buy_and_bill(case),
     ]
-    automatic = [rules.check_income(case, applied, fpl), rules.check_hardship(case, cost)]
+    weighed = _hardship_cost(case, cost, out_of_pocket, product_price)
+    automatic = [rules.check_income(case, applied, fpl), rules.check_hardship(case, weighed)]
     conditional = rules.check_coverage_paths(case, underinsured, appeal_available)
     eligible, deciding = _combine(conditions, automatic, conditional)
     missing = (
@@ -184,6 +194,28 @@ def decide_pap(
         decided_by=[r.rule for r in deciding],
         notes=notes,
     )
+
+
+def _hardship_cost(
+    case: Case,
+    cost: float | None,
+    out_of_pocket: float | None,
+    product_price: tuple[float, str] | None,
+) -> HardshipCost | None:
+    """The cost the hardship test weighs, first known of pap.yaml's `hardship_cost_order`."""
+    known: dict[str, HardshipCost | None] = {
+        "given": None if cost is None else HardshipCost(float(cost), "given", "the request"),
+        "out_of_pocket": None
+        if out_of_pocket is None or case.coverage.status != "insured"
+        else HardshipCost(float(out_of_pocket), "out_of_pocket", "Summary of Benefits estimate"),
+        "product_price": None
+        if product_price is None
+        else HardshipCost(float(product_price[0]), "product_price", product_price[1]),
+    }
+    for basis in rules.config()["hardship_cost_order"]:
+        if known[basis] is not None:
+            return known[basis]
+    return None
 
 
 def _combine(

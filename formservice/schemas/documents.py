@@ -30,18 +30,44 @@ class DocumentRequestSchema(StrictSchema):
         validate=validate.Length(min=1, max=1000),
         metadata={"description": "appeal_packet: the good cause of a late appeal (in the letter)"},
     )
-    override_reason = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Length(min=1, max=500),
-        metadata={"description": "appeal_packet, hub keys only: send a late appeal anyway"},
-    )
     acknowledge_warnings = fields.Boolean(
         load_default=False,
         metadata={
             "description": "appeal_packet: the differences between letter and case were seen"
         },
     )
+    override_reason = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=10, max=500),
+        metadata={
+            "description": "hub keys only: make a document an overridable applicability rule "
+            "refuses (e.g. an off-label LMN), or an appeal_packet past its first-level "
+            "deadline, and say why; recorded in the audit trail"
+        },
+    )
+
+
+class PlanEntrySchema(Schema):
+    """One document of the plan: kind, form, why; `rule` and `source` when it does not apply."""
+
+    kind = fields.String(required=True)
+    form = fields.String(allow_none=True, required=True)
+    why = fields.String(required=True)
+    rule = fields.String()
+    source = fields.String()
+    overridable = fields.Boolean()
+    fill_in = fields.List(fields.String())
+
+
+class PlanSchema(Schema):
+    """The documents that apply to a case and why, those that don't and why (CONTRACT.md §2)."""
+
+    applies = fields.List(fields.Nested(PlanEntrySchema), required=True)
+    not_applicable = fields.List(fields.Nested(PlanEntrySchema), required=True)
+    fill_in = fields.List(fields.Dict(), required=True)
+    abn = fields.Dict(required=True)
+    warnings = fields.List(fields.String(), required=True)
 
 
 class RenderQuerySchema(StrictSchema):

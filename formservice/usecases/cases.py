@@ -196,7 +196,8 @@ def case_facts(
     if request.denial_id:
         denial_row = access.get_denial(session, principal, request.denial_id)
         denial, source = _read_denial(denial_row), denial_row.source_sha256
-        if blobs is not None and request.kind == "appeal_packet":
+        # An 835's denial has no letter to enclose: the packet prints the claim's remittance.
+        if blobs is not None and request.kind == "appeal_packet" and denial.text_source != "x12":
             letter = blobs.get(source)
     return CaseFacts(
         benefits=Benefits.from_json(row.benefits) if row.benefits else None,

@@ -361,6 +361,7 @@ def attach_denial(
                 actor=principal.label,
                 principal=principal,
                 action="override_identity_mismatch",
+                path=f"reason:{found.override.reason}"[:1000],
                 case_id=case.id,
                 denial_id=row.id,
             )

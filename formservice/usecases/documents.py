@@ -6,18 +6,43 @@ API, the staff pages (the appeal packet) and regeneration (with a pinned templat
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from formservice.documents import RenderedDocument, render_document
 from formservice.model import Case, CaseFacts, DocumentRequest, Principal, TemplateVersion
 from formservice.store import access
+from formservice.store.audit import record_event
+from formservice.store.db import transaction
 from formservice.store.documents import save_document
 from formservice.store.models import CaseRow, DocumentRow
 from formservice.store.pa import tracked_case
 from formservice.usecases.cases import case_facts
+from formservice.usecases.plan import MAX_REASON, check_applicable
 from formservice.usecases.services import Services
 
-__all__ = ["document_file", "make_document", "render_for_case", "render_stored_case"]
+__all__ = [
+    "document_file",
+    "make_document",
+    "render_applicable",
+    "render_for_case",
+    "render_stored_case",
+]
+
+
+def render_applicable(
+    services: Services, case: Case, request: DocumentRequest, facts: CaseFacts | None = None
+) -> RenderedDocument:
+    """Render a document for a posted case if it applies (422 naming the rule otherwise).
+
+    The stateless faces (POST /render, `formservice render`) use this; no override here: an
+    override is a decision about a stored case, recorded with it.
+    """
+    facts = facts or CaseFacts()
+    if request.override_reason:
+        request = replace(request, override_reason=None)
+    check_applicable(case, request, facts)
+    return render_for_case(services, case, request, facts)
 
 
 def render_for_case(
@@ -62,8 +87,25 @@ def make_document(
     with services.sessions() as session:
         row = access.get_case(session, principal, case_id)
         facts = case_facts(session, principal, row, request, blobs=services.blobs)
+    overridden = check_applicable(tracked_case(row), request, facts, principal)
     rendered = render_stored_case(services, row, request, facts)
-    return save_document(services.sessions, services.blobs, row.id, rendered)
+    if overridden is not None:
+        reason = " ".join((request.override_reason or "").split())[:MAX_REASON]
+        override = {"rule": overridden.rule, "reason": reason, "by": principal.label}
+        rendered = replace(rendered, details={**rendered.details, "override": override})
+    saved = save_document(services.sessions, services.blobs, row.id, rendered)
+    if overridden is not None:
+        with transaction(services.sessions) as session:
+            record_event(
+                session,
+                actor=principal.label,
+                action="override_applicability",
+                principal=principal,
+                path=f"rule:{overridden.rule} reason:{reason}"[:1000],
+                case_id=row.id,
+                document_id=saved.id,
+            )
+    return saved
 
 
 def document_file(

@@ -24,6 +24,7 @@ from formservice.store.pa import tracked_case
 from formservice.usecases.cases import case_facts
 from formservice.usecases.denials import is_hub
 from formservice.usecases.documents import render_stored_case
+from formservice.usecases.plan import check_applicable
 from formservice.usecases.services import Services
 
 __all__ = ["PACKET_KIND", "build_packet"]
@@ -114,6 +115,7 @@ def build_packet(
     with services.sessions() as session:
         row = access.get_case(session, principal, row.id)
         facts = case_facts(session, principal, row, request, blobs=services.blobs)
+    check_applicable(case, request, facts, principal)  # the plan's rules (422 naming the rule)
     rendered = render_stored_case(services, row, request, facts)
     rendered = replace(rendered, details={**rendered.details, "warnings": gate.warnings})
     saved = save_document(services.sessions, services.blobs, row.id, rendered)
@@ -124,6 +126,7 @@ def build_packet(
                 actor=principal.label,
                 principal=principal,
                 action="override_late_appeal",
+                path=f"reason:{' '.join((override_reason or '').split())}"[:1000],
                 case_id=row.id,
                 denial_id=denial_id,
                 document_id=saved.id,

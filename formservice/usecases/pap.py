@@ -28,4 +28,5 @@ def check_pap(
         today=services.today(),
         underinsured=underinsured,
         appeal_available=appeal_available,
+        product_price=services.product_price(),
     )

@@ -189,7 +189,13 @@ class Services:
             converter=lambda: self.converter,
             forms_dir=self.settings.templates_dir / "pdf",
             template_limits=template_limits(self.settings),
+            product_price=self.product_price(),
         )
+
+    def product_price(self) -> tuple[float, str] | None:
+        """The hub's product price and its source (PAP hardship test), or None when not set."""
+        price = self.settings.pap_product_price
+        return (price, self.settings.pap_product_price_source) if price > 0 else None
 
     def close(self) -> None:
         """Stop the converter (unless it was given, see `build_services`); release the database."""

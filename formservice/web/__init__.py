@@ -13,7 +13,7 @@ from flask import Flask
 
 from formservice.schemas.paths import register_converters
 from formservice.usecases.services import Services
-from formservice.web import denials, errors, views
+from formservice.web import denials, errors, remittances, views
 from formservice.web.base import (
     CSRF_FIELD,
     bp,
@@ -27,7 +27,7 @@ from formservice.web.base import (
 __all__ = ["bp", "current_principal", "highlight", "register_web", "web_services"]
 
 # The view modules add their routes and handlers to `bp` when imported (above).
-_PAGES = (denials, errors, views)
+_PAGES = (denials, errors, remittances, views)
 
 
 def register_web(app: Flask, services: Services) -> None:

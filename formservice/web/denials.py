@@ -264,9 +264,24 @@ def _review(row: DenialRow, *, errors: dict[str, list[str]] | None = None, statu
             fact_labels=FACT_LABELS,
             hub=is_hub(who),
             gaps=gaps or {},
+            segments=x12_segments(denial),
         ),
         status,
     )
+
+
+def x12_segments(denial: dict[str, Any]) -> list[tuple[int, str, list[str]]]:
+    """The 835 segments a denial's facts come from, in file order, each once with the facts it
+    gave: ``[(position, text, [fact, ...])]`` (empty for a letter)."""
+    found: dict[int, tuple[str, list[str]]] = {}
+    for name, evidence in (denial.get("evidence") or {}).items():
+        for item in evidence if isinstance(evidence, list) else [evidence]:
+            if isinstance(item, dict) and isinstance(item.get("segment"), int) and item.get("text"):
+                text, names = found.setdefault(item["segment"], (str(item["text"]), []))
+                label = name.replace("_", " ")
+                if label not in names:
+                    names.append(label)
+    return [(position, text, names) for position, (text, names) in sorted(found.items())]
 
 
 def upload_page(
@@ -288,7 +303,8 @@ def upload_page(
     )
 
 
-def _problem_message(error: FormserviceError) -> str:
+def problem_message(error: FormserviceError) -> str:
+    """A refused upload's problem as one sentence for the page."""
     if isinstance(error, PayloadTooLargeError):
         limit = web_services().settings.max_upload_bytes
         return f"The file is too large: the limit is {limit // (1024 * 1024)} MB."
@@ -304,7 +320,7 @@ def denial_upload() -> BaseResponse | tuple[str, int]:
     try:
         upload = request.files.get("file")
     except RequestEntityTooLarge:
-        return upload_page(_problem_message(PayloadTooLargeError()), 413)
+        return upload_page(problem_message(PayloadTooLargeError()), 413)
     if upload is None or not upload.filename:
         return upload_page("Choose a PDF file of the denial letter first.", 422)
     try:
@@ -318,7 +334,7 @@ def denial_upload() -> BaseResponse | tuple[str, int]:
     except FormserviceError as error:
         if error.status >= 500:
             raise
-        return upload_page(_problem_message(error), error.status, request.form.get("case_id"))
+        return upload_page(problem_message(error), error.status, request.form.get("case_id"))
     return redirect(url_for("web.denial", denial_id=row.id), code=303)
 
 
@@ -389,7 +405,7 @@ def denial_attach(denial_id: str) -> BaseResponse | tuple[str, int]:
         return _review(
             row,
             status=409,
-            message=_problem_message(error),
+            message=problem_message(error),
             mismatch={"case_id": case_id, "facts": error.extra.get("reconciliation") or {}},
         )
     flash("The letter is now linked to the case.")
@@ -413,7 +429,8 @@ def denial_packet(denial_id: str) -> BaseResponse | tuple[str, int]:
         with web_services().sessions() as db:
             row = access.get_denial(db, current_principal(), denial_id)
         gaps = error.errors if isinstance(error, ValidationProblem) else None
-        return _review(row, status=error.status, message=error.detail, gaps=gaps)
+        message = error.detail if gaps else problem_message(error)
+        return _review(row, status=error.status, message=message, gaps=gaps)
     flash("The appeal packet is ready.")
     for warning in (saved.details or {}).get("warnings") or []:
         flash(f"Check: {warning}")

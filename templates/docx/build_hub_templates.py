@@ -485,6 +485,7 @@ def build_sob() -> bytes:
     _label_value_table(doc, "sob.pa_rows")
 
     heading(doc, "Estimated patient cost", before=5)
+    tag(doc, "{%p if sob.estimate.estimable %}")
     para(
         doc,
         ("b", "About {{ sob.estimate.patient_cost }}", ACCENT),
@@ -493,6 +494,16 @@ def build_sob() -> bytes:
         size=11,
         after=3,
     )
+    tag(doc, "{%p else %}")
+    para(
+        doc,
+        ("b", "The patient's cost cannot be estimated yet", ACCENT),
+        ": missing {{ sob.estimate.missing | join(', ') }}. Ask the payer and record it in the "
+        "benefits investigation.",
+        size=11,
+        after=3,
+    )
+    tag(doc, "{%p endif %}")
     loop_table(
         doc,
         ("Step", "Amount", "How it was worked out"),
@@ -501,11 +512,11 @@ def build_sob() -> bytes:
         (1.35, 0.85, 4.5),
         size=9,
     )
-    tag(doc, "{%p if not sob.estimate.complete %}")
+    tag(doc, "{%p if sob.estimate.estimable and not sob.estimate.complete %}")
     para(
         doc,
         ("b", "Estimate incomplete: ", RED),
-        "not given: {{ sob.estimate.missing | join(', ') }}.",
+        "not given: {{ sob.estimate.missing | join('; ') }}.",
         size=9,
         before=2,
     )

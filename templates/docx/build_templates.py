@@ -280,7 +280,7 @@ def _address_block(doc: DocxDocument) -> None:
             "Mechanical scalp cooling: CPT 0662T \u00d7 1"
             "{% if request.sessions %}; CPT 0663T \u00d7 {{ request.sessions }}"
             "{% else %}; CPT 0663T per chemotherapy session{% endif %}"
-            "{% if treatment.start_date %}, starting {{ treatment.start_date }}{% endif %}",
+            "{{ request.start_phrase }}",
         ),
     ]
     for row, (label, value) in zip(table.rows[3:], wide, strict=True):
@@ -304,7 +304,7 @@ def _body(doc: DocxDocument) -> None:
     )
     para(
         doc,
-        "Dear {% if coverage.insured %}Medical Director{% else %}Reviewer{% endif %}:",
+        "{{ request.salutation }}:",
         after=6,
     )
     para(
@@ -313,9 +313,7 @@ def _body(doc: DocxDocument) -> None:
         ("b", "{{ patient.full_name }}"),
         " (date of birth {{ patient.date_of_birth }}"
         "{% if coverage.insured and coverage.member_id %}, member ID {{ coverage.member_id }}"
-        "{% endif %}), to request "
-        "{% if coverage.insured %}prior authorization and coverage{% else %}approval{% endif %}"
-        " of mechanical scalp cooling during the chemotherapy I have prescribed. In my clinical "
+        "{% endif %}), to {{ request.ask_text }}. In my clinical "
         "judgment it is medically necessary to reduce the likelihood of chemotherapy-induced "
         "alopecia, a toxicity of this treatment.",
     )
@@ -389,8 +387,18 @@ def _body(doc: DocxDocument) -> None:
     )
 
     para(doc, ("b", "Clinical evidence"), before=4, after=2, color=ACCENT, keep_next=True)
+    tag(doc, "{%p if evidence.site.note %}")
+    para(doc, "{{ evidence.site.note }}", after=2)
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p for r in evidence.by_topic.efficacy + evidence.by_topic.safety %}")
-    para(doc, "\u2022\t{{ r.finding }} [{{ r.number }}]", indent=0.25, hanging=0.17, after=1)
+    para(
+        doc,
+        "\u2022\t{{ r.finding }}{% if r.topic == 'efficacy' %} ({{ r.device_text }}){% endif %}"
+        " [{{ r.number }}]",
+        indent=0.25,
+        hanging=0.17,
+        after=1,
+    )
     tag(doc, "{%p endfor %}")
 
     para(
@@ -411,9 +419,7 @@ def _body(doc: DocxDocument) -> None:
 
     para(
         doc,
-        "For these reasons I ask that you approve CPT 0662T once and CPT 0663T for each "
-        "{% if request.sessions %}of the {{ request.sessions }} planned chemotherapy sessions"
-        "{% else %}planned chemotherapy session{% endif %}. Please contact my office at "
+        "{{ request.closing_text }} Please contact my office at "
         "{{ prescriber.phone or facility.phone }}"
         "{% if prescriber.fax or facility.fax %} (fax {{ prescriber.fax or facility.fax }})"
         "{% endif %} with any questions or to arrange a peer-to-peer review.",
@@ -422,7 +428,7 @@ def _body(doc: DocxDocument) -> None:
 
 
 def _signature(doc: DocxDocument) -> None:
-    para(doc, "Sincerely,", before=4, after=20, keep_next=True)
+    para(doc, "Sincerely,", before=4, after=14, keep_next=True)
     para(doc, "______________________________", after=0, keep_next=True)
     para(doc, ("b", "{{ prescriber.full_name }}"), after=0, keep_next=True)
     para(
@@ -453,7 +459,7 @@ def _references(doc: DocxDocument) -> None:
     p = para(doc, ("b", "References"), size=10, before=4, after=2, color=ACCENT, keep_next=True)
     _border_bottom(p, color="A6A6A6", size=4)
     tag(doc, "{%p for r in evidence.references %}")
-    para(doc, "{{ r.number }}.\t{{ r.citation }}", size=8.5, after=1, indent=0.25, hanging=0.25)
+    para(doc, "{{ r.number }}.\t{{ r.citation }}", size=8, after=0, indent=0.25, hanging=0.25)
     tag(doc, "{%p endfor %}")
 
 

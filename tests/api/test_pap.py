@@ -33,12 +33,9 @@ def _post(
             {"automatic.income_600_fpl", "conditional.no_insurance"},
         ),
         ("07_pap_automatic_income_uninsured", "", True, {"automatic.income_600_fpl"}),
-        (
-            "08_pap_hardship_over_income",
-            "",
-            False,
-            {"automatic.income_600_fpl", "automatic.hardship"},
-        ),
+        # Over 600% FPL and no cost to weigh (no hub price set, no SOB): hardship cannot
+        # decide, and the decision says so rather than weighing a payer's payment rate.
+        ("08_pap_hardship_over_income", "", None, {"automatic.hardship"}),
         ("08_pap_hardship_over_income", "?cost=130000", True, {"automatic.hardship"}),
         ("09_pap_conditional_underinsured", "", None, {"conditional.underinsured"}),
         (
@@ -48,8 +45,14 @@ def _post(
             {"conditional.underinsured"},
         ),
         ("10_pap_conditional_not_covered", "", True, {"conditional.not_covered"}),
-        ("11_pap_pa_denied_no_appeal", "", True, {"conditional.pa_denied_final"}),
-        ("11_pap_pa_denied_no_appeal", "?appeal_available=true", None, set()),
+        # A denial with no appeal recorded is not final: the hub gives one appeal.
+        ("11_pap_pa_denied_no_appeal", "", None, set()),
+        (
+            "11_pap_pa_denied_no_appeal",
+            "?appeal_available=false",
+            True,
+            {"conditional.pa_denied_final"},
+        ),
         ("12_pap_first_appeal_denied", "", True, {"conditional.pa_denied_final"}),
         ("13_offlabel_c91_leukemia", "", False, {"condition.on_label_diagnosis"}),
         ("14_po_box_only_address", "", False, {"condition.us_physical_address"}),

@@ -36,6 +36,7 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("/api/v1/cases", "POST"): PATIENT,
     ("/api/v1/cases/<id:case_id>", "GET"): PATIENT,
     ("/api/v1/cases/<id:case_id>/documents", "POST"): PATIENT,
+    ("/api/v1/cases/<id:case_id>/plan", "GET"): PATIENT,
     ("/api/v1/cases/<id:case_id>/benefits", "GET"): PATIENT,
     ("/api/v1/cases/<id:case_id>/benefits", "PUT"): PATIENT,
     ("/api/v1/cases/<id:case_id>/prior-authorization", "GET"): PATIENT,
@@ -47,6 +48,8 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("/api/v1/denials", "POST"): PATIENT,
     ("/api/v1/denials/<id:denial_id>", "GET"): PATIENT,
     ("/api/v1/denials/<id:denial_id>", "PATCH"): PATIENT,
+    ("/api/v1/remittances", "POST"): PATIENT,
+    ("/api/v1/cases/<id:case_id>/claims/837p", "GET"): PATIENT,
     ("/api/v1/forms", "GET"): frozenset(KEY_ROLES),
     ("/api/v1/forms/<slug:form_id>", "GET"): frozenset(KEY_ROLES),
     ("/api/v1/templates", "GET"): frozenset({"hub", "ops"}),
@@ -79,6 +82,10 @@ WEB: dict[tuple[str, str], frozenset[str]] = {
     ("/denials/<id:denial_id>/pages/<int:page>.png", "GET"): STAFF,
     ("/denials/<id:denial_id>/attach", "POST"): STAFF,
     ("/denials/<id:denial_id>/packet", "POST"): STAFF,
+    ("/remittances/new", "GET"): STAFF,
+    ("/remittances/new", "POST"): STAFF,
+    ("/remittances/<remittance_id>", "GET"): STAFF,
+    ("/cases/<id:case_id>/claim.837", "GET"): STAFF,
     ("/audit", "GET"): frozenset({"hub_admin"}),
 }
 # Neither: no login, no key, no patient data.
@@ -135,6 +142,7 @@ def ids(client: FlaskClient, services: Services) -> dict[str, str]:
         "case_id": case.json["id"],
         "document_id": document.json["id"],
         "denial_id": denial_id,
+        "remittance_id": digest,  # a remittance's id is its file's SHA-256
         "run_id": uuid.uuid4().hex,
         "kind": "lmn",
         "form_id": "tx_nofr001",

@@ -18,6 +18,9 @@ from pypdf import PdfReader
 from formservice import create_app
 from formservice.documents import catalog
 from formservice.documents.convert import LibreOfficeConverter
+from formservice.model import CaseFacts
+from formservice.reimbursement.applicability import check_document
+from formservice.schemas.case import load_case
 from formservice.settings import Settings
 from formservice.store.db import upgrade_database
 from formservice.usecases import Services, build_services
@@ -25,6 +28,8 @@ from tests.conftest import REPO, SAMPLES, make_key, require_tool, sample_case_pa
 from tests.helpers.denials import case_with_denial
 
 ARTIFACTS = REPO / "test-artifacts" / "letters"
+# Kinds made for a stored case with facts on file (a denial, a benefits investigation).
+STORED_KINDS = {"appeal", "appeal_checklist", "sob"}
 LETTER_KINDS = sorted(k.name for k in catalog.KINDS.values() if k.template and "pdf" in k.formats)
 BENEFITS = json.loads((SAMPLES / "benefits" / "01_northwind_in_network.json").read_text())
 
@@ -90,6 +95,27 @@ def test_letter_pdf_has_the_facts(
     services, app, auth = shared
     payload = json.loads(path.read_text())
     payload["external_id"] = f"{payload['external_id']}-{kind}"
+    if kind == "abn":
+        # The ABN is for Original Medicare with coverage in doubt: make every sample one.
+        payload["coverage"] = {
+            "status": "insured",
+            "payer": {
+                "name": "Tailspin Federal Medicare Services",
+                "payer_id": "TSMAC",
+                "plan_type": "medicare_ffs",
+            },
+            "member_id": "1EG4TE5MK73",
+            "scalp_cooling_covered": None,
+        }
+    refused = check_document(load_case(payload), CaseFacts(), kind)
+    if refused is not None and kind not in STORED_KINDS:
+        # A letter that does not apply (an off-label LMN) is refused, naming the rule.
+        response = app.test_client().post(
+            f"/api/v1/render/{kind}?format=pdf", json=payload, headers=auth
+        )
+        assert response.status_code == 422
+        assert response.json["rule"] == refused.rule
+        return
     pdf = _render(app.test_client(), auth, kind, payload)
     assert pdf.startswith(b"%PDF-")
     text = " ".join(_pdf_text(pdf).split())

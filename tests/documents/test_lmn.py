@@ -21,7 +21,7 @@ from formservice.documents.contexts.common import build_context
 from formservice.documents.convert import LibreOfficeConverter
 from formservice.documents.docx.render import document_text, read_properties, render_docx
 from formservice.model import Case, to_plain
-from formservice.reimbursement.evidence import assemble_evidence
+from formservice.reimbursement.evidence import assemble_evidence, site_evidence
 from formservice.schemas.case import load_case
 from tests.documents.conftest import convert_batch
 
@@ -95,12 +95,22 @@ def test_letter_states_every_fact_of_the_case(path: Path) -> None:
         expected.append(case.coverage.member_id)
     for fact in expected:
         assert fact in flat, fact
-    # Every reference is printed in full, numbered in the order the letter cites it.
-    refs = assemble_evidence(
+    # Every reference is printed in full, numbered in the order the letter cites it: the
+    # guideline, the efficacy studies of the diagnosis's site (each with its device), safety,
+    # quality of life.
+    cited = assemble_evidence(
         ["medical_necessity", "experimental_investigational", "safety", "cosmetic"]
     ).references
+    site = site_evidence(case.primary_diagnosis.code)
+    refs = [r for r in cited if r.topic == "guideline"] + list(site.references)
+    refs += [r for r in cited if r.topic == "safety"]
+    refs += [r for r in cited if r.topic == "quality_of_life"]
     for number, ref in enumerate(refs, 1):
         assert f"{number}.\t{ref.citation}" in text
+    for ref in site.references:
+        assert f"({ref.device_text}) [" in flat
+    if site.note:
+        assert site.note in flat
     for leftover in ("None", "{{", "{%", "}}", "%}"):
         assert leftover not in flat, leftover
     # The letterhead is on the first page only; later pages carry the patient and page number.

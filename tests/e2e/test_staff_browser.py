@@ -210,3 +210,25 @@ def test_logout_and_idle_timeout_send_back_to_login(
     assert "/login" in page.url
     assert "timed out" in page.get_by_role("status").inner_text()
     shot(page, "12-timed-out")
+
+
+def test_upload_an_835_and_open_a_denied_claim(
+    page: Any, server: Server, case_ids: dict[str, str]
+) -> None:
+    _login(page, server)
+    page.wait_for_url(f"{server.url}/cases")
+    page.get_by_role("link", name="Upload an 835").click()
+    page.get_by_label("835 file").set_input_files(
+        str(SAMPLES / "era" / "01_denial_medical_necessity.835")
+    )
+    page.get_by_role("button", name="Upload and read").click()
+    page.wait_for_url("**/remittances/*")
+    table = page.locator("#denied-claims")
+    assert "ADA SAMPLECASE" in table.inner_text()
+    assert table.get_by_role("link", name="HUB-SAMPLE-0001").is_visible()  # its matched case
+    shot(page, "08-remittance", readme="remittance")
+    table.get_by_role("link", name="Review").click()
+    page.wait_for_url("**/denials/*")
+    assert page.get_by_role("heading", name="The remittance (835)").is_visible()
+    assert "CAS*CO*50*1850.50" in page.locator(".letter").inner_text()
+    shot(page, "09-remittance-review")

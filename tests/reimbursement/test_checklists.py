@@ -90,11 +90,11 @@ PA_ROWS = [
     ),
     Row("prescription_valid", "missing", "not a valid NPI", case={"prescriber_npi": "1234567890"}),
     Row("treatment_plan_complete", "done", "6 session(s) from 2026-02-02, every 21 days"),
-    Row("treatment_plan_complete", "missing", "treatment.start_date", case={"start_date": None}),
+    Row("treatment_plan_complete", "missing", "the start date", case={"start_date": None}),
     Row(
         "treatment_plan_complete",
         "missing",
-        "treatment.cycle_length_days",
+        "the cycle length in days",
         case={"cycle_length_days": None},
     ),
     Row(
@@ -107,16 +107,16 @@ PA_ROWS = [
     Row("codes_in_effect", "done", "2025-06-02", case={"start_date": date(2025, 6, 2)}),
     Row("codes_in_effect", "missing", "2021-07-01", case={"start_date": date(2021, 6, 30)}),
     Row("codes_in_effect", "done", "2021-07-01", case={"start_date": date(2021, 7, 1)}),
-    Row("lmn_generated", "missing", "'lmn'"),
+    Row("lmn_generated", "missing", "generate the Letter of Medical Necessity"),
     Row("lmn_generated", "done", "generated", facts=Facts(documents=frozenset({"lmn"}))),
-    Row("pa_form_generated", "missing", "'pa_form'"),
+    Row("pa_form_generated", "missing", "generate the PA request form"),
     Row(
         "pa_form_generated",
         "not_applicable",
         "no PA required",
         facts=Facts(benefits={"pa_required": False}),
     ),
-    Row("clinical_notes", "missing", "clinical_notes"),
+    Row("clinical_notes", "missing", "add clinical notes"),
 ]
 
 
@@ -156,7 +156,7 @@ def test_unknown_payer_leaves_pa_requirement_missing(make_case: Callable[..., Ca
 
 
 CLAIM_ROWS = [
-    Row("pa_number_recorded", "missing", "record prior_authorization.number"),
+    Row("pa_number_recorded", "missing", "record the authorization number"),
     Row(
         "pa_number_recorded",
         "not_applicable",
@@ -164,8 +164,8 @@ CLAIM_ROWS = [
         facts=Facts(benefits={"pa_required": False}),
     ),
     Row("pa_number_recorded", "not_applicable", "uninsured", case={"coverage_status": "uninsured"}),
-    Row("pa_approved", "missing", "'not_submitted'"),
-    Row("pa_approved", "missing", "'denied'", case={"pa_status": "denied"}),
+    Row("pa_approved", "missing", "PA not submitted yet: wait"),
+    Row("pa_approved", "missing", "PA denied: wait", case={"pa_status": "denied"}),
     Row("claim_lines_valid", "done", "13 claim lines, no errors"),
     Row("claim_lines_valid", "missing", "off-label", case={"diagnoses": ("C91.00",)}),
     Row("claim_lines_valid", "missing", "treatment.start_date", case={"start_date": None}),
@@ -181,9 +181,9 @@ CLAIM_ROWS = [
         "place of service 22",
         case={"site_of_care": "hospital_outpatient"},
     ),
-    Row("place_of_service", "missing", "site_of_care", case={"site_of_care": None}),
+    Row("place_of_service", "missing", "the site of care", case={"site_of_care": None}),
     Row("facility_npi", "done", "1003000126"),
-    Row("facility_tax_id", "missing", "facility.tax_id"),
+    Row("facility_tax_id", "missing", "the facility's tax ID"),
 ]
 
 
@@ -194,13 +194,17 @@ def test_claim_checklist_rows(make_case: Callable[..., Case], row: Row) -> None:
     assert (status, row.detail in detail) == (row.status, True), detail
 
 
-@pytest.mark.parametrize("status", ["approved", "appeal_approved"])
-def test_claim_pa_approved_and_number_done(make_case: Callable[..., Case], status: str) -> None:
+@pytest.mark.parametrize(
+    ("status", "words"), [("approved", "approved"), ("appeal_approved", "approved on appeal")]
+)
+def test_claim_pa_approved_and_number_done(
+    make_case: Callable[..., Case], status: str, words: str
+) -> None:
     case = _with_pa(
         _insured(make_case), status=status, number="PA-77", decided_on=date(2026, 1, 30)
     )
     items = claim_checklist(case, Facts(), TODAY)
-    assert _status(items, "pa_approved") == ("done", f"PA {status.replace('_', ' ')} on 2026-01-30")
+    assert _status(items, "pa_approved") == ("done", f"PA {words} on 2026-01-30")
     assert _status(items, "pa_number_recorded")[0] == "done"
 
 
@@ -310,7 +314,7 @@ APPEAL_ROWS = [
         "no denial reason identified",
         facts=Facts(denial=_denial(reasons=[], categories=[])),
     ),
-    Row("appeal_letter", "missing", "'appeal'", facts=Facts(denial=_denial())),
+    Row("appeal_letter", "missing", "generate the letter of appeal", facts=Facts(denial=_denial())),
     Row(
         "appeal_letter",
         "done",
@@ -318,14 +322,14 @@ APPEAL_ROWS = [
         facts=Facts(denial=_denial(), documents=frozenset({"appeal"})),
     ),
     Row("denial_letter_copy", "done", "2 page(s)", facts=Facts(denial=_denial())),
-    Row("evidence_citations", "done", "medical_necessity", facts=Facts(denial=_denial())),
+    Row("evidence_citations", "done", "for medical necessity", facts=Facts(denial=_denial())),
     Row(
         "evidence_citations",
         "not_applicable",
         "answered with facts",
         facts=Facts(denial=_denial(categories=["coding_error", "duplicate"])),
     ),
-    Row("clinical_records", "missing", "clinical_notes", facts=Facts(denial=_denial())),
+    Row("clinical_records", "missing", "add clinical notes", facts=Facts(denial=_denial())),
 ]
 
 

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from formservice.reimbursement.evidence import assemble_evidence, guidelines_for, load_evidence
+from formservice.reimbursement.evidence import (
+    assemble_evidence,
+    guidelines_for,
+    load_evidence,
+    site_evidence,
+)
 
 DATA = Path(__file__).resolve().parents[2] / "formservice/reimbursement/data/evidence.yaml"
 
@@ -15,12 +20,14 @@ DATA = Path(__file__).resolve().parents[2] / "formservice/reimbursement/data/evi
 def test_library_loads_once_with_sourced_entries() -> None:
     lib = load_evidence()
     assert load_evidence() is lib
-    assert len(lib.references) == 7
+    assert len(lib.references) == 10
     for ref in lib.references:
-        assert (ref.doi or "").startswith("10."), ref.key
+        # A DOI, or (where none was verified) the PubMed Central record the finding comes from.
+        assert (ref.doi or "").startswith("10.") or "PMC" in ref.source, ref.key
         assert ref.source, ref.key
         assert ref.finding, ref.key
-        assert ref.citation.endswith(f"doi:{ref.doi}")
+        if ref.doi:
+            assert ref.citation.endswith(f"doi:{ref.doi}")
     nangia = lib.reference("nangia_2017_scalp")
     assert nangia.citation.startswith("Nangia J, Wang T, Osborne C, et al. Effect of a scalp")
     assert "JAMA. 2017;317(6):596-605." in nangia.citation
@@ -83,3 +90,35 @@ def test_experimental_denials_get_the_fda_clearance_argument() -> None:
 def test_unknown_category_is_an_error() -> None:
     with pytest.raises(KeyError, match="timely_filing"):
         assemble_evidence(["timely_filing"])
+
+
+@pytest.mark.parametrize(
+    ("code", "site", "specific", "keys"),
+    [
+        ("C50.911", "breast", True, {"nangia_2017_scalp", "rugo_2017_jama", "bajpai_2020_rct"}),
+        ("C56.9", "ovarian", True, {"mitric_2021_gynecologic"}),
+        ("C18.7", "colorectal", False, {"betticher_2013_docetaxel", "brook_2024_registry"}),
+        ("C61", "prostate", False, {"betticher_2013_docetaxel", "brook_2024_registry"}),
+        ("C34.90", "solid_tumour", False, {"betticher_2013_docetaxel", "brook_2024_registry"}),
+    ],
+)
+def test_evidence_by_site_never_offers_breast_trials_as_another_sites(
+    code: str, site: str, specific: bool, keys: set[str]
+) -> None:
+    found = site_evidence(code)
+    assert (found.site.site, found.specific) == (site, specific)
+    cited = {r.key for r in found.references}
+    assert keys <= cited
+    if site != "breast":
+        assert not any("breast" in r.sites for r in found.references)
+    if not specific:
+        assert f"specific to {found.site.label if site != 'solid_tumour' else 'this'}" in found.note
+    for ref in found.references:  # every trial names its device, or says it is not named
+        assert ref.device_text.startswith(("device: ", "device not named"))
+
+
+def test_each_trial_names_its_device() -> None:
+    lib = load_evidence()
+    assert lib.reference("rugo_2017_jama").device_text == "device: DigniCap"
+    assert lib.reference("nangia_2017_scalp").device_text == "device: Paxman"
+    assert lib.reference("mitric_2021_gynecologic").device_text == "device: DigniCap"

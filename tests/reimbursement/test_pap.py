@@ -15,8 +15,12 @@ APPLIED = date(2026, 3, 1)
 TODAY = date(2026, 3, 2)
 
 
+PRICE = (1000.0, "hub price list (test)")
+
+
 def decide(case, **kwargs):
     kwargs.setdefault("application_date", APPLIED)
+    kwargs.setdefault("product_price", PRICE)
     kwargs.setdefault("today", TODAY)
     return decide_pap(case, **kwargs)
 
@@ -50,6 +54,7 @@ def test_uninsured_low_income_patient_is_eligible_with_the_numbers(make_case):
     assert {r.rule for r in d.reasons} == {
         "condition.us_physical_address",
         "condition.on_label_diagnosis",
+        "condition.not_paediatric",
         "condition.valid_prescription",
         "condition.buy_and_bill_facility",
         "automatic.income_600_fpl",
@@ -124,20 +129,94 @@ def test_hardship_is_cost_over_half_of_household_income(make_case, cost, passed)
     r = rule(d, "automatic.hardship")
     assert r.passed is passed
     assert r.numbers["threshold"] == 60000
-    assert r.numbers["cost_source"] == "given with the request"
+    assert r.numbers["cost_basis"] == "given"
     assert d.eligible is passed
     if passed:
         assert d.decided_by == ["automatic.hardship", "conditional.no_insurance"]
 
 
-def test_hardship_uses_the_configured_cost_by_default(make_case):
-    d = decide(make_case(household_size=1, agi=120000, annual_income=3500))
+def test_hardship_uses_the_hub_price_and_says_so(make_case):
+    d = decide(make_case(household_size=1, agi=120000, annual_income=1999))
     r = rule(d, "automatic.hardship")
-    assert r.numbers["cost"] == 1750.50
-    assert "placeholder" in r.numbers["cost_source"]
-    assert r.passed is True  # 1,750.50 > 50% of 3,500
-    d = decide(make_case(household_size=1, agi=120000, annual_income=3501))
+    assert (r.numbers["cost"], r.numbers["cost_basis"]) == (1000.0, "product_price")
+    assert r.numbers["cost_source"] == "hub price list (test)"
+    assert r.passed is True  # 1,000 > 50% of 1,999
+    assert "the product price (hub price list (test)), $1,000, is more than" in r.detail
+    d = decide(make_case(household_size=1, agi=120000, annual_income=2000))
     assert rule(d, "automatic.hardship").passed is False  # exactly 50%
+
+
+def test_hardship_without_a_price_or_estimate_cannot_decide_and_never_uses_a_payment_rate(
+    make_case,
+):
+    d = decide(make_case(household_size=1, agi=120000, annual_income=3500), product_price=None)
+    r = rule(d, "automatic.hardship")
+    assert r.passed is None
+    assert r.missing == ("product_price",)
+    assert "1,750.50" not in d.basis
+    assert "1750.5" not in str(r.numbers)
+    assert d.eligible is None  # income over 600% FPL, hardship unknown: not a "no"
+
+
+def test_hardship_prefers_the_insured_patients_out_of_pocket_from_the_sob(make_case):
+    case = make_case(coverage_status="insured", household_size=1, agi=120000, annual_income=5000)
+    d = decide(case, out_of_pocket=2600.0)
+    r = rule(d, "automatic.hardship")
+    assert (r.numbers["cost"], r.numbers["cost_basis"]) == (2600.0, "out_of_pocket")
+    assert r.passed is True
+    assert "out-of-pocket" in r.detail
+    # An uninsured patient has no SOB estimate to weigh: the product price is used.
+    d = decide(make_case(household_size=1, agi=120000, annual_income=5000), out_of_pocket=2600.0)
+    assert rule(d, "automatic.hardship").numbers["cost_basis"] == "product_price"
+
+
+def test_a_paediatric_patient_does_not_pass(make_case):
+    case = make_case()
+    child = case.__class__(
+        **{
+            **{f: getattr(case, f) for f in case.__dataclass_fields__},
+            "patient": case.patient.__class__(
+                **{
+                    **{f: getattr(case.patient, f) for f in case.patient.__dataclass_fields__},
+                    "date_of_birth": date(2012, 5, 1),
+                }
+            ),
+        }
+    )
+    d = decide(child)
+    r = rule(d, "condition.not_paediatric")
+    assert (r.passed, r.numbers["age"]) == (False, 13)
+    assert d.eligible is False
+    assert "condition.not_paediatric" in d.decided_by
+    assert rule(decide(case), "condition.not_paediatric").passed is True
+
+
+def test_a_denied_pa_with_no_appeal_recorded_is_not_final(make_case):
+    case = make_case(coverage_status="insured", scalp_cooling_covered=True, pa_status="denied")
+    d = decide(case, underinsured=False)
+    assert rule(d, "conditional.pa_denied_final").passed is False
+    assert d.eligible is False
+    # Only when no appeal is available, or the one appeal was denied, is it final.
+    assert rule(decide(case, appeal_available=False), "conditional.pa_denied_final").passed
+    appealed = make_case(
+        coverage_status="insured", scalp_cooling_covered=True, pa_status="appeal_denied"
+    )
+    assert rule(decide(appealed), "conditional.pa_denied_final").passed is True
+
+
+def test_percent_over_the_limit_never_reads_as_the_limit(make_case):
+    d = decide(make_case(state="TX", household_size=4, agi=198001, annual_income=198001))
+    r = rule(d, "automatic.income_600_fpl")
+    assert r.passed is False
+    assert d.fpl["percent_of_fpl"] == 600.1
+    assert "600.1%" in r.detail
+    assert "600.0%" not in r.detail
+    d = decide(make_case(state="TX", household_size=4, agi=197999, annual_income=197999))
+    assert d.fpl["percent_of_fpl"] == 599.9  # within: rounded down, never up to the limit
+    d = decide(make_case(state="TX", household_size=4, agi=197990, annual_income=197990))
+    assert d.fpl["percent_of_fpl"] == 599.9
+    d = decide(make_case(state="TX", household_size=4, agi=198000, annual_income=198000))
+    assert d.fpl["percent_of_fpl"] == 600.0
 
 
 @pytest.mark.parametrize(
@@ -158,7 +237,7 @@ def test_hardship_uses_the_configured_cost_by_default(make_case):
         ),
         (
             {"coverage_status": "insured", "scalp_cooling_covered": True, "pa_status": "denied"},
-            {},
+            {"appeal_available": False},
             "conditional.pa_denied_final",
             True,
         ),

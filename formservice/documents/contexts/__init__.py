@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from formservice.documents.contexts import hub
+from formservice.documents.contexts.abn import abn_context
 from formservice.documents.contexts.appeal import build_appeal_context
 from formservice.documents.contexts.common import build_context, context_variables
 from formservice.documents.contexts.text import format_date
@@ -40,6 +41,7 @@ CONTEXT_BUILDERS: dict[str, ContextBuilder] = {
     "claim_checklist": hub.claim_checklist_context,
     "appeal_checklist": hub.appeal_checklist_context,
     "appeal": build_appeal_context,
+    "abn": abn_context,
 }
 
 

@@ -28,6 +28,7 @@ from formservice.documents.contexts.parties import (
 from formservice.documents.contexts.text import format_date, plain
 from formservice.documents.contexts.treatment import (
     diagnosis_context,
+    letter_purpose,
     request_context,
     treatment_context,
 )
@@ -99,8 +100,8 @@ def build_context(
             diagnosis_context(d) for d in case.diagnoses if d is not case.primary_diagnosis
         ],
         "treatment": treatment_context(case, pos),
-        "request": request_context(case, codes, pos),
-        "evidence": evidence_context(case, evidence_categories),
+        "request": request_context(case, codes, pos) | letter_purpose(case, today),
+        "evidence": evidence_context(case, evidence_categories, by_site=kind == "lmn"),
         "clinical_notes": plain(case.clinical_notes).strip(),
         "prior_authorization": {
             "status": case.prior_authorization.status,

@@ -8,7 +8,12 @@ from typing import Any
 
 from formservice.documents.contexts.text import format_date, plain
 from formservice.model import Case
-from formservice.reimbursement.evidence import Reference, assemble_evidence, guidelines_for
+from formservice.reimbursement.evidence import (
+    Reference,
+    assemble_evidence,
+    guidelines_for,
+    site_evidence,
+)
 
 __all__ = ["evidence_context"]
 
@@ -23,11 +28,30 @@ def _reference(number: int, ref: Reference) -> dict[str, Any]:
         "year": ref.year,
         "kind": ref.kind,
         "topic": ref.topic,
+        "device": plain(ref.device),
+        "device_text": ref.device_text,
     }
 
 
-def evidence_context(case: Case, categories: Sequence[str]) -> dict[str, Any]:
-    """The arguments for these categories, references numbered by first citation, FDA, NCCN."""
+def _letter_order(case: Case, assembled: Sequence[Reference]) -> tuple[list[Reference], Any]:
+    """The LMN's references in the order it cites them: the guideline (regulatory paragraph),
+    the efficacy studies for the diagnosis's site, safety, quality of life."""
+    site = site_evidence(case.primary_diagnosis.code)
+    ordered = [r for r in assembled if r.topic == "guideline"] + list(site.references)
+    ordered += [r for r in assembled if r.topic == "safety"]
+    ordered += [r for r in assembled if r.topic == "quality_of_life"]
+    unique = list({r.key: r for r in ordered}.values())
+    return unique, site
+
+
+def evidence_context(
+    case: Case, categories: Sequence[str], *, by_site: bool = False
+) -> dict[str, Any]:
+    """The arguments for these categories, references numbered by first citation, FDA, NCCN.
+
+    `by_site` (the letter of medical necessity): the efficacy studies are those of the primary
+    diagnosis's cancer site (evidence.yaml `sites`), and `site.note` says when none is specific.
+    """
     found = assemble_evidence(categories)
     numbers = {ref.key: i for i, ref in enumerate(found.references, 1)}
     arguments = [
@@ -60,7 +84,13 @@ def evidence_context(case: Case, categories: Sequence[str]) -> dict[str, Any]:
         }
         for g in found.guidelines
     ]
-    refs = [_reference(numbers[r.key], r) for r in found.references]
+    site_block = {"label": "", "specific": True, "note": ""}
+    if by_site:
+        ordered, site = _letter_order(case, found.references)
+        refs = [_reference(i, r) for i, r in enumerate(ordered, 1)]
+        site_block = {"label": site.site.label, "specific": site.specific, "note": site.note}
+    else:
+        refs = [_reference(numbers[r.key], r) for r in found.references]
     by_topic: dict[str, list[dict[str, Any]]] = {
         t: [] for t in ("efficacy", "safety", "quality_of_life", "guideline")
     }
@@ -75,4 +105,5 @@ def evidence_context(case: Case, categories: Sequence[str]) -> dict[str, Any]:
         "fda": fda,
         "nccn": nccn,
         "nccn_applies": any(g["applies"] for g in nccn),
+        "site": site_block,
     }

@@ -45,6 +45,7 @@ EXTRA_KEYS: dict[str, frozenset[str]] = {
 _RULE_LABELS = {
     "condition.us_physical_address": "Lives in the US at a physical address (not a PO box)",
     "condition.on_label_diagnosis": "On-label diagnosis (solid tumor)",
+    "condition.not_paediatric": "Not a paediatric patient (a label contraindication)",
     "condition.valid_prescription": "Valid prescription from a licensed prescriber",
     "condition.buy_and_bill_facility": "Facility contracted under Buy & Bill",
     "automatic.income_600_fpl": "Income at or below 600% of the Federal Poverty Level",
@@ -67,6 +68,8 @@ _MISSING_LABELS = {
     "patient.household.annual_income": "household annual income",
     "prescription.date": "the date of the scalp-cooling prescription",
     "facility.buy_and_bill": "whether the facility is contracted under Buy & Bill",
+    "product_price": "the cost to weigh for hardship: the patient's out-of-pocket estimate "
+    "(Summary of Benefits) or the hub's product price",
     "diagnoses": "an on-label (solid tumor) diagnosis",
     "benefits_investigation.underinsured": "the benefits investigation's verdict on coverage",
     "coverage.scalp_cooling_covered": "whether the plan covers scalp cooling",
@@ -134,7 +137,7 @@ def _pap(case: model.Case, facts: CaseFacts, today: date) -> dict[str, Any]:
             "not_eligible": "Not eligible for the Patient Assistance Program",
             "undecided": "Pending: more information is needed",
         }[outcome],
-        "basis": decision.basis,
+        "basis": _plain_basis(decision.basis),
         "groups": _rule_groups(decision),
         "fpl": _fpl_numbers(decision.fpl),
         "missing": [_MISSING_LABELS.get(m, m) for m in decision.missing],
@@ -143,6 +146,13 @@ def _pap(case: model.Case, facts: CaseFacts, today: date) -> dict[str, Any]:
         "application_date_assumed": decision.application_date_assumed,
         "notes": list(decision.notes),
     }
+
+
+def _plain_basis(basis: str) -> str:
+    """The decision's basis as a person reads it: field paths named in words."""
+    for path, words in sorted(_MISSING_LABELS.items(), key=lambda kv: -len(kv[0])):
+        basis = basis.replace(path, words)
+    return basis
 
 
 def _decide(case: model.Case, facts: CaseFacts, today: date) -> PapDecision:
@@ -154,11 +164,18 @@ def _decide(case: model.Case, facts: CaseFacts, today: date) -> PapDecision:
         case = dataclasses.replace(
             case, coverage=dataclasses.replace(case.coverage, scalp_cooling_covered=covered)
         )
+    out_of_pocket = None
+    if benefits is not None:
+        estimate = estimate_patient_cost(case, benefits)
+        if estimate.complete and estimate.patient_cost is not None:
+            out_of_pocket = float(estimate.patient_cost)
     return decide_pap(
         case,
         application_date=None,
         today=today,
         underinsured=benefits.underinsured if benefits else None,
+        out_of_pocket=out_of_pocket,
+        product_price=facts.product_price,
     )
 
 
@@ -310,9 +327,25 @@ def _estimate(case: model.Case, benefits: Benefits) -> dict[str, Any]:
             {"label": s.label, "amount": usd(s.amount), "detail": s.detail} for s in estimate.steps
         ],
         "assumptions": list(estimate.assumptions),
-        "missing": list(estimate.missing),
+        "missing": [_estimate_missing_words(m) for m in estimate.missing],
         "complete": estimate.complete,
+        "estimable": estimate.patient_cost is not None,
     }
+
+
+_ESTIMATE_MISSING = {
+    "treatment.sessions": "the number of chemotherapy sessions",
+    "benefits.deductible": "the deductible",
+    "benefits.coinsurance_percent": "the coinsurance or copay",
+}
+
+
+def _estimate_missing_words(path: str) -> str:
+    """What the estimate lacks, as a person names it (never the payload path)."""
+    prefix = "benefits.allowed_amounts."
+    if path.startswith(prefix):
+        return f"the payer's allowed amount for CPT {path[len(prefix) :]}"
+    return _ESTIMATE_MISSING.get(path, path.rsplit(".", 1)[-1].replace("_", " "))
 
 
 def sob_context(case: model.Case, facts: CaseFacts, today: date) -> dict[str, Any]:

@@ -4,13 +4,15 @@ lines (0662T once, 0663T per session) with their descriptors and place of servic
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from formservice.documents.contexts.codes import code_descriptor
 from formservice.documents.contexts.text import format_date, in_sentence, join_words, plain
 from formservice.model import Case, Diagnosis
+from formservice.reimbursement.abn import effective_plan_type
 
-__all__ = ["diagnosis_context", "request_context", "treatment_context"]
+__all__ = ["diagnosis_context", "letter_purpose", "request_context", "treatment_context"]
 
 _SITE_LABELS = {
     "physician_office": "Physician office",
@@ -71,6 +73,79 @@ def treatment_context(case: Case, pos: str) -> dict[str, Any]:
         "place_of_service_label": _POS_LABELS.get(pos, ""),
         "alopecia_risk": plain(t.alopecia_risk),
         "alopecia_risk_text": _RISK_TEXT.get(t.alopecia_risk or "", ""),
+    }
+
+
+def _sessions_clause(sessions: int | None) -> str:
+    if sessions:
+        return f"each of the {sessions} planned chemotherapy sessions"
+    return "each planned chemotherapy session"
+
+
+def letter_purpose(case: Case, today: date) -> dict[str, Any]:
+    """What the letter asks for, by pathway, and whether the request is retroactive.
+
+    Pathways: prior authorization (a payer that may require it); Original Medicare, which has no
+    prior authorization for 0662T/0663T (payers.yaml), so the letter documents medical necessity
+    for the claim; an uninsured patient (approval, e.g. for the PAP). A letter dated after the
+    planned start asks for retroactive authorization of the sessions from that date, and says
+    why (`retroactive`, and a warning in the document's details).
+    """
+    insured = case.coverage.status == "insured"
+    plan_type, _ = effective_plan_type(case, None)
+    medicare_ffs = insured and plan_type == "medicare_ffs"
+    start = case.treatment.start_date
+    started = start is not None and start < today
+    when = format_date(start)
+    each = _sessions_clause(case.treatment.sessions)
+    if medicare_ffs:
+        ask = (
+            "document, for the Medicare claim, the medical necessity of mechanical scalp "
+            "cooling with the chemotherapy I have prescribed"
+        )
+        start_phrase = f", {'from' if started else 'starting'} {when}" if when else ""
+        closing = (
+            f"This letter supports the claim for CPT 0662T once and CPT 0663T for {each}; "
+            "Original Medicare requires no prior authorization for them."
+        )
+        salutation = "Dear Medical Reviewer"
+    elif insured and started:
+        ask = (
+            "request retroactive authorization and coverage of mechanical scalp cooling, which "
+            f"began with the chemotherapy I have prescribed on {when}"
+        )
+        start_phrase = f", retroactive to {when}"
+        closing = (
+            f"For these reasons I ask that you authorize, retroactive to {when}, CPT 0662T "
+            f"once and CPT 0663T for {each}: scalp cooling works only from the first infusion."
+        )
+        salutation = "Dear Medical Director"
+    elif insured:
+        ask = (
+            "request prior authorization and coverage of mechanical scalp cooling during the "
+            "chemotherapy I have prescribed"
+        )
+        start_phrase = f", starting {when}" if when else ""
+        closing = (
+            f"For these reasons I ask that you approve CPT 0662T once and CPT 0663T for {each}."
+        )
+        salutation = "Dear Medical Director"
+    else:
+        ask = (
+            "request approval of mechanical scalp cooling during the chemotherapy I have prescribed"
+        )
+        start_phrase = f", {'from' if started else 'starting'} {when}" if when else ""
+        closing = (
+            f"For these reasons I ask that you approve CPT 0662T once and CPT 0663T for {each}."
+        )
+        salutation = "Dear Reviewer"
+    return {
+        "ask_text": ask,
+        "start_phrase": start_phrase,
+        "closing_text": closing,
+        "salutation": salutation,
+        "medicare_ffs": medicare_ffs,
+        "retroactive": insured and not medicare_ffs and started,
     }
 
 

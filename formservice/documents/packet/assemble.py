@@ -251,6 +251,7 @@ def build_appeal_packet(
     denial_pdf: bytes,
     pa_form_pdf: bytes | None,
     properties: Mapping[str, str] | None = None,
+    denial_title: str = "Copy of the denial letter",
 ) -> tuple[bytes, dict[str, Any]]:
     """The packet PDF and a description of its parts (title, first page, pages).
 
@@ -260,7 +261,7 @@ def build_appeal_packet(
     parts = [
         Part("Letter of appeal", render_letter("appeal")),
         Part("Letter of medical necessity", render_letter("lmn")),
-        Part("Copy of the denial letter", sanitise_pdf(_reader(denial_pdf, "denial letter"))),
+        Part(denial_title, sanitise_pdf(_reader(denial_pdf, "denial letter"))),
     ]
     notes = clinical_notes_page(case, today=today)
     if notes is not None:

@@ -132,10 +132,17 @@ def _evidence(case: Case, facts: FactsLike, today: date) -> tuple[Status, str]:
     if not answerable:
         return NA, "these reasons are answered with facts (codes, dates, records), not literature"
     uncited = [c for c in answerable if not any(a.cites for a in library.arguments[c])]
+
+    def words(found: list[str]) -> str:  # the categories as a letter names them
+        return ", ".join(
+            library.appeals[c].label.lower() if c in library.appeals else c.replace("_", " ")
+            for c in found
+        )
+
     if uncited:
-        return MISSING, f"no citation on file for: {', '.join(uncited)}"
+        return MISSING, f"no citation on file for: {words(uncited)}"
     keys = {k for c in answerable for a in library.arguments[c] for k in a.cites}
-    return DONE, f"{len(keys)} reference(s) in the evidence library for {', '.join(answerable)}"
+    return DONE, f"{len(keys)} reference(s) in the evidence library for {words(answerable)}"
 
 
 APPEAL_RULES: dict[str, Rule] = {

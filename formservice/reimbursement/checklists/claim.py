@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from formservice.model import Case
-from formservice.reimbursement import billing, codes
+from formservice.reimbursement import billing, codes, pa_tracking
 from formservice.reimbursement.checklists.items import (
     DONE,
     MISSING,
@@ -44,7 +44,7 @@ def _pa_number(case: Case, facts: FactsLike, today: date) -> tuple[Status, str]:
         return DONE, f"PA number {number} (CMS-1500 item 23)"
     if required is None:
         return MISSING, "PA requirement unknown and no PA number recorded"
-    return MISSING, "PA required: record prior_authorization.number before filing the claim"
+    return MISSING, "PA required: record the authorization number before filing the claim"
 
 
 def _pa_approved(case: Case, facts: FactsLike, today: date) -> tuple[Status, str]:
@@ -56,10 +56,13 @@ def _pa_approved(case: Case, facts: FactsLike, today: date) -> tuple[Status, str
         return NA, "no PA required"
     if status in _APPROVED:
         decided = case.prior_authorization.decided_on
-        return DONE, f"PA {status.replace('_', ' ')}" + (
+        return DONE, f"PA {pa_tracking.status_label(status)}" + (
             f" on {decided.isoformat()}" if decided else ""
         )
-    return MISSING, f"PA status is {status!r}: wait for approval before billing"
+    return (
+        MISSING,
+        f"PA {pa_tracking.status_label(status)}: wait for the payer's approval before billing",
+    )
 
 
 def chemo_code(case: Case) -> str:
@@ -100,7 +103,7 @@ def _chemo_pairing(case: Case, facts: FactsLike, today: date) -> tuple[Status, s
 def _place_of_service(case: Case, facts: FactsLike, today: date) -> tuple[Status, str]:
     pos = codes.place_of_service(case.treatment.site_of_care)
     if pos is None:
-        return MISSING, "add treatment.site_of_care (physician_office or hospital_outpatient)"
+        return MISSING, "add the site of care (physician office or hospital outpatient department)"
     return DONE, f"place of service {pos[0]} ({pos[1]})"
 
 
@@ -114,7 +117,7 @@ def _facility_npi(case: Case, facts: FactsLike, today: date) -> tuple[Status, st
 def _facility_tax_id(case: Case, facts: FactsLike, today: date) -> tuple[Status, str]:
     if case.facility.tax_id:
         return DONE, f"EIN {case.facility.tax_id}"
-    return MISSING, "add facility.tax_id (CMS-1500 item 25)"
+    return MISSING, "add the facility's tax ID (CMS-1500 item 25)"
 
 
 def _insured_only(rule: Rule) -> Rule:

@@ -19,6 +19,7 @@ __all__ = [
     "FactsLike",
     "Rule",
     "Status",
+    "join_fields",
     "run_checklist",
     "summarize",
 ]
@@ -57,6 +58,19 @@ class ChecklistItem:
 
 
 Rule = Callable[[Case, FactsLike, date], tuple[Status, str]]
+
+# Case fields as a checklist names them to a person (never the payload path).
+FIELD_WORDS = {
+    "treatment.start_date": "the start date",
+    "treatment.sessions": "the number of sessions",
+    "treatment.cycle_length_days": "the cycle length in days",
+}
+
+
+def join_fields(paths: Collection[str]) -> str:
+    """Payload paths in plain words: 'the start date and the number of sessions'."""
+    words = [FIELD_WORDS.get(p, p.rsplit(".", 1)[-1].replace("_", " ")) for p in paths]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _labels(kind: str) -> list[dict[str, str]]:

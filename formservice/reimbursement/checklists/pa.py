@@ -14,6 +14,7 @@ from formservice.reimbursement.checklists.items import (
     FactsLike,
     Rule,
     Status,
+    join_fields,
     run_checklist,
 )
 from formservice.reimbursement.checklists.shared_rules import (
@@ -74,7 +75,7 @@ def _treatment_plan(case: Case, facts: FactsLike, today: date) -> tuple[Status, 
         needed.append(("treatment.cycle_length_days", t.cycle_length_days))
     absent = [path for path, value in needed if value is None]
     if absent:
-        return MISSING, f"add {', '.join(absent)}"
+        return MISSING, f"add {join_fields(absent)}"
     cycle = f", every {t.cycle_length_days} days" if t.cycle_length_days else ""
     return DONE, f"{t.sessions} session(s) from {t.start_date.isoformat()}{cycle}"  # type: ignore[union-attr]  # checked above
 

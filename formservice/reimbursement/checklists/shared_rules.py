@@ -7,6 +7,7 @@ from datetime import date
 
 from formservice.model import Case
 from formservice.reimbursement import billing, codes
+from formservice.reimbursement.abn import effective_plan_type
 from formservice.reimbursement.benefits import payer_facts
 from formservice.reimbursement.checklists.items import DONE, MISSING, NA, FactsLike, Rule, Status
 
@@ -33,7 +34,7 @@ def check_member_id(case: Case, facts: FactsLike, today: date) -> tuple[Status, 
         return NA, "patient is uninsured"
     if case.coverage.member_id:
         return DONE, f"member ID {case.coverage.member_id}"
-    return MISSING, "add coverage.member_id"
+    return MISSING, "add the member ID"
 
 
 def check_payer_known(case: Case, facts: FactsLike, today: date) -> tuple[Status, str]:
@@ -42,7 +43,7 @@ def check_payer_known(case: Case, facts: FactsLike, today: date) -> tuple[Status
         return NA, "patient is uninsured"
     payer = case.coverage.payer
     if payer is None:
-        return MISSING, "add coverage.payer"
+        return MISSING, "add the payer"
     where = (
         "in the hub payer directory"
         if payer_facts(case, facts.benefits).in_directory
@@ -53,6 +54,10 @@ def check_payer_known(case: Case, facts: FactsLike, today: date) -> tuple[Status
 
 def pa_requirement(case: Case, facts: FactsLike) -> tuple[bool | None, str]:
     """Whether the payer requires a PA, and where that is known from."""
+    plan_type, _ = effective_plan_type(case, facts.benefits)
+    if plan_type == "medicare_ffs":
+        # payers.yaml: Original Medicare has no prior authorization for 0662T/0663T.
+        return False, "Original Medicare: no prior authorization for these codes"
     found = payer_facts(case, facts.benefits)
     return found.pa_required, found.pa_required_source
 
@@ -78,7 +83,7 @@ def check_codes_in_effect(case: Case, facts: FactsLike, today: date) -> tuple[St
     """0662T and 0663T are in effect on the start date."""
     start = case.treatment.start_date
     if start is None:
-        return MISSING, "needs treatment.start_date to check the codes"
+        return MISSING, "needs the start date to check the codes"
     try:
         for code in (billing.INITIAL, billing.SESSION):
             codes.lookup(code, start)
@@ -97,7 +102,7 @@ def check_generated(kind: str, what: str) -> Rule:
     def rule(case: Case, facts: FactsLike, today: date) -> tuple[Status, str]:
         if kind in facts.documents:
             return DONE, f"{what} generated"
-        return MISSING, f"generate the {what} (document kind '{kind}')"
+        return MISSING, f"generate the {what}"
 
     return rule
 
@@ -107,4 +112,4 @@ def check_clinical_notes(case: Case, facts: FactsLike, today: date) -> tuple[Sta
     notes = (case.clinical_notes or "").strip()
     if notes:
         return DONE, f"{len(notes)} characters of clinical notes"
-    return MISSING, "add clinical_notes (or attach the visit note and treatment plan)"
+    return MISSING, "add clinical notes (or attach the visit note and treatment plan)"

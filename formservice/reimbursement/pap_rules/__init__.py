@@ -9,6 +9,7 @@ from formservice.errors import PapInputError
 from formservice.reimbursement.money import usd
 from formservice.reimbursement.pap_rules.conditions import (
     check_address,
+    check_adult,
     check_buy_and_bill,
     check_diagnosis,
     check_prescription,
@@ -17,6 +18,7 @@ from formservice.reimbursement.pap_rules.conditions import (
 )
 from formservice.reimbursement.pap_rules.coverage import check_coverage_paths
 from formservice.reimbursement.pap_rules.income import (
+    HardshipCost,
     check_hardship,
     check_income,
     config,
@@ -25,9 +27,11 @@ from formservice.reimbursement.pap_rules.income import (
 from formservice.reimbursement.pap_rules.result import RuleResult
 
 __all__ = [
+    "HardshipCost",
     "PapInputError",
     "RuleResult",
     "check_address",
+    "check_adult",
     "check_buy_and_bill",
     "check_coverage_paths",
     "check_diagnosis",

@@ -12,6 +12,7 @@ from formservice.reimbursement.pap_rules.result import RuleResult
 
 __all__ = [
     "check_address",
+    "check_adult",
     "check_buy_and_bill",
     "check_diagnosis",
     "check_prescription",
@@ -105,6 +106,29 @@ def check_diagnosis(case: Case) -> RuleResult:
         numbers,
         missing=("diagnoses",),
     )
+
+
+def age_on(born: date, on: date) -> int:
+    """Whole years of age on a date."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def check_adult(case: Case, application_date: date) -> RuleResult:
+    """Condition: not a paediatric patient (a label contraindication), by pap.yaml's age."""
+    rule = "condition.not_paediatric"
+    spec = load_data("pap.yaml")["paediatric"]
+    adult = int(spec["adult_from_age"])
+    age = age_on(case.patient.date_of_birth, application_date)
+    numbers = {"age": age, "adult_from_age": adult, "source": str(spec["source"])}
+    if age < adult:
+        return RuleResult(
+            rule,
+            False,
+            f"the patient is {age} on {application_date.isoformat()}: scalp cooling is "
+            f"contraindicated for paediatric patients (younger than {adult})",
+            numbers,
+        )
+    return RuleResult(rule, True, f"the patient is {age}, not a paediatric patient", numbers)
 
 
 def check_prescription(case: Case, today: date) -> RuleResult:

@@ -4,6 +4,7 @@ scalp cooling not covered, or a PA finally denied."""
 from __future__ import annotations
 
 from formservice.model import Case
+from formservice.reimbursement.pa_tracking import status_label
 from formservice.reimbursement.pap_rules.result import RuleResult
 
 __all__ = ["check_coverage_paths"]
@@ -29,7 +30,7 @@ def check_coverage_paths(
 def _underinsured(insured: bool, underinsured: bool | None) -> RuleResult:
     rule = "conditional.underinsured"
     if not insured:
-        return RuleResult(rule, False, "not insured (see no_insurance)")
+        return RuleResult(rule, False, "not insured: the no-insurance path applies instead")
     if underinsured is None:
         return RuleResult(
             rule,
@@ -49,7 +50,7 @@ def _underinsured(insured: bool, underinsured: bool | None) -> RuleResult:
 def _not_covered(insured: bool, covered: bool | None) -> RuleResult:
     rule = "conditional.not_covered"
     if not insured:
-        return RuleResult(rule, False, "not insured (see no_insurance)")
+        return RuleResult(rule, False, "not insured: the no-insurance path applies instead")
     if covered is None:
         return RuleResult(
             rule,
@@ -67,11 +68,27 @@ def _not_covered(insured: bool, covered: bool | None) -> RuleResult:
 
 
 def _pa_denied_final(status: str, appeal_available: bool | None) -> RuleResult:
+    """A PA denial is final when the first appeal was denied, or when no appeal is available.
+
+    The hub helps with one appeal (seed page), so a plain denial is NOT final unless the caller
+    says no appeal is available (`appeal_available=False`): it waits for the appeal.
+    """
     rule = "conditional.pa_denied_final"
     if status == "appeal_denied":
-        return RuleResult(rule, True, "PA denied and the first appeal denied")
-    if status == "denied" and appeal_available is True:
-        return RuleResult(rule, False, "PA denied but the one appeal is still available")
+        return RuleResult(rule, True, "the prior authorization was denied and so was the appeal")
+    if status == "denied" and appeal_available is False:
+        return RuleResult(
+            rule, True, "the prior authorization was denied and no appeal is available"
+        )
     if status == "denied":
-        return RuleResult(rule, True, "PA denied with no appeal available or on file")
-    return RuleResult(rule, False, f"PA status is {status!r}, not a final denial")
+        return RuleResult(
+            rule,
+            False,
+            "the prior authorization was denied, but the one appeal the hub helps with is still "
+            "open: this path applies once the appeal is denied, or if no appeal is available",
+        )
+    if status == "appeal_submitted":
+        return RuleResult(
+            rule, False, "the appeal of the denied authorization is awaiting a decision"
+        )
+    return RuleResult(rule, False, f"no final denial (prior authorization {status_label(status)})")

@@ -3,9 +3,10 @@ guideline, or hardship (the product costs more than half the household income)."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-from typing import Any
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Any, Literal
 
 from formservice.errors import PapInputError
 from formservice.model import Case
@@ -13,9 +14,31 @@ from formservice.reimbursement import load_data, poverty
 from formservice.reimbursement.money import usd
 from formservice.reimbursement.pap_rules.result import RuleResult
 
-__all__ = ["check_hardship", "check_income", "config", "empty_fpl"]
+__all__ = ["HardshipCost", "check_hardship", "check_income", "config", "empty_fpl"]
 
 _INCOME_RULE = "automatic.income_600_fpl"
+
+
+@dataclass(frozen=True, slots=True)
+class HardshipCost:
+    """The cost the hardship test weighs, and which one it is.
+
+    `basis`: "given" (with the request), "out_of_pocket" (the patient's estimated cost from the
+    Summary of Benefits) or "product_price" (the hub's price, a setting with its source).
+    """
+
+    amount: float
+    basis: Literal["given", "out_of_pocket", "product_price"]
+    source: str
+
+    @property
+    def label(self) -> str:
+        """How the decision names the cost."""
+        return {
+            "given": "cost given with the request",
+            "out_of_pocket": "the patient's estimated out-of-pocket cost (Summary of Benefits)",
+            "product_price": f"the product price ({self.source})",
+        }[self.basis]
 
 
 def config() -> dict[str, Any]:
@@ -103,6 +126,24 @@ def _guideline(application_date: date, state: str, size: int) -> poverty.FplGuid
     return poverty.guideline(year, state, size)
 
 
+def percent_of_guideline(income: Any, guideline: Any, limit: Any) -> float:
+    """Income as a percent of the guideline, to 0.1, never shown on the wrong side of the limit.
+
+    Plain rounding shows $198,001 against a $198,000 limit as "600.0%", which reads as within
+    the limit while the rule says over. Near the limit the percent is rounded away from it (up
+    when over, down when within); elsewhere it is rounded half-up as usual.
+    """
+    exact = Decimal(str(income)) / Decimal(str(guideline)) * 100
+    limit_percent = Decimal(str(limit)) / Decimal(str(guideline)) * 100
+    shown = exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    over = Decimal(str(income)) > Decimal(str(limit))
+    if over and shown <= limit_percent:
+        shown = exact.quantize(Decimal("0.1"), rounding=ROUND_CEILING)
+    elif not over and shown >= limit_percent and exact < limit_percent:
+        shown = exact.quantize(Decimal("0.1"), rounding=ROUND_FLOOR)
+    return float(shown)
+
+
 def _income_without_agi(
     gross: Any,
     g: poverty.FplGuideline,
@@ -117,7 +158,7 @@ def _income_without_agi(
         fpl.update(
             income=gross,
             income_field="patient.household.annual_income",
-            percent_of_fpl=round(gross / g.amount * 100, 1),
+            percent_of_fpl=percent_of_guideline(gross, g.amount, limit),
         )
         return RuleResult(
             _INCOME_RULE,
@@ -144,7 +185,7 @@ def _income_by_agi(
 ) -> RuleResult:
     """AGI compared with the limit, and its percent of the guideline."""
     multiple, limit = numbers["multiple"], numbers["limit"]
-    percent = round(agi / g.amount * 100, 1)
+    percent = percent_of_guideline(agi, g.amount, limit)
     fpl.update(
         income=agi, income_field="patient.household.adjusted_gross_income", percent_of_fpl=percent
     )
@@ -164,18 +205,25 @@ def _income_by_agi(
     )
 
 
-def check_hardship(case: Case, cost: float | None) -> RuleResult:
-    """Automatic: hardship waiver when the product cost is more than 50% of household income."""
+def check_hardship(case: Case, cost: HardshipCost | None) -> RuleResult:
+    """Automatic: hardship waiver when the cost is more than 50% of household income.
+
+    `cost` is the cost to weigh and which one it is (`HardshipCost`); None when no cost is known
+    (no out-of-pocket estimate, no product price configured): the rule cannot decide then.
+    """
     rule = "automatic.hardship"
-    params = config()
-    share = Decimal(str(params["hardship_share"]))
+    share = Decimal(str(config()["hardship_share"]))
+    numbers: dict[str, Any] = {"share": float(share)}
     if cost is None:
-        cost_value, cost_source = (
-            float(params["product_cost"]["amount"]),
-            str(params["product_cost"]["source"]),
+        return RuleResult(
+            rule,
+            None,
+            "no cost to weigh: neither an out-of-pocket estimate (Summary of Benefits) nor the "
+            "hub's product price is on file",
+            numbers,
+            missing=("product_price",),
         )
-    else:
-        cost_value, cost_source = float(cost), "given with the request"
+    numbers |= {"cost": cost.amount, "cost_basis": cost.basis, "cost_source": cost.source}
     household = case.patient.household
     income, income_field = None, None
     if household is not None:
@@ -183,11 +231,6 @@ def check_hardship(case: Case, cost: float | None) -> RuleResult:
             if getattr(household, name) is not None:
                 income, income_field = getattr(household, name), f"patient.household.{name}"
                 break
-    numbers: dict[str, Any] = {
-        "cost": cost_value,
-        "cost_source": cost_source,
-        "share": float(share),
-    }
     if income is None:
         return RuleResult(
             rule,
@@ -198,12 +241,12 @@ def check_hardship(case: Case, cost: float | None) -> RuleResult:
         )
     threshold = share * Decimal(str(income))
     numbers |= {"income": income, "income_field": income_field, "threshold": float(threshold)}
-    passed = Decimal(str(cost_value)) > threshold
+    passed = Decimal(str(cost.amount)) > threshold
     relation = "more than" if passed else "not more than"
     return RuleResult(
         rule,
         passed,
-        f"cost {usd(cost_value)} is {relation} {float(share) * 100:g}% of household income "
-        f"{usd(income)} ({usd(threshold)})",
+        f"{cost.label}, {usd(cost.amount)}, is {relation} {float(share) * 100:g}% of household "
+        f"income {usd(income)} ({usd(threshold)})",
         numbers,
     )

@@ -1,0 +1,67 @@
+"""Issue 14 items 2 and 9: the Medicare fee-for-service pathway, and letters dated after the
+planned start of treatment (retroactive requests, with a warning)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+from formservice.documents.docx.ooxml import document_text
+from formservice.model import CaseFacts, DocumentRequest
+from formservice.reimbursement.checklists import claim_checklist, pa_checklist
+from formservice.schemas.case import load_case
+from formservice.usecases.documents import render_for_case
+from formservice.usecases.services import Services
+from tests.conftest import load_sample
+
+BEFORE_START = date(2026, 1, 20)  # sample 01 starts on 2026-02-02
+
+
+def _lmn(services: Services, sample: str, on: date, **coverage: object) -> tuple[str, dict]:  # type: ignore[type-arg]
+    case = load_case(load_sample(sample))
+    if coverage:
+        case = dataclasses.replace(case, coverage=dataclasses.replace(case.coverage, **coverage))
+    made = render_for_case(services, case, DocumentRequest("lmn"), letter_date=on)
+    return " ".join(document_text(made.data).split()), made.details
+
+
+def test_original_medicare_lmn_documents_necessity_for_the_claim(services: Services) -> None:
+    text, _ = _lmn(services, "02_ovarian_medicare_outpatient", BEFORE_START)
+    assert "document, for the Medicare claim, the medical necessity" in text
+    assert "Original Medicare requires no prior authorization" in text
+    assert "prior authorization and coverage" not in text
+    assert "request retroactive authorization" not in text
+
+
+def test_original_medicare_checklists_never_wait_for_an_approval() -> None:
+    case = load_case(load_sample("02_ovarian_medicare_outpatient"))
+    case = dataclasses.replace(  # even with no payer the directory knows
+        case,
+        coverage=dataclasses.replace(
+            case.coverage,
+            payer=dataclasses.replace(case.coverage.payer, name="Some MAC", payer_id=None),
+        ),
+    )
+    claim = {i.id: i for i in claim_checklist(case, CaseFacts(), BEFORE_START)}
+    assert claim["pa_approved"].status == "not_applicable"
+    assert claim["pa_number_recorded"].status == "not_applicable"
+    assert "wait" not in claim["pa_approved"].detail
+    pa = {i.id: i for i in pa_checklist(case, CaseFacts(), BEFORE_START)}
+    assert pa["pa_form_generated"].status == "not_applicable"
+    assert "Original Medicare" in pa["pa_requirement_known"].detail
+
+
+def test_a_letter_dated_after_the_start_asks_for_retroactive_authorization(
+    services: Services,
+) -> None:
+    text, details = _lmn(services, "01_breast_commercial_office", date(2026, 3, 1))
+    assert "request retroactive authorization and coverage" in text
+    assert "retroactive to February 2, 2026" in text
+    assert "starting February 2, 2026" not in text
+    assert any("retroactive" in w for w in details["warnings"])
+    # Dated before the start: a prior authorization, no warning.
+    text, details = _lmn(services, "01_breast_commercial_office", BEFORE_START)
+    assert "request prior authorization and coverage" in text
+    assert "starting February 2, 2026" in text
+    assert "retroactive" not in text
+    assert "warnings" not in details
