@@ -78,7 +78,8 @@ def case_ids(server: Server) -> dict[str, str]:
     other["facility"]["npi"] = CLINIC_B_NPI
     other["patient"]["last_name"] = "Otherclinic"
     ids = {}
-    for name, payload in (("a", own), ("b", other)):
+    # "ada": the sample case the sample 835 pays (HUB-SAMPLE-0001).
+    for name, payload in (("a", own), ("b", other), ("ada", load_sample())):
         response = client.post("/api/v1/cases", json=payload, headers=headers)
         assert response.status_code == 201, response.json
         ids[name] = response.json["id"]
