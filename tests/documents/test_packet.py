@@ -179,7 +179,7 @@ def test_packet_holds_only_what_the_payer_should_see(
     # A PA form generated but never sent: not enclosed.
     form = client.post(
         f"/api/v1/cases/{case_id}/documents",
-        json={"kind": "pa_form", "form": "tx_nofr001", "format": "pdf"},
+        json={"kind": "pa_form", "form": "nwhp_scalp_cooling_precert", "format": "pdf"},
         headers=auth,
     )
     assert form.status_code == 201, form.json
@@ -204,7 +204,12 @@ def test_packet_holds_only_what_the_payer_should_see(
     assert step.status_code == 200, step.json
     step = client.post(
         f"/api/v1/cases/{case_id}/prior-authorization",
-        json={"status": "submitted", "on": "2026-02-21", "number": "PA-1", "form": "tx_nofr001"},
+        json={
+            "status": "submitted",
+            "on": "2026-02-21",
+            "number": "PA-1",
+            "form": "nwhp_scalp_cooling_precert",
+        },
         headers=auth,
     )
     assert step.status_code == 200, step.json
