@@ -21,6 +21,7 @@ The tree::
     │   │   ├── PapInputError          PAP rules: negative income, a household of 0 ...
     │   │   └── ClaimBuildError        claim lines: no start date, no diagnosis ...
     │   └── CodeNotInEffect (422)      a procedure code not valid on the date of service
+    ├── ChargeMasterError (500)        the charge master file is missing or malformed
     ├── ServiceUnavailableError (503)  a dependency (the PDF converter) cannot serve
     │   ├── DatabaseNotReadyError      the database is unreachable, or its schema is not the
     │   │                              newest (run `formservice db upgrade`)
@@ -195,6 +196,14 @@ class ClaimBuildError(RuleInputError):
     """The case lacks what claim lines need (no start date, no diagnosis, a bad chemo code)."""
 
     title = "The claim cannot be built"
+
+
+class ChargeMasterError(FormserviceError):
+    """The charge master file (FORMSERVICE_CHARGE_MASTER) is missing or not in its shape: a
+    deployment problem, so 500 naming the file, never a guessed price."""
+
+    slug = "charge-master-error"
+    title = "The charge master cannot be read"
 
 
 class CodeNotInEffect(ValidationProblem, ValueError):

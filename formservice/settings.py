@@ -48,6 +48,9 @@ class Settings:
     redis_url: str = ""  # empty: SqliteHuey beside the database
     templates_dir: Path = _REPO_ROOT / "templates"
     samples_dir: Path = _REPO_ROOT / "samples"
+    # The facility charge master (YAML) the CMS-1500 prices its lines from (item 24F): the
+    # clinic's own charges, never a payment rate. The default is a SYNTHETIC sample.
+    charge_master: Path = _REPO_ROOT / "samples" / "charge_master.yaml"
     # Limits (documented in README "Limits").
     max_body_bytes: int = 2 * 1024 * 1024
     max_upload_bytes: int = 15 * 1024 * 1024
@@ -200,6 +203,11 @@ class Settings:
             problems.append(f"{PREFIX}S3_ENDPOINT must be an http:// or https:// URL")
         if self.web_workers < 0:
             problems.append(f"{PREFIX}WEB_WORKERS must be 0 (one per CPU core) or more")
+        if not Path(self.charge_master).is_file():
+            problems.append(
+                f"{PREFIX}CHARGE_MASTER must name a charge master YAML file; "
+                f"{self.charge_master} does not exist"
+            )
         problems += _hash_method_problems(self.password_hash_method, self.is_production)
         url = self.resolved_database_url
         if not url.startswith(("sqlite:", "postgresql")):

@@ -281,7 +281,9 @@ def write_claims() -> None:
     for path in sorted((SAMPLES / "cases").glob("*.json")):
         case = load_case(json.loads(path.read_text(encoding="utf-8")))
         try:
-            claim = render_837p(case, created=CLAIMS_CREATED)
+            claim = render_837p(
+                case, created=CLAIMS_CREATED, charge_master=SAMPLES / "charge_master.yaml"
+            )
         except ValidationProblem as exc:
             print(f"{path.name}: no 837P: {exc.detail}")
             continue

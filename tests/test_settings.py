@@ -90,3 +90,13 @@ def test_production_refuses_a_cheap_password_hash_and_defaults_to_scrypt() -> No
             ).password_hash_method
             == strong
         )
+
+
+def test_charge_master_must_be_a_file(tmp_path: Path) -> None:
+    ok = load_settings({"FORMSERVICE_ENV": "development"})
+    assert ok.charge_master.name == "charge_master.yaml"
+    assert ok.charge_master.is_file()
+    with pytest.raises(SettingsError, match="FORMSERVICE_CHARGE_MASTER"):
+        load_settings(
+            {"FORMSERVICE_ENV": "development", "FORMSERVICE_CHARGE_MASTER": str(tmp_path / "x")}
+        )

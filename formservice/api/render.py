@@ -45,4 +45,14 @@ class Render(MethodView):
             f"{rendered.template_name}@{rendered.template_version}"
         )
         response.headers["X-Formservice-Input-Sha256"] = rendered.input_sha256
+        # A stateless render has no JSON body to carry `details.warnings`: each warning goes in
+        # a Warning header, code 299 "miscellaneous persistent warning" (RFC 7234 §5.5; RFC 9111
+        # retired the header for caches, but it remains the one standard place for this).
+        for warning in (rendered.details or {}).get("warnings") or []:
+            if isinstance(warning, dict):
+                text = f"{warning.get('code')}: {warning.get('message', '')}"
+            else:
+                text = str(warning)
+            text = text.replace('"', "'").encode("ascii", "replace").decode("ascii")
+            response.headers.add("Warning", f'299 formservice "{text}"')
         return response

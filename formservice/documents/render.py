@@ -32,6 +32,7 @@ from formservice.model import (
     RenderedDocument,
     TemplateVersion,
 )
+from formservice.reimbursement import billing
 from formservice.reimbursement.reconciliation import agreed_denial, reconcile
 
 __all__ = ["RenderTools", "RenderedDocument", "render_document", "resolve_kind"]
@@ -51,6 +52,8 @@ class RenderTools:
     templates: Callable[[str], TemplateVersion]
     converter: Callable[[], Converter]
     forms_dir: Path
+    # The facility charge master the CMS-1500 prices its lines from (FORMSERVICE_CHARGE_MASTER).
+    charge_master: Path | None = None
     template_limits: TemplateLimits = DEFAULT_LIMITS
     product_price: tuple[float, str] | None = None  # the hub's price and its source (PAP)
 
@@ -125,6 +128,7 @@ def render_document(
     else:
         made = _render_letter(spec, fmt, case, request, facts, today, tools, inputs, template)
     details = dict(made.details)
+    _add_codes_warning(case, spec.name, details)
     if request.denial_id:
         details["denial_id"] = request.denial_id
     return RenderedDocument(
@@ -140,6 +144,35 @@ def render_document(
         form=request.form,
         details=details,
     )
+
+
+# Kinds that print scalp-cooling codes: an unverified code (the 2026 codes) gives them the
+# `codes_not_verified` warning in `details.warnings` (and the API a Warning header).
+_PRINTS_CODES = frozenset(
+    {
+        "lmn",
+        "appeal",
+        "appeal_packet",
+        "sob",
+        "pa_checklist",
+        "claim_checklist",
+        "appeal_checklist",
+        "pa_form",
+        "cms1500",
+    }
+)
+
+
+def _add_codes_warning(case: Case, kind: str, details: dict[str, Any]) -> None:
+    caveat = billing.codes_caveat(case) if kind in _PRINTS_CODES else None
+    if caveat is None:
+        return
+    warnings = list(details.get("warnings") or [])
+    if not any(w.get("code") == "codes_not_verified" for w in warnings):
+        warnings.append(
+            {"code": "codes_not_verified", "severity": "warning", "message": caveat, "line": None}
+        )
+    details["warnings"] = warnings
 
 
 def _render_letter(
@@ -170,19 +203,28 @@ def _render_letter(
         # LibreOffice does not carry DOCX custom properties into the PDF: add them again.
         data = stamp_pdf(tools.converter().convert(data, pdfa=request.pdfa), properties)
     details: dict[str, Any] = {"letter_date": today.isoformat()}
-    warnings = _letter_warnings(context)
+    # Only the letter that asks for authorization says "retroactive"; checklists don't ask.
+    warnings = _letter_warnings(context) if spec.name == "lmn" else []
     if warnings:
         details["warnings"] = warnings
     return _Made(data, template.name, template.sha256, template.version, details)
 
 
-def _letter_warnings(context: dict[str, Any]) -> list[str]:
-    """What a person should know before sending the letter (a past start date, say)."""
+def _letter_warnings(context: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a person should know before sending the letter (a past start date, say), in the
+    claim's warning shape ``{code, severity, message, line}`` so every document's
+    ``details.warnings`` reads the same way."""
     request = context.get("request") or {}
     if request.get("retroactive"):
         return [
-            "The letter is dated after the planned start of treatment: it asks for "
-            "retroactive authorization. Check the payer's rules for retroactive requests."
+            {
+                "code": "retroactive_request",
+                "severity": "warning",
+                "message": "The letter is dated after the planned start of treatment: it asks "
+                "for retroactive authorization. Check the payer's rules for retroactive "
+                "requests.",
+                "line": None,
+            }
         ]
     return []
 
@@ -209,6 +251,7 @@ def _render_pdf_kind(
             flatten=request.flatten,
             forms_dir=tools.forms_dir,
             properties=properties,
+            charge_master=tools.charge_master,
         )
         details: dict[str, Any] = {
             "forms": claim.forms,

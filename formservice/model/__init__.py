@@ -17,6 +17,7 @@ from formservice.model.case import (
     PA_STATUSES,
     PLAN_TYPES,
     SITES_OF_CARE,
+    Abn,
     Address,
     AlopeciaRisk,
     Case,
@@ -46,6 +47,7 @@ from formservice.model.documents import (
 from formservice.model.principal import Principal
 
 __all__ = [
+    "Abn",
     "CATEGORIES",
     "DENIAL_FACT_KEYS",
     "PA_STATUSES",

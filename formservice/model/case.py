@@ -135,6 +135,9 @@ class Treatment:
     site_of_care: SiteOfCare | None = None
     alopecia_risk: AlopeciaRisk | None = None
     chemo_administration_code: str | None = None  # 96409-96417; billing assumes 96413 when absent
+    # Minutes of scalp cooling continued after each infusion ends: the units of the time-based
+    # 2026 add-on code 97009 (30-minute units). None = not known (97009 is then not billed).
+    post_infusion_cooling_minutes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +156,20 @@ class PriorAuthorization:
 
 
 @dataclass(frozen=True, slots=True)
+class Abn:
+    """Advance Beneficiary Notice of Noncoverage (CMS-R-131) for Original Medicare.
+
+    ``issued_on`` None: coverage is doubtful but no ABN was given (claim lines carry GZ);
+    a date: the signed ABN is on file (GA). ``option`` is the box the beneficiary chose (1: bill
+    Medicare; 2: do not bill Medicare; 3: no service). Source: CMS Pub. 100-04 ch. 30 §50 (ABN)
+    and the GA/GZ modifier definitions (HCPCS Level II).
+    """
+
+    issued_on: date | None = None
+    option: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Case:
     external_id: str
     facility: Facility
@@ -164,6 +181,7 @@ class Case:
     prescription: Prescription | None = None
     clinical_notes: str | None = None
     prior_authorization: PriorAuthorization = field(default_factory=PriorAuthorization)
+    abn: Abn | None = None
 
     @property
     def primary_diagnosis(self) -> Diagnosis:

@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from formservice.model import Case, CaseFacts
-from formservice.reimbursement import codes, load_data
+from formservice.reimbursement import billing, codes, load_data
 from formservice.reimbursement.abn import AbnAdvice, abn_advice, effective_plan_type
 from formservice.reimbursement.benefits import payer_facts
 
@@ -230,6 +230,12 @@ def _codes_detail(case: Case) -> str:
     return ""
 
 
+def _facility_claim(rule: PlanRule, case: Case, facts: CaseFacts) -> Verdict:
+    # The same test the claim itself refuses on (billing.facility_claim_rule), so the plan
+    # never lists a CMS-1500 that would then be a 422.
+    return billing.facility_claim_rule(case) is not None
+
+
 def _before_codes(rule: PlanRule, case: Case, facts: CaseFacts) -> Verdict:
     start = case.treatment.start_date
     if start is None:
@@ -253,6 +259,7 @@ CONDITIONS: dict[str, Condition] = {
     "needs_denial": _needs_denial,
     "needs_benefits": _needs_benefits,
     "before_codes": _before_codes,
+    "facility_claim": _facility_claim,
 }
 
 

@@ -1,6 +1,12 @@
 """Procedure codes by date of service and ICD-10-CM diagnosis classes (data/codes.yaml,
 data/icd10_labels.yaml).
 
+The scalp-cooling codes change on 2026-01-01 (0662T/0663T → 97008/97009, from secondary sources
+only): `code_for(role, date)` reads the dated crosswalk, and every row carries `verified`, so a
+document printing an unverified code can say so (`unverified_caveat`). 0662T's frequency differs by
+source (once per patient vs once per chemotherapy course): `frequency_0662T(plan_type)` gives the
+rule for a payer type, its source, and whether the sources disagree.
+
 Errors: `errors.CodeNotInEffect` (422), a code (or any scalp-cooling code) not valid on a date
 of service.
 """
@@ -20,20 +26,28 @@ __all__ = [
     "CHEMO_ADMIN",
     "CodeNotInEffect",
     "CodeRow",
+    "CrosswalkRow",
+    "FrequencyRule",
     "DiagnosisClass",
     "DiagnosisLabel",
     "FeeEntry",
     "chemo_admin_codes",
     "classify_diagnosis",
+    "code_for",
     "codes_in_effect",
+    "codes_rows",
     "descriptor",
     "fee_for",
+    "frequency_0662T",
     "is_valid_icd10_format",
     "lookup",
     "place_of_service",
     "placeholders_in_effect",
     "rules",
     "scalp_cooling_codes",
+    "time_units",
+    "unverified_caveat",
+    "unverified_rows",
 ]
 
 CHEMO_ADMIN = "chemo_admin"
@@ -58,6 +72,8 @@ class CodeRow:
     placeholder: bool = False
     frequency: str | None = None
     requires_same_day: str | None = None
+    verified: bool = True
+    unit_minutes: int | None = None  # time-based code: minutes per unit
 
     def in_effect(self, on: date) -> bool:
         """Whether the row applies to a date of service."""
@@ -100,9 +116,16 @@ def _rows() -> tuple[CodeRow, ...]:
                 placeholder=bool(raw.get("placeholder", False)),
                 frequency=raw.get("frequency"),
                 requires_same_day=raw.get("requires_same_day"),
+                verified=bool(raw.get("verified", True)),
+                unit_minutes=raw.get("unit_minutes"),
             )
         )
     return tuple(rows)
+
+
+def codes_rows() -> tuple[CodeRow, ...]:
+    """Every row of the code table (codes.yaml ``cpt``), in file order."""
+    return _rows()
 
 
 def rules() -> dict[str, Any]:
@@ -170,7 +193,7 @@ def chemo_admin_codes() -> frozenset[str]:
 
 
 def scalp_cooling_codes() -> frozenset[str]:
-    """Every numbered scalp-cooling code (0662T, 0663T, and their successors once numbered)."""
+    """Every numbered scalp-cooling code (0662T, 0663T and their 2026 successors 97008, 97009)."""
     return frozenset(r.code for r in _rows() if _scalp_cooling(r) and r.code)
 
 
@@ -198,6 +221,113 @@ def fee_for(code: str, date_of_service: date) -> FeeEntry | None:
         if raw["effective_from"] <= date_of_service and (end is None or date_of_service <= end):
             return FeeEntry(code=code, amount=float(raw["amount"]), source=str(raw["source"]))
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class CrosswalkRow:
+    """Which code bills a scalp-cooling role (initial, session, continued) over a span of dates.
+
+    ``code`` None: no code bills that role in the span (``note`` says why).
+    """
+
+    role: str
+    code: str | None
+    effective_from: date
+    effective_to: date | None
+    verified: bool
+    source: str
+    note: str | None = None
+
+    def in_effect(self, on: date) -> bool:
+        """Whether the row applies to a date of service."""
+        return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+
+
+@lru_cache(maxsize=1)
+def _crosswalk() -> tuple[CrosswalkRow, ...]:
+    return tuple(
+        CrosswalkRow(
+            role=str(raw["role"]),
+            code=str(raw["code"]) if raw.get("code") else None,
+            effective_from=raw["effective_from"],
+            effective_to=raw.get("effective_to"),
+            verified=bool(raw["verified"]),
+            source=str(raw["source"]),
+            note=raw.get("note"),
+        )
+        for raw in load_data("codes.yaml")["crosswalk"]
+    )
+
+
+def code_for(role: str, date_of_service: date) -> CrosswalkRow | None:
+    """The crosswalk row of a role (initial | session | continued) on a date, or None before
+    any scalp-cooling code existed."""
+    return next((r for r in _crosswalk() if r.role == role and r.in_effect(date_of_service)), None)
+
+
+def unverified_rows(codes_: set[str] | frozenset[str], dates: list[date]) -> list[CodeRow]:
+    """Rows of the given codes, in effect on one of the dates, whose numbers are not verified."""
+    out: list[CodeRow] = []
+    for row in _rows():
+        if row.code in codes_ and not row.verified and any(row.in_effect(d) for d in dates):
+            if row not in out:
+                out.append(row)
+    return out
+
+
+def unverified_caveat(codes_: set[str] | frozenset[str], dates: list[date]) -> str | None:
+    """The caveat a document printing these codes shows, or None when every code is verified.
+
+    A reader-facing sentence: which codes, and that only secondary sources report them.
+    """
+    rows = unverified_rows(codes_, dates)
+    if not rows:
+        return None
+    names = " and ".join(r.code for r in rows if r.code)
+    return (
+        f"Codes not yet confirmed: {names} (from "
+        f"{min(r.effective_from for r in rows).strftime('%m/%d/%Y')}) come from secondary "
+        "sources only; check them against the payer's current code list before submitting."
+    )
+
+
+def time_units(minutes: int, unit_minutes: int) -> int:
+    """Units of a time-based code: a unit counts once its midpoint is passed (CPT "Time")."""
+    if minutes <= 0:
+        return 0
+    if load_data("codes.yaml")["time_units"]["midpoint_rule"]:
+        return (minutes + unit_minutes // 2 - 1) // unit_minutes
+    return minutes // unit_minutes
+
+
+@dataclass(frozen=True, slots=True)
+class FrequencyRule:
+    """How often 0662T may be billed for a payer type, with its source and the other reading."""
+
+    rule: str  # once_per_patient | once_per_course
+    source: str
+    other_rule: str
+    other_source: str
+    plan_type: str | None
+
+    @property
+    def sources_disagree(self) -> bool:
+        """Always true while the two readings differ: the claim warns."""
+        return self.rule != self.other_rule
+
+
+def frequency_0662T(plan_type: str | None) -> FrequencyRule:  # noqa: N802 (the code's name)
+    """The 0662T frequency rule for a payer type (codes.yaml ``frequency_0662T``)."""
+    data = load_data("codes.yaml")["frequency_0662T"]
+    rule = str(data["by_plan_type"].get(plan_type or "", data["default"]))
+    other = next(k for k in data["sources"] if k != rule)
+    return FrequencyRule(
+        rule=rule,
+        source=str(data["sources"][rule]),
+        other_rule=str(other),
+        other_source=str(data["sources"][other]),
+        plan_type=plan_type,
+    )
 
 
 def is_valid_icd10_format(code: str) -> bool:

@@ -175,6 +175,13 @@ class TreatmentSchema(StrictSchema):
         validate=validate.OneOf(["high", "moderate", "low"]), allow_none=True, load_default=None
     )
     chemo_administration_code = CptCode(allow_none=True, load_default=None)
+    post_infusion_cooling_minutes = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=0, max=240, error="Must be 0 to 240 minutes."),
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "minutes of cooling after each infusion (97009 units)"},
+    )
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> model.Treatment:
@@ -204,6 +211,22 @@ class PriorAuthorizationSchema(StrictSchema):
         return model.PriorAuthorization(**data)
 
 
+class AbnSchema(StrictSchema):
+    """The ABN (CMS-R-131) given for this care, if any (Original Medicare only)."""
+
+    issued_on = fields.Date(allow_none=True, load_default=None)
+    option = fields.Integer(
+        strict=True,
+        validate=validate.OneOf([1, 2, 3], error="Must be 1, 2 or 3 (the ABN option chosen)."),
+        allow_none=True,
+        load_default=None,
+    )
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> model.Abn:
+        return model.Abn(**data)
+
+
 class CaseSchema(StrictSchema):
     """A patient's case as the hub portal sends it (CONTRACT.md §1)."""
 
@@ -229,6 +252,7 @@ class CaseSchema(StrictSchema):
     prior_authorization = fields.Nested(
         PriorAuthorizationSchema, allow_none=True, load_default=None
     )
+    abn = fields.Nested(AbnSchema, allow_none=True, load_default=None)
 
     @validates_schema
     def _dates_in_order(self, data: dict[str, Any], **_: Any) -> None:
@@ -338,4 +362,7 @@ def case_from_stored(payload: dict[str, Any]) -> model.Case:
                 "decided_on": _d(pa.get("decided_on")),
             }
         ),
+        abn=model.Abn(issued_on=_d(abn.get("issued_on")), option=abn.get("option"))
+        if (abn := payload.get("abn"))
+        else None,
     )

@@ -26,7 +26,10 @@ def claim_837p(services: Services, case: Case, *, key: str | None = None) -> Cla
     """The 837P of a case payload; `ValidationProblem` (422) when the case cannot be billed."""
     created = datetime.combine(services.today(), time(0, 0))
     return render_837p(
-        case, created=created, control_number=_control_number(key or case.external_id)
+        case,
+        created=created,
+        control_number=_control_number(key or case.external_id),
+        charge_master=services.settings.charge_master,
     )
 
 

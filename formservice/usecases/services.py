@@ -188,6 +188,7 @@ class Services:
             templates=self.active_template,
             converter=lambda: self.converter,
             forms_dir=self.settings.templates_dir / "pdf",
+            charge_master=self.settings.charge_master,
             template_limits=template_limits(self.settings),
             product_price=self.product_price(),
         )

@@ -126,7 +126,7 @@ def test_a_cases_837p_is_served_as_x12(client: FlaskClient, auth: dict[str, str]
     assert response.mimetype == "application/edi-x12"
     assert response.data.startswith(b"ISA*00*")
     assert b"ST*837*0001*005010X222A1" in response.data
-    assert "charges_not_on_file" in response.headers["X-Formservice-Warnings"]
+    assert "codes_not_verified" in response.headers["X-Formservice-Warnings"]  # 2026: 97008
     assert client.get(f"/api/v1/cases/{case_id}/claims/837p", headers=auth).data == response.data
 
 

@@ -37,14 +37,19 @@ def test_era_parse_bad_file_exits_2_with_one_line(runner: CliRunner, tmp_path: P
 
 def test_claim_837p_writes_the_file(runner: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "claim.837"
-    case = SAMPLES / "cases" / "02_ovarian_medicare_outpatient.json"
+    # The Medicare sample, seen in the physician's office (hospital outpatient is billed on the
+    # hospital's facility claim, and the 837P writer refuses it).
+    payload = json.loads((SAMPLES / "cases" / "02_ovarian_medicare_outpatient.json").read_text())
+    payload["treatment"]["site_of_care"] = "physician_office"
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps(payload))
     result = runner.invoke(main, ["claim", "837p", str(case), "-o", str(out)])
     assert result.exit_code == 0, result.output
     text = out.read_text()
     assert text.startswith("ISA*")
     sbr = next(s for s in text.split("~\n") if s.startswith("SBR*"))
     assert sbr.endswith("******MB")  # Medicare Part B filing indicator
-    assert "charges" in result.stderr
+    assert "secondary sources" in result.stderr  # the unverified 2026 codes are said
 
 
 def test_claim_837p_of_an_uninsured_case_exits_2(runner: CliRunner, tmp_path: Path) -> None:

@@ -16,12 +16,17 @@ from formservice.documents.x12.claim837p import line_segments
 from formservice.errors import ValidationProblem
 from formservice.model import Case
 from formservice.schemas.case import load_case
-from tests.conftest import SAMPLES, sample_case_paths
+from tests.conftest import REPO, SAMPLES, sample_case_paths
 
 CREATED = datetime(2026, 3, 1, 9, 30)
-# Samples that cannot be billed: off-label diagnosis (13), and the uninsured (no payer).
+CHARGE_MASTER = REPO / "samples" / "charge_master.yaml"
+# Samples that cannot be billed on an 837P: off-label diagnosis (13), the uninsured (no payer),
+# and hospital outpatient (02, 04, 06: the hospital bills on its facility claim, UB-04/837I).
 UNBILLABLE = {
+    "02_ovarian_medicare_outpatient",
+    "04_prostate_medicare_advantage_outpatient",
     "05_breast_uninsured_pap",
+    "06_breast_erisa_not_covered",
     "07_pap_automatic_income_uninsured",
     "13_offlabel_c91_leukemia",
 }
@@ -42,7 +47,7 @@ def _billable() -> list[Path]:
 
 @pytest.mark.parametrize("path", _billable(), ids=lambda p: p.stem)
 def test_sample_837p_has_no_guide_errors(path: Path) -> None:
-    claim = render_837p(_case(path), created=CREATED)
+    claim = render_837p(_case(path), created=CREATED, charge_master=CHARGE_MASTER)
     assert guide_problems(claim.data) == []
     assert claim.lines >= 3
 
@@ -53,15 +58,17 @@ def test_lines_codes_units_pointers_and_diagnoses_are_the_cms1500s() -> None:
         case,
         prior_authorization=dataclasses.replace(case.prior_authorization, number="PA-778812"),
     )
-    text = render_837p(case, created=CREATED).data.decode()
+    text = render_837p(case, created=CREATED, charge_master=CHARGE_MASTER).data.decode()
     segments = text.split("~\n")
     sv1 = [s for s in segments if s.startswith("SV1*")]
+    # Started 2026-02-02: the 2026 crosswalk's 97008 per session (no cooling minutes in the
+    # case, so no time-based 97009), charges from the sample charge master.
     assert sv1[:3] == [
-        "SV1*HC:96413*0*UN*1***1",
-        "SV1*HC:0662T*0*UN*1***1",
-        "SV1*HC:0663T*0*UN*1***1",
+        "SV1*HC:96413*400*UN*1***1",
+        "SV1*HC:97008*300*UN*1***1",
+        "SV1*HC:96413*400*UN*1***1",
     ]
-    assert len(sv1) == 13  # 6 sessions: chemo + 0663T each, 0662T once
+    assert len(sv1) == 12  # 6 sessions: chemo + 97008 each
     assert "HI*ABK:C50911" in segments
     assert "REF*G1*PA-778812" in segments
     assert "NM1*IL*1*SAMPLECASE*ADA****MI*NWH123456789" in segments
@@ -95,13 +102,22 @@ def test_a_case_without_payer_or_member_id_is_refused_naming_the_fields() -> Non
     assert {"coverage.payer", "coverage.member_id"} <= set(err.value.errors)
 
 
-def test_unknown_charges_are_billed_at_zero_and_said() -> None:
+def test_a_claim_without_a_charge_master_is_refused_not_billed_at_zero() -> None:
     case = _case(SAMPLES / "cases" / "01_breast_commercial_office.json")
-    claim = render_837p(case, created=CREATED)
-    assert any(w["code"] == "charges_not_on_file" for w in claim.warnings)
+    with pytest.raises(ValidationProblem) as err:
+        render_837p(case, created=CREATED)
+    assert "charge_master" in err.value.errors
+
+
+def test_hospital_outpatient_is_refused_as_on_paper() -> None:
+    case = _case(SAMPLES / "cases" / "02_ovarian_medicare_outpatient.json")
+    with pytest.raises(ValidationProblem) as err:
+        render_837p(case, created=CREATED, charge_master=CHARGE_MASTER)
+    assert "treatment.site_of_care" in err.value.errors
 
 
 @pytest.mark.parametrize("path", sorted((SAMPLES / "claims").glob("*.837")), ids=lambda p: p.stem)
 def test_the_shipped_sample_claims_are_what_the_writer_makes(path: Path) -> None:
     case = _case(SAMPLES / "cases" / f"{path.stem}.json")
-    assert render_837p(case, created=datetime(2026, 3, 1, 9, 0)).data == path.read_bytes()
+    claim = render_837p(case, created=datetime(2026, 3, 1, 9, 0), charge_master=CHARGE_MASTER)
+    assert claim.data == path.read_bytes()

@@ -73,15 +73,35 @@ def test_dates_names_and_letterhead_are_letter_ready(make_case: Callable[..., Ca
 def test_request_lines_bill_0662t_once_and_0663t_per_session(
     make_case: Callable[..., Case],
 ) -> None:
-    ctx = build_context(make_case(), today=TODAY)
+    case = make_case()
+    case = dataclasses.replace(
+        case, treatment=dataclasses.replace(case.treatment, start_date=date(2025, 2, 3))
+    )
+    ctx = build_context(case, today=TODAY)
     lines = {line["code"]: line for line in ctx["request"]["lines"]}
     assert [line["code"] for line in ctx["request"]["lines"]] == ["0662T", "0663T"]
+    assert "not yet confirmed" not in " ".join(line["basis"] for line in lines.values())
     assert lines["0662T"]["units"] == "1"
     assert lines["0663T"]["units"] == "6"
     descriptors = {row["code"]: row["descriptor"] for row in CODES["cpt"] if row.get("code")}
     assert lines["0663T"]["description"] == descriptors["0663T"]
     assert ctx["request"]["place_of_service"] == "11"
     assert ctx["request"]["chemo_admin_codes"].startswith("96409")
+
+
+def test_2026_request_lines_use_97008_97009_and_say_they_are_not_confirmed(
+    make_case: Callable[..., Case],
+) -> None:
+    case = make_case()  # starts 2026-02-02, six sessions
+    ctx = build_context(case, today=TODAY)
+    assert [line["code"] for line in ctx["request"]["lines"]] == ["97008"]  # no minutes: no 97009
+    case = dataclasses.replace(
+        case, treatment=dataclasses.replace(case.treatment, post_infusion_cooling_minutes=60)
+    )
+    lines = build_context(case, today=TODAY)["request"]["lines"]
+    assert [(line["code"], line["units"]) for line in lines] == [("97008", "6"), ("97009", "12")]
+    assert all("not yet confirmed" in line["basis"] for line in lines)
+    assert build_context(case, today=TODAY)["request"]["codes_text"] == "CPT 97008 and 97009"
 
 
 def test_unknown_values_are_empty_strings_not_none(make_case: Callable[..., Case]) -> None:

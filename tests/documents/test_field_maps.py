@@ -167,8 +167,14 @@ def test_course_end_date_is_start_plus_cycles(case: Case) -> None:
         "  Planned Service or Procedure End Date Row 1: {computed: 'cpt_lines[0].end_date'}\n"
     )
     values, _ = resolve_values(fmap, case, today=TODAY)
+    # 2026: row 1 is 97008 (every session), row 2 is 97009: both end on the last session.
     assert values["Planned Service or Procedure End Date Row 2"] == date(2026, 5, 18)  # 2/2 + 5*21
-    assert values["Planned Service or Procedure End Date Row 1"] == date(2026, 2, 2)
+    assert values["Planned Service or Procedure End Date Row 1"] == date(2026, 5, 18)
+    earlier = dataclasses.replace(
+        case, treatment=dataclasses.replace(case.treatment, start_date=date(2025, 2, 3))
+    )
+    values, _ = resolve_values(fmap, earlier, today=TODAY)
+    assert values["Planned Service or Procedure End Date Row 1"] == date(2025, 2, 3)  # 0662T x1
 
 
 def test_cms1500_claim_lines_fill_item_24_and_total(case: Case) -> None:

@@ -58,10 +58,10 @@ def test_a_letter_dated_after_the_start_asks_for_retroactive_authorization(
     assert "request retroactive authorization and coverage" in text
     assert "retroactive to February 2, 2026" in text
     assert "starting February 2, 2026" not in text
-    assert any("retroactive" in w for w in details["warnings"])
+    assert "retroactive_request" in [w["code"] for w in details["warnings"]]
     # Dated before the start: a prior authorization, no warning.
     text, details = _lmn(services, "01_breast_commercial_office", BEFORE_START)
     assert "request prior authorization and coverage" in text
     assert "starting February 2, 2026" in text
     assert "retroactive" not in text
-    assert "warnings" not in details
+    assert "retroactive_request" not in [w["code"] for w in details.get("warnings", [])]

@@ -238,8 +238,13 @@ def test_services_rows_carry_codes_dates_and_diagnosis() -> None:
     assert t.cycle_length_days
     last = t.start_date.toordinal() + t.cycle_length_days * (t.sessions - 1)
 
-    assert got["Planned Service or Procedure Code Row 1"] == "0662T"
-    assert got["Planned Service or Procedure Code Row 2"] == "0663T"
+    # 2026 dates of service: the crosswalk's 97008 (per session) and 97009 (30-minute units).
+    assert got["Planned Service or Procedure Code Row 1"] == "97008"
+    assert got["Planned Service or Procedure Code Row 2"] == "97009"
+    assert (
+        "not yet confirmed"
+        in got["SECTION VI  CLINICAL DOCUMENTATION SEE INSTRUCTIONS PAGE SECTION VI"]
+    )
     assert got["Planned Service or Procedure Start Date Row 2"] == t.start_date.strftime("%m/%d/%Y")
     assert got["Planned Service or Procedure End Date Row 2"] == date.fromordinal(last).strftime(
         "%m/%d/%Y"

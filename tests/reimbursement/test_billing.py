@@ -5,18 +5,27 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
+from formservice.errors import ChargeMasterError
+from formservice.model import Abn, Payer
+from formservice.reimbursement import codes
 from formservice.reimbursement.billing import (
     ClaimBuildError,
     build_claim_lines,
+    claim_items,
     diagnosis_letters,
+    facility_claim_rule,
+    load_charge_master,
     plan_session_dates,
     validate_claim_lines,
 )
 
-START = date(2026, 2, 2)
+CHARGE_MASTER = Path(__file__).resolve().parents[2] / "samples" / "charge_master.yaml"
+START = date(2025, 2, 3)  # 0662T/0663T era (until 2025-12-31)
+START_2026 = date(2026, 2, 2)  # 97008/97009 era (verified: false)
 
 
 def problem_codes(problems):
@@ -42,9 +51,10 @@ def test_six_sessions_give_one_0662T_and_six_0663T_each_beside_its_chemo_code(ma
 
 
 def test_session_dates_from_the_plan(make_case):
-    dates = plan_session_dates(make_case(sessions=3, cycle_length_days=14))
-    assert dates == [START, date(2026, 2, 16), date(2026, 3, 2)]
-    assert plan_session_dates(make_case(sessions=1, cycle_length_days=None)) == [START]
+    dates = plan_session_dates(make_case(sessions=3, cycle_length_days=14, start_date=START))
+    assert dates == [START, date(2025, 2, 17), date(2025, 3, 3)]
+    one = make_case(sessions=1, cycle_length_days=None, start_date=START)
+    assert plan_session_dates(one) == [START]
 
 
 @pytest.mark.parametrize(
@@ -79,16 +89,17 @@ def test_chemo_code_must_be_a_chemo_administration_code(make_case):
         build_claim_lines(make_case(), chemo_code="99213")
 
 
-def test_charges_come_from_the_fee_schedule_or_are_marked_unknown(make_case):
-    lines = build_claim_lines(make_case(start_date=date(2025, 3, 3), sessions=1))
-    by_code = {ln.code: ln for ln in lines}
-    assert by_code["0662T"].charge == 1750.50
-    assert by_code["0662T"].charge_known
-    assert "2025" in (by_code["0662T"].charge_source or "")
-    assert by_code["0663T"].charge == 0
-    assert not by_code["0663T"].charge_known
-    assert by_code["96413"].charge == 0
-    assert not by_code["96413"].charge_known
+def test_charges_come_from_the_charge_master_never_a_payment_rate(make_case):
+    master = load_charge_master(CHARGE_MASTER)
+    case = make_case(start_date=date(2025, 3, 3), sessions=1)
+    by_code = {ln.code: ln for ln in build_claim_lines(case, charge_master=master)}
+    assert by_code["0662T"].charge == 1000.00  # the sample master's synthetic price
+    assert by_code["0662T"].charge != 1750.50  # the 2025 OPPS payment rate is not a charge
+    assert by_code["0663T"].charge == 300.00
+    assert by_code["96413"].charge == 400.00
+    assert "SYNTHETIC" in (by_code["0662T"].charge_source or "")
+    # Without a charge master no line is priced (the claim form then refuses: 422).
+    assert {ln.charge for ln in build_claim_lines(case)} == {None}
 
 
 def test_hospital_outpatient_is_place_of_service_22_and_says_so(make_case):
@@ -115,7 +126,7 @@ def test_pointers_stop_at_four_and_item_21_at_twelve(make_case):
 
 
 def test_0663T_without_chemo_code_on_the_same_date(make_case):
-    case = make_case(sessions=2)
+    case = make_case(sessions=2, start_date=START)
     lines = [
         ln for ln in build_claim_lines(case) if ln.date_of_service != START or ln.code != "96413"
     ]
@@ -125,12 +136,12 @@ def test_0663T_without_chemo_code_on_the_same_date(make_case):
     assert len(problems) == 1
     assert problems[0].line_index == 1
     assert lines[1].code == "0663T"
-    assert "2026-02-02" in problems[0].message
+    assert "2025-02-03" in problems[0].message
     assert problems[0].severity == "error"
 
 
 def test_0662T_twice(make_case):
-    case = make_case(sessions=2)
+    case = make_case(sessions=2, start_date=START)
     lines = build_claim_lines(case)
     second = dataclasses.replace(lines[1], date_of_service=lines[3].date_of_service)
     lines.insert(4, second)
@@ -141,7 +152,7 @@ def test_0662T_twice(make_case):
 
 
 def test_0663T_twice_on_one_date(make_case):
-    case = make_case(sessions=1)
+    case = make_case(sessions=1, start_date=START)
     lines = build_claim_lines(case)
     lines.append(lines[-1])
     assert problem_codes(validate_claim_lines(lines, case))["0663T_repeated_same_date"] == 1
@@ -171,32 +182,179 @@ def test_more_than_8_sessions_flags_medical_review(make_case, sessions, flagged)
 def test_diagnosis_problems(make_case, diagnoses, expected):
     case = make_case(diagnoses=diagnoses, sessions=1, start_date=date(2025, 6, 2))
     problems = validate_claim_lines(build_claim_lines(case), case)
-    assert {p.code: p.severity for p in problems} == expected
+    found = {p.code: p.severity for p in problems}
+    assert found.pop("0662T_frequency_sources_disagree") == "warning"  # on every 0662T claim
+    assert found == expected
 
 
 def test_dates_before_the_codes_existed_are_problems_not_crashes(make_case):
     case = make_case(sessions=2, start_date=date(2021, 6, 9), cycle_length_days=21)
     lines = build_claim_lines(case)  # 2021-06-09 (before) and 2021-06-30 (before)
+    assert [ln.code for ln in lines] == ["96413", "96413"]  # no scalp-cooling code existed
     problems = [p for p in validate_claim_lines(lines, case) if p.code == "code_not_in_effect"]
-    indexes = [p.line_index for p in problems if p.line_index is not None]
-    assert len(indexes) == len(problems)
-    flagged = {(lines[i].code, lines[i].date_of_service) for i in indexes}
-    assert flagged == {
-        ("0662T", date(2021, 6, 9)),
-        ("0663T", date(2021, 6, 9)),
-        ("0663T", date(2021, 6, 30)),
-    }
+    assert len(problems) == 2
+    assert "2021-06-09" in problems[0].message
+    assert "2021-06-30" in problems[1].message
     assert all("2021-07-01" in p.message and p.severity == "error" for p in problems)
+    # A 0662T line forced onto such a date is named with its line.
+    forced = [*lines, dataclasses.replace(lines[0], code="0662T")]
+    named = [p for p in validate_claim_lines(forced, case) if p.line_index == 2]
+    assert named
+    assert "2021-07-01" in named[0].message
 
 
 def test_missing_site_of_care_is_a_problem(make_case):
-    case = make_case(site_of_care=None, sessions=1)
+    case = make_case(site_of_care=None, sessions=1, start_date=START)
     lines = build_claim_lines(case)
     assert problem_codes(validate_claim_lines(lines, case))["place_of_service_missing"] == 3
 
 
-def test_2026_dates_warn_about_the_pending_category_i_codes(make_case):
-    case = make_case(sessions=1, start_date=date(2026, 2, 2))
-    problems = validate_claim_lines(build_claim_lines(case), case)
-    assert [p.code for p in problems] == ["category_i_codes_pending"]
-    assert problems[0].severity == "warning"
+def test_2026_dates_bill_97008_per_session_and_97009_by_30_minute_units(make_case):
+    base = make_case(sessions=2, start_date=START_2026, cycle_length_days=21)
+    case = dataclasses.replace(
+        base, treatment=dataclasses.replace(base.treatment, post_infusion_cooling_minutes=90)
+    )
+    lines = build_claim_lines(case, charge_master=load_charge_master(CHARGE_MASTER))
+    assert [(ln.code, ln.units, ln.charge) for ln in lines] == [
+        ("96413", 1, 400.0),
+        ("97008", 1, 300.0),
+        ("97009", 3, 300.0),  # 90 minutes = 3 units x $100 (synthetic)
+        ("96413", 1, 400.0),
+        ("97008", 1, 300.0),
+        ("97009", 3, 300.0),
+    ]
+    assert "0662T" not in {ln.code for ln in lines}
+    problems = validate_claim_lines(lines, case)
+    assert [p.code for p in problems] == ["codes_not_verified"]
+    assert "97008 and 97009" in problems[0].message
+    assert "secondary sources" in problems[0].message
+
+
+@pytest.mark.parametrize(("minutes", "units"), [(15, 0), (16, 1), (45, 1), (46, 2), (120, 4)])
+def test_97009_units_count_a_30_minute_unit_once_its_midpoint_is_passed(make_case, minutes, units):
+    base = make_case(sessions=1, start_date=START_2026)
+    case = dataclasses.replace(
+        base, treatment=dataclasses.replace(base.treatment, post_infusion_cooling_minutes=minutes)
+    )
+    found = [ln.units for ln in build_claim_lines(case) if ln.code == "97009"]
+    assert found == ([units] if units else [])
+
+
+def test_2026_without_cooling_minutes_warns_and_bills_no_97009(make_case):
+    case = make_case(sessions=1, start_date=START_2026)
+    lines = build_claim_lines(case)
+    assert [ln.code for ln in lines] == ["96413", "97008"]
+    problems = {p.code: p for p in validate_claim_lines(lines, case)}
+    assert problems["cooling_minutes_missing"].severity == "warning"
+    assert "minutes of cooling after each infusion" in problems["cooling_minutes_missing"].message
+
+
+def _medicare(case, abn):
+    payer = Payer(name="Medicare Part B", payer_id="CGS15", plan_type="medicare_ffs")
+    coverage = dataclasses.replace(case.coverage, status="insured", payer=payer)
+    return dataclasses.replace(case, coverage=coverage, abn=abn)
+
+
+@pytest.mark.parametrize(
+    ("abn", "modifiers"),
+    [
+        (None, ()),
+        (Abn(issued_on=date(2025, 1, 20), option=1), ("GA",)),
+        (Abn(issued_on=None), ("GZ",)),
+    ],
+)
+def test_abn_gives_ga_or_gz_on_scalp_cooling_lines_only(make_case, abn, modifiers):
+    case = _medicare(make_case(sessions=1, start_date=START), abn)
+    by_code = {ln.code: ln.modifiers for ln in build_claim_lines(case)}
+    assert by_code == {"96413": (), "0662T": modifiers, "0663T": modifiers}
+
+
+def test_abn_modifiers_are_for_original_medicare_only(make_case):
+    case = make_case(sessions=1, start_date=START, coverage_status="insured")  # commercial
+    case = dataclasses.replace(case, abn=Abn(issued_on=date(2025, 1, 20), option=1))
+    assert {ln.modifiers for ln in build_claim_lines(case)} == {()}
+
+
+@pytest.mark.parametrize("option", [2, 3])
+def test_abn_options_2_and_3_mean_no_medicare_claim(make_case, option):
+    case = _medicare(make_case(sessions=1, start_date=START), Abn(date(2025, 1, 20), option))
+    problems = [p for p in validate_claim_lines(build_claim_lines(case), case)]
+    refused = [p for p in problems if p.code == "abn_option_not_billable"]
+    assert refused
+    assert refused[0].severity == "error"
+    assert f"option {option}" in refused[0].message
+
+
+@pytest.mark.parametrize(
+    ("plan_type", "rule", "words"),
+    [
+        ("medicare_ffs", "once_per_course", "once per course of chemotherapy"),
+        ("medicare_advantage", "once_per_course", "once per course of chemotherapy"),
+        ("commercial", "once_per_patient", "once per patient"),
+        (None, "once_per_patient", "once per patient"),
+    ],
+)
+def test_0662T_frequency_is_a_rule_per_payer_type_and_warns_that_sources_disagree(
+    make_case, plan_type, rule, words
+):
+    frequency = codes.frequency_0662T(plan_type)
+    assert frequency.rule == rule
+    assert frequency.sources_disagree
+    assert "CGS" in codes.frequency_0662T("medicare_ffs").source
+    assert "the hub's scalp-cooling page" in codes.frequency_0662T("commercial").source
+    case = make_case(sessions=2, start_date=START)
+    if plan_type:
+        payer = Payer(name="Some Plan", plan_type=plan_type)
+        case = dataclasses.replace(
+            case, coverage=dataclasses.replace(case.coverage, status="insured", payer=payer)
+        )
+    lines = build_claim_lines(case)
+    problems = validate_claim_lines(lines, case)
+    warning = next(p for p in problems if p.code == "0662T_frequency_sources_disagree")
+    assert warning.severity == "warning"
+    assert warning.message.startswith(f"0662T frequency: billed {words}")
+    twice = [*lines, dataclasses.replace(lines[1], date_of_service=lines[3].date_of_service)]
+    repeated = next(p for p in validate_claim_lines(twice, case) if p.code == "0662T_repeated")
+    assert words in repeated.message
+
+
+def test_claim_items_follow_the_payer_type_with_sources():
+    medicare = claim_items("medicare_ffs")
+    nucc = claim_items("commercial")
+    assert medicare["11"].fill == "none"
+    assert "NONE" in medicare["11"].source
+    assert "100-04" in medicare["11"].source
+    assert nucc["11"].fill == "group"
+    assert "NUCC" in nucc["11"].source
+    for rules in (medicare, nucc):
+        assert [rules[i].fill for i in ("10a", "10b", "10c")] == ["no", "no", "no"]
+        assert rules["12"].fill == rules["13"].fill == rules["31"].fill == "sof"
+        assert rules["27"].fill == "yes"
+    assert medicare["4"].fill == "blank"
+    assert nucc["4"].fill == "insured"
+
+
+def test_hospital_outpatient_has_a_facility_claim_rule(make_case):
+    assert facility_claim_rule(make_case(start_date=START)) is None
+    rule = facility_claim_rule(make_case(site_of_care="hospital_outpatient", start_date=START))
+    assert rule is not None
+    assert "UB-04" in rule
+    assert "100-04" in rule
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (None, "does not exist"),
+        ("charges: [{code: '0662T'}]\n", "is not a mapping with charges"),
+        ("charges: [{code: '0662T', amount: -5, effective_from: 2025-01-01}]\n", "0662T"),
+    ],
+)
+def test_a_broken_charge_master_is_a_500_naming_the_file(tmp_path, text, words):
+    path = tmp_path / "master.yaml"
+    if text is not None:
+        path.write_text(text)
+    with pytest.raises(ChargeMasterError, match=words) as raised:
+        load_charge_master(path)
+    assert raised.value.status == 500
+    assert str(path) in str(raised.value)

@@ -103,7 +103,7 @@ PA_ROWS = [
         "1 session(s)",
         case={"sessions": 1, "cycle_length_days": None},
     ),
-    Row("codes_in_effect", "done", "Category I"),  # the 2026 placeholder warns
+    Row("codes_in_effect", "done", "Codes not yet confirmed: 97008 and 97009"),  # 2026 caveat
     Row("codes_in_effect", "done", "2025-06-02", case={"start_date": date(2025, 6, 2)}),
     Row("codes_in_effect", "missing", "2021-07-01", case={"start_date": date(2021, 6, 30)}),
     Row("codes_in_effect", "done", "2021-07-01", case={"start_date": date(2021, 7, 1)}),
@@ -166,10 +166,12 @@ CLAIM_ROWS = [
     Row("pa_number_recorded", "not_applicable", "uninsured", case={"coverage_status": "uninsured"}),
     Row("pa_approved", "missing", "PA not submitted yet: wait"),
     Row("pa_approved", "missing", "PA denied: wait", case={"pa_status": "denied"}),
-    Row("claim_lines_valid", "done", "13 claim lines, no errors"),
+    Row("claim_lines_valid", "done", "12 claim lines, no errors"),  # 2026: 96413 + 97008 x 6
+    Row("claim_lines_valid", "done", "Codes not yet confirmed: 97008"),
+    Row("claim_lines_valid", "done", "13 claim lines", case={"start_date": date(2025, 2, 3)}),
     Row("claim_lines_valid", "missing", "off-label", case={"diagnoses": ("C91.00",)}),
     Row("claim_lines_valid", "missing", "treatment.start_date", case={"start_date": None}),
-    Row("claim_lines_valid", "missing", "not in effect", case={"start_date": date(2020, 1, 6)}),
+    Row("claim_lines_valid", "missing", "was in effect", case={"start_date": date(2020, 1, 6)}),
     Row("claim_lines_valid", "missing", "place of service", case={"site_of_care": None}),
     Row("claim_lines_valid", "done", "medical review", case={"sessions": 9}),
     Row("claim_lines_valid", "not_applicable", "PAP", case={"coverage_status": "uninsured"}),

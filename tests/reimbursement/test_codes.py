@@ -14,7 +14,9 @@ from formservice.reimbursement import codes, load_data
     [
         ("0662T", date(2021, 7, 1)),
         ("0663T", date(2021, 7, 1)),
-        ("0663t", date(2026, 2, 2)),
+        ("0663t", date(2025, 12, 31)),
+        ("97008", date(2026, 1, 1)),
+        ("97009", date(2026, 2, 2)),
         ("96413", date(2020, 1, 1)),  # chemo codes predate scalp cooling
     ],
 )
@@ -61,14 +63,43 @@ def test_codes_in_effect_2022():
     assert not any(r.placeholder for r in rows)
 
 
-def test_2026_category_i_placeholder_row_is_marked_and_has_no_number():
+def test_2026_codes_replace_0662T_0663T_by_date_of_service_and_are_unverified():
     rows = codes.codes_in_effect(date(2026, 1, 1))
-    placeholders = [r for r in rows if r.placeholder]
-    assert len(placeholders) == 1
-    assert placeholders[0].code is None
-    assert placeholders[0].category == "I"
-    assert "not yet confirmed" in placeholders[0].descriptor
-    assert codes.placeholders_in_effect(date(2025, 12, 31)) == []
+    scalp = [r for r in rows if r.kind.startswith("scalp_cooling")]
+    assert [(r.code, r.verified) for r in scalp] == [("97008", False), ("97009", False)]
+    assert all("secondary" in r.source for r in scalp)
+    with pytest.raises(codes.CodeNotInEffect, match="to 2025-12-31"):
+        codes.lookup("0662T", date(2026, 1, 1))
+    assert codes.lookup("97009", date(2026, 1, 1)).unit_minutes == 30
+
+
+@pytest.mark.parametrize(
+    ("role", "on", "code", "verified"),
+    [
+        ("initial", date(2025, 12, 31), "0662T", True),
+        ("session", date(2025, 12, 31), "0663T", True),
+        ("continued", date(2025, 12, 31), None, None),  # no row: nothing billed
+        ("initial", date(2026, 1, 1), None, False),  # no separate 2026 cap-calibration code
+        ("session", date(2026, 1, 1), "97008", False),
+        ("continued", date(2026, 1, 1), "97009", False),
+        ("session", date(2021, 6, 30), None, None),
+    ],
+)
+def test_crosswalk_by_date_of_service(role, on, code, verified):
+    row = codes.code_for(role, on)
+    assert (row.code if row else None) == code
+    assert (row.verified if row else None) == verified
+    if row:
+        assert row.source
+
+
+def test_unverified_caveat_names_the_codes_only_when_one_is_unverified():
+    assert codes.unverified_caveat({"0662T", "0663T", "96413"}, [date(2025, 6, 2)]) is None
+    text = codes.unverified_caveat({"97008", "96413"}, [date(2026, 2, 2)])
+    assert text is not None
+    assert "97008" in text
+    assert "96413" not in text
+    assert "not yet confirmed" in text
 
 
 def test_chemo_admin_codes():

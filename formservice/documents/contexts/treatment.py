@@ -1,5 +1,7 @@
 """What is treated and what is asked for: the diagnoses, the chemotherapy course, the service
-lines (0662T once, 0663T per session) with their descriptors and place of service."""
+lines (by the start date's codes: 0662T once and 0663T per session up to 2025; 97008 per session
+and 97009 per 30 minutes from 2026) with their descriptors and place of service. A code not yet
+verified says so in its line's basis, so the letter shows the caveat where the code is."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 from formservice.documents.contexts.codes import code_descriptor
 from formservice.documents.contexts.text import format_date, in_sentence, join_words, plain
 from formservice.model import Case, Diagnosis
+from formservice.reimbursement import codes as code_table
 from formservice.reimbursement.abn import effective_plan_type
 
 __all__ = ["diagnosis_context", "letter_purpose", "request_context", "treatment_context"]
@@ -82,6 +85,24 @@ def _sessions_clause(sessions: int | None) -> str:
     return "each planned chemotherapy session"
 
 
+def _codes_asked(case: Case) -> str:
+    """The codes a letter asks for, by the start date's crosswalk (codes.yaml): "CPT 0662T once
+    and CPT 0663T for each ... session" up to 2025, "CPT 97008 for each ... session" after."""
+    on = case.treatment.start_date or code_table.codes_rows()[0].effective_from
+    each = _sessions_clause(case.treatment.sessions)
+    initial = code_table.code_for("initial", on)
+    session = code_table.code_for("session", on)
+    continued = code_table.code_for("continued", on)
+    parts = []
+    if initial is not None and initial.code:
+        parts.append(f"CPT {initial.code} once")
+    if session is not None and session.code:
+        parts.append(f"CPT {session.code} for {each}")
+    if continued is not None and continued.code and case.treatment.post_infusion_cooling_minutes:
+        parts.append(f"CPT {continued.code} for the cooling time after each infusion")
+    return join_words(parts)
+
+
 def letter_purpose(case: Case, today: date) -> dict[str, Any]:
     """What the letter asks for, by pathway, and whether the request is retroactive.
 
@@ -97,7 +118,7 @@ def letter_purpose(case: Case, today: date) -> dict[str, Any]:
     start = case.treatment.start_date
     started = start is not None and start < today
     when = format_date(start)
-    each = _sessions_clause(case.treatment.sessions)
+    asked = _codes_asked(case)
     if medicare_ffs:
         ask = (
             "document, for the Medicare claim, the medical necessity of mechanical scalp "
@@ -105,7 +126,7 @@ def letter_purpose(case: Case, today: date) -> dict[str, Any]:
         )
         start_phrase = f", {'from' if started else 'starting'} {when}" if when else ""
         closing = (
-            f"This letter supports the claim for CPT 0662T once and CPT 0663T for {each}; "
+            f"This letter supports the claim for {asked}; "
             "Original Medicare requires no prior authorization for them."
         )
         salutation = "Dear Medical Reviewer"
@@ -116,8 +137,8 @@ def letter_purpose(case: Case, today: date) -> dict[str, Any]:
         )
         start_phrase = f", retroactive to {when}"
         closing = (
-            f"For these reasons I ask that you authorize, retroactive to {when}, CPT 0662T "
-            f"once and CPT 0663T for {each}: scalp cooling works only from the first infusion."
+            f"For these reasons I ask that you authorize, retroactive to {when}, {asked}: "
+            "scalp cooling works only from the first infusion."
         )
         salutation = "Dear Medical Director"
     elif insured:
@@ -126,18 +147,14 @@ def letter_purpose(case: Case, today: date) -> dict[str, Any]:
             "chemotherapy I have prescribed"
         )
         start_phrase = f", starting {when}" if when else ""
-        closing = (
-            f"For these reasons I ask that you approve CPT 0662T once and CPT 0663T for {each}."
-        )
+        closing = f"For these reasons I ask that you approve {asked}."
         salutation = "Dear Medical Director"
     else:
         ask = (
             "request approval of mechanical scalp cooling during the chemotherapy I have prescribed"
         )
         start_phrase = f", {'from' if started else 'starting'} {when}" if when else ""
-        closing = (
-            f"For these reasons I ask that you approve CPT 0662T once and CPT 0663T for {each}."
-        )
+        closing = f"For these reasons I ask that you approve {asked}."
         salutation = "Dear Reviewer"
     return {
         "ask_text": ask,
@@ -149,29 +166,57 @@ def letter_purpose(case: Case, today: date) -> dict[str, Any]:
     }
 
 
+_BASIS = {
+    "initial": "Once, at the first session",
+    "session": "Each chemotherapy session, with {chemo}",
+    "continued": "Each 30 minutes of cooling after the infusion, with {chemo}",
+}
+_UNVERIFIED = " (code not yet confirmed)"
+
+
 def request_context(case: Case, codes: Mapping[str, Any], pos: str) -> dict[str, Any]:
     """The service lines requested, with the descriptors in force on the start date."""
     sessions = case.treatment.sessions
     when = case.treatment.start_date
-    initial = code_descriptor(codes, "0662T", when)
-    session = code_descriptor(codes, "0663T", when)
-    lines = [
-        {
-            "code": "0662T",
-            "description": initial,
-            "units": "1",
-            "basis": "Once, at the first session",
-        },
-        {
-            "code": "0663T",
-            "description": session,
-            "units": "" if sessions is None else str(sessions),
-            "basis": f"Each chemotherapy session, with {_code_span(codes['chemo_admin'])}",
-        },
+    chemo = _code_span(codes["chemo_admin"])
+    # No start date: the codes of the first span (0662T/0663T), as the letter always named them.
+    on = when or code_table.codes_rows()[0].effective_from
+    rows = [
+        (role, row, row.code)
+        for role in ("initial", "session", "continued")
+        if (row := code_table.code_for(role, on)) is not None and row.code
     ]
+    lines = []
+    for role, row, code in rows:
+        units = "1" if role == "initial" else ("" if sessions is None else str(sessions))
+        if role == "continued":
+            minutes = case.treatment.post_infusion_cooling_minutes
+            per = code_table.lookup(code, on).unit_minutes or 30
+            each = code_table.time_units(minutes, per) if minutes else 0
+            if not each:
+                continue  # like the claim: no cooling minutes, no time-based line
+            units = str(each * sessions) if sessions else ""
+        basis = _BASIS[role].format(chemo=chemo) + ("" if row.verified else _UNVERIFIED)
+        lines.append(
+            {
+                "code": code,
+                "description": code_descriptor(codes, code, when),
+                "units": units,
+                "basis": basis,
+            }
+        )
+    names = [line["code"] for line in lines]
+    caveat = code_table.unverified_caveat(frozenset(names), [on])
     return {
         "lines": lines,
-        "codes_text": "CPT 0662T and 0663T",
+        "codes_text": "CPT " + " and ".join(names) if names else "",
+        # For the letter's summary rows ("CPT 97008 × 6; CPT 97009 × 12") and its caveat: the
+        # LMN template still names 0662T/0663T in its RE line and summary (to be switched to these).
+        "summary_text": "; ".join(
+            f"CPT {line['code']} × {line['units']}" if line["units"] else f"CPT {line['code']}"
+            for line in lines
+        ),
+        "caveat": caveat or "",
         "sessions": "" if sessions is None else sessions,
         "place_of_service": pos,
         "place_of_service_label": _POS_LABELS.get(pos, ""),

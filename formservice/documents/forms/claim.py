@@ -11,7 +11,17 @@ needed, each copy is therefore flattened (values drawn into the page) before mer
 single-copy claim stays editable unless flattening is asked for.
 
 Billing problems of severity ``error`` refuse the claim (422 with each message under the case
-field that causes it); warnings and review notes travel in the result's ``details``.
+field that causes it); warnings and review notes travel in the result's ``details``. Also refused
+(422, naming the rule): a hospital outpatient case (the hospital bills the UB-04/837I facility
+claim) and a line the charge master has no charge for (24F is the clinic's charge, never a
+payment rate or a blank).
+
+When a printed code is not verified (the 2026 codes, reported by secondary sources only), every
+page carries a red caveat in the top margin, outside the form's scanned area, and the warnings
+say so.
+
+Size: the copies share the form's fonts and background; `_compact` deduplicates identical objects
+and compresses content streams so a three-copy claim stays well under 500 KB.
 """
 
 from __future__ import annotations
@@ -25,6 +35,12 @@ from pathlib import Path
 from typing import Any
 
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+)
 
 from formservice.documents.forms.shipped import render_pa_form
 from formservice.errors import ValidationProblem
@@ -45,6 +61,7 @@ _PROBLEM_FIELDS = {
     "no_on_label_diagnosis": "diagnoses",
     "diagnosis_code_invalid": "diagnoses",
     "diagnosis_pointer_invalid": "diagnoses",
+    "abn_option_not_billable": "abn.option",
 }
 _BUILD_FIELDS = {"chemo_code": "treatment.chemo_administration_code"}
 
@@ -82,16 +99,29 @@ def _refuse(problems: dict[str, list[str]], what: str) -> ValidationProblem:
     )
 
 
-def claim_form_lines(case: Case) -> tuple[list[FormLine], list[billing.Problem]]:
-    """Claim lines for the form and the non-error billing problems; 422 on any error."""
+def claim_form_lines(
+    case: Case, *, charge_master: Path | str | None = None
+) -> tuple[list[FormLine], list[billing.Problem]]:
+    """Claim lines for the form and the non-error billing problems; 422 on any error.
+
+    ``charge_master``: the facility's charge master file (FORMSERVICE_CHARGE_MASTER); without
+    one, or with a code it does not price, the claim is refused naming the code and date.
+    """
+    facility_rule = billing.facility_claim_rule(case)
+    if facility_rule is not None:
+        raise _refuse(
+            {"treatment.site_of_care": [facility_rule]},
+            "the hospital bills this service on its facility claim (UB-04/837I)",
+        )
     start = case.treatment.start_date
     if start is not None:
         try:
             codes.codes_in_effect(start)
         except codes.CodeNotInEffect as exc:
             raise _refuse({"treatment.start_date": [str(exc)]}, "no code on that date") from exc
+    charges = billing.load_charge_master(charge_master) if charge_master is not None else None
     try:
-        lines = billing.build_claim_lines(case, chemo_code=chemo_code(case))
+        lines = billing.build_claim_lines(case, chemo_code=chemo_code(case), charge_master=charges)
     except billing.ClaimBuildError as exc:
         path = _BUILD_FIELDS.get(exc.field, exc.field)
         raise _refuse(
@@ -104,16 +134,29 @@ def claim_form_lines(case: Case) -> tuple[list[FormLine], list[billing.Problem]]
             errors.setdefault(_PROBLEM_FIELDS.get(p.code, "claim_lines"), []).append(p.message)
     if errors:
         raise _refuse(errors, f"{sum(len(v) for v in errors.values())} billing error(s)")
+    unpriced = sorted(
+        {f"{ln.code} on {ln.date_of_service.isoformat()}" for ln in lines if ln.charge is None}
+    )
+    if unpriced:
+        where = charges.name if charges else "no charge master is configured"
+        raise _refuse(
+            {
+                "charge_master": [
+                    f"no charge for {', '.join(unpriced)} ({where}): item 24F needs the "
+                    "facility's own charge (FORMSERVICE_CHARGE_MASTER)"
+                ]
+            },
+            "a line has no charge",
+        )
     rendering = case.prescriber.npi  # the ordering oncologist renders the service (item 24J)
     out = [
         FormLine(
             date_of_service=ln.date_of_service,
             place_of_service=ln.place_of_service,
             cpt=ln.code,
-            modifiers=(),
+            modifiers=ln.modifiers,
             diagnosis_pointer=ln.diagnosis_pointers,
-            # No fee on file: leave 24F blank for the clinic's own charge rather than print 0.00.
-            charges=ln.charge if ln.charge_known else None,
+            charges=ln.charge,
             units=ln.units,
             rendering_npi=rendering,
         )
@@ -159,14 +202,19 @@ def render_claim_form(
     flatten: bool = False,
     forms_dir: Path | str | None = None,
     properties: Mapping[str, str] | None = None,
+    charge_master: Path | str | None = None,
 ) -> ClaimForm:
-    """Fill as many CMS-1500 copies as the claim lines need and merge them into one PDF."""
-    lines, notes = claim_form_lines(case)
+    """Fill as many CMS-1500 copies as the claim lines need and merge them into one PDF.
+
+    ValidationProblem (422) when the case cannot make a claim a payer accepts (see the module
+    docstring); ChargeMasterError (500) when the charge master file is unreadable.
+    """
+    lines, notes = claim_form_lines(case, charge_master=charge_master)
     chunks = _chunks(lines)
     flat = flatten or len(chunks) > 1
     filled_case = _primary_first(case)
-    writer = PdfWriter()
     overflow: list[dict[str, Any]] = []
+    copies: list[bytes] = []
     for number, chunk in enumerate(chunks, 1):
         result = render_pa_form(
             filled_case,
@@ -187,33 +235,109 @@ def render_claim_form(
             }
             for o in result.overflow
         ]
-        if len(chunks) == 1:
-            return ClaimForm(result.pdf, 1, lines, flat, _warnings(notes, lines), overflow)
-        writer.append(PdfReader(io.BytesIO(result.pdf)))
-    if "/AcroForm" in writer._root_object:
-        # Flattened copies have no widgets left; an empty AcroForm would only confuse viewers.
-        del writer._root_object["/AcroForm"]
+        copies.append(result.pdf)
+    if len(copies) == 1:
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(copies[0])))
+    else:
+        writer = PdfWriter()
+        for pdf in copies:
+            writer.append(PdfReader(io.BytesIO(pdf)))
+        if "/AcroForm" in writer._root_object:
+            # Flattened copies have no widgets left; an empty AcroForm would only confuse viewers.
+            del writer._root_object["/AcroForm"]
+    caveat = next((p.message for p in notes if p.code == "codes_not_verified"), None)
+    if caveat:
+        for page in writer.pages:
+            _stamp_caveat(writer, page, caveat)
     if properties:
         writer.add_metadata({f"/{k}": v for k, v in properties.items()})
+    pdf = _compact(writer)
+    return ClaimForm(pdf, len(chunks), lines, flat, _warnings(notes), overflow)
+
+
+def _pdf_text(text: str) -> str:
+    """A PDF literal string body (WinAnsi; the caveat is plain ASCII)."""
+    ascii_text = text.encode("ascii", "replace").decode("ascii")
+    return ascii_text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return [*lines, line] if line else lines
+
+
+def _stamp_caveat(writer: PdfWriter, page: Any, caveat: str) -> None:
+    """Draw the caveat in red in the page's top margin (above the form's printed area, where
+    payers' scanners read nothing), with the standard Helvetica font (no embedding)."""
+    box = page.mediabox
+    top = float(box.top)
+    rows = _wrap(f"NOTE (not part of the claim): {caveat}", 150)
+    ops = ["q", "0.8 0 0 rg", "BT", "/FsCaveat 6 Tf", "6.8 TL", f"18 {top - 7.5:.1f} Td"]
+    for row in rows:
+        ops.append(f"({_pdf_text(row)}) Tj T*")
+    ops += ["ET", "Q"]
+    stream = DecodedStreamObject()
+    stream.set_data("\n".join(ops).encode("ascii"))
+    resources = page.get("/Resources")
+    resources = resources.get_object() if resources is not None else DictionaryObject()
+    fonts = resources.get("/Font")
+    fonts = fonts.get_object() if fonts is not None else DictionaryObject()
+    fonts[NameObject("/FsCaveat")] = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+            NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+        }
+    )
+    resources[NameObject("/Font")] = fonts
+    page[NameObject("/Resources")] = resources
+    contents = page.get("/Contents")
+    ref = writer._add_object(stream)
+    if contents is None:
+        page[NameObject("/Contents")] = ref
+        return
+    contents = contents.get_object()
+    if isinstance(contents, ArrayObject):
+        contents.append(ref)
+    else:
+        page[NameObject("/Contents")] = ArrayObject([page.raw_get("/Contents"), ref])
+
+
+def _compact(writer: PdfWriter) -> bytes:
+    """The merged PDF with identical objects shared and content streams compressed.
+
+    pypdf's own tools (PdfWriter.compress_identical_objects, PageObject.compress_content_streams)
+    rather than our own: the copies share the form's fonts and background images, which a plain
+    append writes once per copy.
+    """
+    for page in writer.pages:
+        page.compress_content_streams()
+    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     buf = io.BytesIO()
     writer.write(buf)
-    return ClaimForm(buf.getvalue(), len(chunks), lines, flat, _warnings(notes, lines), overflow)
+    return buf.getvalue()
 
 
-def _warnings(notes: list[billing.Problem], lines: list[FormLine]) -> list[dict[str, Any]]:
+def _warnings(notes: list[billing.Problem]) -> list[dict[str, Any]]:
     out = [
         {"code": p.code, "severity": p.severity, "message": p.message, "line": p.line_index}
         for p in notes
     ]
-    unpriced = sorted({ln.cpt for ln in lines if ln.charges is None})
-    if unpriced:
-        out.append(
-            {
-                "code": "charges_not_on_file",
-                "severity": "warning",
-                "message": f"no reference charge on file for {', '.join(unpriced)} on these "
-                "dates: item 24F is left blank for the clinic's own charges",
-                "line": None,
-            }
-        )
+    # Items 12, 13 and 31 say "signature on file": true only if the clinic holds the signatures.
+    out.append(
+        {
+            "code": "signature_on_file",
+            "severity": "review",
+            "message": "items 12 and 13 print SIGNATURE ON FILE and item 31 SOF: the clinic must "
+            "hold the patient's signed authorization and the provider's signature before sending",
+            "line": None,
+        }
+    )
     return out

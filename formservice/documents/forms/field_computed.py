@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from formservice.model import Case
+from formservice.reimbursement import billing, codes
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +39,14 @@ CLAIM_LINE_ATTRS = (
     "rendering_npi",
 )
 
-# Scalp-cooling service lines a PA request names. Source: AMA CPT Category III codes 0662T and
-# 0663T, effective 2021-07-01 (DOMAIN.md §3). 0662T is billed once (cap calibration); 0663T once
-# per chemotherapy session. When reimbursement/codes.py keys codes by date of service, read it.
-SCALP_COOLING_LINES = (
-    ("0662T", "Scalp cooling: cap calibration"),
-    ("0663T", "Scalp cooling: per-session monitoring"),
-)
+# Scalp-cooling service lines a PA request names, by the start date's codes (codes.yaml
+# crosswalk): up to 2025, 0662T x1 (cap calibration) and 0663T per session; from 2026, 97008 per
+# session and 97009 in 30-minute units (both verified: false, so Section VI carries the caveat).
+_LINE_TEXT = {
+    "initial": "Scalp cooling: cap calibration",
+    "session": "Scalp cooling: per-session monitoring",
+    "continued": "Scalp cooling continued after infusion, per 30 minutes",
+}
 
 
 def _cpt_lines(case: Case, today: date, claim_lines: Sequence[Any]) -> list[CptLine]:
@@ -53,13 +55,34 @@ def _cpt_lines(case: Case, today: date, claim_lines: Sequence[Any]) -> list[CptL
     sessions = treatment.sessions or 1
     end = course_end(case)
     dx = case.primary_diagnosis
-    (code0, text0), (code1, text1) = SCALP_COOLING_LINES
-    return [
-        CptLine(code0, f"{text0}, 1 unit", 1, start, start, dx.code, dx.description or ""),
-        CptLine(
-            code1, f"{text1}, {sessions} units", sessions, start, end, dx.code, dx.description or ""
-        ),
-    ]
+    on = start or today
+    out = []
+    for role in ("initial", "session", "continued"):
+        row = codes.code_for(role, on)
+        if row is None or row.code is None:
+            continue
+        if role == "initial":
+            units, last = 1, start
+        elif role == "session":
+            units, last = sessions, end
+        else:
+            minutes = treatment.post_infusion_cooling_minutes
+            per = codes.lookup(row.code, on).unit_minutes or 30
+            units = sessions * codes.time_units(minutes, per) if minutes else 0
+            last = end
+        label = f"{units} unit" + ("s" if units != 1 else "") if units else "units: cooling minutes"
+        out.append(
+            CptLine(
+                row.code,
+                f"{_LINE_TEXT[role]}, {label}",
+                units,
+                start,
+                last,
+                dx.code,
+                dx.description or "",
+            )
+        )
+    return out
 
 
 def course_end(case: Case) -> date | None:
@@ -82,9 +105,13 @@ def _address_line(address: Any) -> str | None:
 def _clinical_documentation(case: Case, today: date, claim_lines: Sequence[Any]) -> str:
     """Section VI text: what is requested, why, and that the LMN is enclosed."""
     t, dx = case.treatment, case.primary_diagnosis
+    requested = ", ".join(
+        f"{line.code} x{line.units}" if line.units else line.code
+        for line in _cpt_lines(case, today, claim_lines)
+    )
     parts = [
-        "Request: scalp cooling (CPT 0662T x1, 0663T per chemotherapy session) to reduce "
-        "the likelihood of chemotherapy-induced alopecia."
+        f"Request: scalp cooling (CPT {requested}) to reduce the likelihood of "
+        "chemotherapy-induced alopecia."
     ]
     parts.append(f"Diagnosis: {dx.code}" + (f" {dx.description}." if dx.description else "."))
     plan = []
@@ -104,6 +131,14 @@ def _clinical_documentation(case: Case, today: date, claim_lines: Sequence[Any])
         f"Enclosed: Letter of Medical Necessity signed by {case.prescriber.full_name} "
         f"(NPI {case.prescriber.npi}) with supporting clinical documentation."
     )
+    if billing.codes_caveat(case):
+        # The short form of the caveat: Section VI has room for one more line, not three.
+        unverified = [
+            line.code
+            for line in _cpt_lines(case, today, claim_lines)
+            if not codes.lookup(line.code, case.treatment.start_date or today).verified
+        ]
+        parts.append(f"Note: CPT {'/'.join(unverified)} not yet confirmed (secondary sources).")
     return " ".join(parts)
 
 
@@ -114,6 +149,51 @@ def _sex_label(case: Case, today: date, claim_lines: Sequence[Any]) -> str | Non
 def _claim_total(case: Case, today: date, claim_lines: Sequence[Any]) -> float | None:
     charges = [line.charges for line in claim_lines if getattr(line, "charges", None) is not None]
     return round(sum(charges), 2) if charges else None
+
+
+def _claim_items(case: Case, today: date, claim_lines: Sequence[Any]) -> dict[str, Any]:
+    """The CMS-1500 items whose content depends on the payer type (billing.claim_items), as
+    field-ready values: None leaves the item blank, "NO"/"YES" tick a box."""
+    payer = case.coverage.payer
+    rules = billing.claim_items(payer.plan_type if payer else None)
+    p = case.patient
+    address = p.address
+
+    def fill(item: str, value: Any) -> Any:
+        return value if rules[item].fill not in ("blank",) else None
+
+    def tick(item: str) -> str | None:
+        return {"no": "NO", "yes": "YES"}.get(rules[item].fill)
+
+    def sof(item: str, text: str) -> str | None:
+        return text if rules[item].fill == "sof" else None
+
+    signed = today.strftime("%m/%d/%Y")
+    return {
+        "insured_name": fill("4", f"{p.last_name}, {p.first_name}"),
+        "relationship": fill("6", "S"),
+        "insured_street": fill("7", address.line1 if address else None),
+        "insured_city": fill("7", address.city if address else None),
+        "insured_state": fill("7", address.state if address else None),
+        "insured_zip": fill("7", address.zip if address else None),
+        "insured_phone": fill("7", p.phone),
+        "employment": tick("10a"),
+        "auto_accident": tick("10b"),
+        "other_accident": tick("10c"),
+        "policy_group": "NONE"
+        if rules["11"].fill == "none"
+        else fill("11", case.coverage.group_number),
+        "insured_birth_date": fill("11a", p.date_of_birth),
+        "insured_sex": fill("11a", {"M": "MALE", "F": "FEMALE"}.get(p.sex or "")),
+        "plan_name": fill("11c", payer.name if payer else None),
+        "other_plan": tick("11d"),
+        "patient_signature": sof("12", "SIGNATURE ON FILE"),
+        "patient_signature_date": signed if rules["12"].fill == "sof" else None,
+        "insured_signature": sof("13", "SIGNATURE ON FILE"),
+        "accept_assignment": tick("27"),
+        "physician_signature": sof("31", "SOF"),
+        "physician_signature_date": signed if rules["31"].fill == "sof" else None,
+    }
 
 
 ComputeFn = Callable[[Case, date, Sequence[Any]], Any]
@@ -140,4 +220,5 @@ COMPUTED: dict[str, tuple[ComputeFn, tuple[str, ...] | None]] = {
     "cpt_lines": (_cpt_lines, tuple(f.name for f in fields(CptLine))),
     "claim_lines": (lambda c, t, cl: list(cl), CLAIM_LINE_ATTRS),
     "claim_total": (_claim_total, None),
+    "claim_items": (_claim_items, ()),
 }

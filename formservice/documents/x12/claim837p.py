@@ -8,8 +8,8 @@ form holds six per copy.
 
 Assumptions a reader must know: the patient is the subscriber (SBR02 = 18, no loop 2000C: the
 case has no subscriber of its own); the facility submits and bills (1000A and 2010AA: its NPI and
-tax ID) and the prescriber renders (2310B); a line without a reference charge on file is billed
-at 0.00 and named in the result's ``warnings``, for the clinic to price before sending. Values
+tax ID) and the prescriber renders (2310B); charges come from the facility's charge master, and
+a code it does not price refuses the claim (422), never a line billed at 0.00. Values
 are written in the X12 basic character set: letters without accents, no delimiter characters.
 
 `line_segments` is the one place a claim line becomes 837P segments (LX, SV1, DTP).
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -191,7 +192,12 @@ def _transaction(
 
 
 def render_837p(
-    case: Case, *, created: datetime, control_number: int = 1, claim_id: str | None = None
+    case: Case,
+    *,
+    created: datetime,
+    control_number: int = 1,
+    claim_id: str | None = None,
+    charge_master: Path | str | None = None,
 ) -> Claim837P:
     """The case's 837P: one interchange, one claim with every claim line; 422 when the case
     lacks what the claim needs (payer, member ID, the facility's tax ID and address) or the
@@ -199,10 +205,12 @@ def render_837p(
 
     ``control_number`` (1 to 999999999) numbers the interchange (ISA13/IEA02) and the group;
     ``claim_id`` is the patient control number (CLM01; default: the case's external id), which
-    the payer echoes in the 835's CLP01.
+    the payer echoes in the 835's CLP01. ``charge_master``: the facility's charge master
+    (FORMSERVICE_CHARGE_MASTER), the same the CMS-1500 takes its charges from; a code it does
+    not price refuses the claim (422), as on paper.
     """
     _needs(case)
-    lines, notes = claim_form_lines(case)
+    lines, notes = claim_form_lines(case, charge_master=charge_master)
     if len(lines) > MAX_LINES:
         raise _refuse(
             "treatment.sessions", f"{len(lines)} claim lines: an 837P claim holds {MAX_LINES}"
@@ -226,15 +234,5 @@ def render_837p(
         f"IEA*1*{control}",
     ]
     warnings = [{"code": p.code, "severity": p.severity, "message": p.message} for p in notes]
-    unpriced = sorted({line.cpt for line in lines if line.charges is None})
-    if unpriced:
-        warnings.append(
-            {
-                "code": "charges_not_on_file",
-                "severity": "warning",
-                "message": f"no reference charge on file for {', '.join(unpriced)}: those lines "
-                "are billed at 0.00; enter the clinic's charges before sending",
-            }
-        )
     data = (f"{_SEG}\n".join(segments) + f"{_SEG}\n").encode("ascii")
     return Claim837P(data=data, lines=len(lines), warnings=warnings)

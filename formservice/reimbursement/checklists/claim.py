@@ -97,7 +97,10 @@ def _chemo_pairing(case: Case, facts: FactsLike, today: date) -> tuple[Status, s
     unpaired = [p.message for p in problems if p.code == "0663T_without_chemo_admin"]
     if unpaired:
         return MISSING, "; ".join(unpaired)
-    return DONE, f"each 0663T billed with {chemo_code(case)} on the same date of service"
+    start = case.treatment.start_date
+    row = codes.code_for("session", start) if start else None
+    session = row.code if row and row.code else "scalp-cooling session code"
+    return DONE, f"each {session} billed with {chemo_code(case)} on the same date of service"
 
 
 def _place_of_service(case: Case, facts: FactsLike, today: date) -> tuple[Status, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from formservice.model import Case
-from formservice.reimbursement import billing, codes
+from formservice.reimbursement import codes
 from formservice.reimbursement.abn import effective_plan_type
 from formservice.reimbursement.benefits import payer_facts
 from formservice.reimbursement.checklists.items import DONE, MISSING, NA, FactsLike, Rule, Status
@@ -80,20 +80,23 @@ def check_diagnosis_on_label(case: Case, facts: FactsLike, today: date) -> tuple
 
 
 def check_codes_in_effect(case: Case, facts: FactsLike, today: date) -> tuple[Status, str]:
-    """0662T and 0663T are in effect on the start date."""
+    """The scalp-cooling codes of the start date (codes.yaml crosswalk) are in effect; a caveat
+    when they are not verified (the 2026 codes)."""
     start = case.treatment.start_date
     if start is None:
         return MISSING, "needs the start date to check the codes"
     try:
-        for code in (billing.INITIAL, billing.SESSION):
-            codes.lookup(code, start)
+        codes.codes_in_effect(start)
     except codes.CodeNotInEffect as exc:
         return MISSING, str(exc)
-    note = "".join(
-        f"; note: {row.descriptor}: check whether the payer still accepts 0662T/0663T"
-        for row in codes.placeholders_in_effect(start)
-    )
-    return DONE, f"0662T and 0663T in effect on {start.isoformat()}{note}"
+    found = [
+        row.code
+        for role in ("initial", "session", "continued")
+        if (row := codes.code_for(role, start)) is not None and row.code
+    ]
+    caveat = codes.unverified_caveat(frozenset(found), [start])
+    note = f"; note: {caveat}" if caveat else ""
+    return DONE, f"{' and '.join(found)} in effect on {start.isoformat()}{note}"
 
 
 def check_generated(kind: str, what: str) -> Rule:
