@@ -65,7 +65,7 @@ def _setup(doc: DocxDocument) -> None:
     fmt.line_spacing = 1.0
     props = doc.core_properties
     props.title = "Letter of Medical Necessity"
-    props.subject = "Mechanical scalp cooling (CPT 0662T, 0663T)"
+    props.subject = "Mechanical scalp cooling"
     props.author = "formservice"
     props.keywords = "scalp cooling; letter of medical necessity"
     props.comments = "Template: letter_of_medical_necessity"
@@ -277,10 +277,10 @@ def _address_block(doc: DocxDocument) -> None:
         ("Diagnosis", "{{ diagnosis.text }}"),
         (
             "Requested",
-            "Mechanical scalp cooling: CPT 0662T \u00d7 1"
-            "{% if request.sessions %}; CPT 0663T \u00d7 {{ request.sessions }}"
-            "{% else %}; CPT 0663T per chemotherapy session{% endif %}"
-            "{{ request.start_phrase }}",
+            # The start date's codes (codes.yaml crosswalk: 0662T/0663T up to 2025, 97008/97009
+            # after), with the caveat while a code is not verified.
+            "Mechanical scalp cooling: {{ request.summary_text }}{{ request.start_phrase }}"
+            "{% if request.caveat %}. Note: {{ request.caveat }}{% endif %}",
         ),
     ]
     for row, (label, value) in zip(table.rows[3:], wide, strict=True):
@@ -297,7 +297,7 @@ def _body(doc: DocxDocument) -> None:
         (
             "b",
             "RE: Letter of Medical Necessity: mechanical scalp cooling to reduce "
-            "chemotherapy-induced alopecia (CPT 0662T, 0663T)",
+            "chemotherapy-induced alopecia ({{ request.codes_text }})",
         ),
         before=10,
         after=8,

@@ -21,6 +21,7 @@ from formservice.documents.contexts.common import build_context
 from formservice.documents.convert import LibreOfficeConverter
 from formservice.documents.docx.render import document_text, read_properties, render_docx
 from formservice.model import Case, to_plain
+from formservice.reimbursement import codes
 from formservice.reimbursement.evidence import assemble_evidence, site_evidence
 from formservice.schemas.case import load_case
 from tests.documents.conftest import convert_batch
@@ -76,8 +77,6 @@ def test_letter_states_every_fact_of_the_case(path: Path) -> None:
         case.prescriber.full_name,
         f"NPI {case.prescriber.npi}",
         "RE: Letter of Medical Necessity",
-        "0662T",
-        "0663T",
         "K173032",
         "21 CFR 878.4360",
         "product code PMC",
@@ -87,8 +86,16 @@ def test_letter_states_every_fact_of_the_case(path: Path) -> None:
     ]
     if t.regimen:
         expected.append(t.regimen)
+    # The codes in effect on the start date (the crosswalk: 0662T/0663T up to 2025, 97008 after).
+    on = t.start_date or date(2025, 1, 1)
+    session = codes.code_for("session", on)
+    assert session is not None
+    expected.append(session.code)
     if t.sessions:
-        expected.append(f"CPT 0663T × {t.sessions}")
+        expected.append(f"CPT {session.code} × {t.sessions}")
+    initial = codes.code_for("initial", on)
+    if initial is not None and initial.code:
+        expected.append(f"CPT {initial.code} × 1")
     if case.coverage.payer is not None:
         expected += [case.coverage.payer.name, "Attn: Utilization Review / Prior Authorization"]
     if case.coverage.member_id:
