@@ -9,7 +9,8 @@ The tree::
     ├── ForbiddenError (403)           authenticated, but the role may not do this
     ├── NotFoundError (404)            unknown id, or another facility's data
     ├── ConflictError (409)            same external_id with another payload, a bad transition
-    │   └── InvalidTransition (409)    a PA status change the machine does not allow; `allowed`
+    │   ├── InvalidTransition (409)    a PA status change the machine does not allow; `allowed`
+    │   └── IdentityMismatchError      a denial naming another patient; `reconciliation`
     ├── PayloadTooLargeError (413)     body or upload over its limit
     ├── UnsupportedMediaError (415)    an upload that is not what the endpoint takes
     ├── ValidationProblem (422)        invalid values; ``errors`` maps field path → messages
@@ -259,6 +260,17 @@ class InvalidTransition(ConflictError):
         self.current = current
         self.new = new
         self.allowed = allowed
+
+
+class IdentityMismatchError(ConflictError):
+    """A denial whose patient name, member ID or date of birth differs from the case's.
+
+    ``errors`` names each differing fact with both values; ``reconciliation`` carries every fact
+    compared. Nothing is attached; a hub user may attach anyway with an ``override_reason``.
+    """
+
+    slug = "identity-mismatch"
+    title = "The denial names another patient"
 
 
 class ServiceUnavailableError(FormserviceError):

@@ -56,6 +56,12 @@ def sample_case_paths() -> list[Path]:
     return sorted((SAMPLES / "cases").glob("*.json"))
 
 
+def denial_case(stem: str) -> dict[str, Any]:
+    """The sample case a sample denial letter belongs to (samples/denial_cases/<stem>.json)."""
+    data: dict[str, Any] = json.loads((SAMPLES / "denial_cases" / f"{stem}.json").read_text())
+    return data
+
+
 def load_sample(name: str = "01_breast_commercial_office") -> dict[str, Any]:
     """A sample case payload by file stem."""
     data: dict[str, Any] = json.loads((SAMPLES / "cases" / f"{name}.json").read_text())

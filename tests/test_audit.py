@@ -19,7 +19,7 @@ from formservice.store.db import transaction
 from formservice.store.models import AuditEvent
 from formservice.usecases.accounts import create_user
 from formservice.usecases.services import Services
-from tests.conftest import SAMPLES, load_sample, make_key, sample_case_paths
+from tests.conftest import SAMPLES, denial_case, load_sample, make_key, sample_case_paths
 from tests.web.conftest import PASSWORD, csrf_of
 
 FACILITY = "1003000126"
@@ -211,14 +211,19 @@ def test_no_patient_names_or_member_ids_in_the_logs(
     assert client.get(document.json["content_url"], headers=auth).status_code == 200
     for name in LETTERS:
         letter = Path(SAMPLES / "denials" / f"{name}.pdf")
-        with letter.open("rb") as fh:
-            uploaded = client.post(
-                "/denials/new",
-                data={"csrf_token": token, "case_id": case_ids[0], "file": (fh, letter.name)},
-                content_type="multipart/form-data",
-            )
-        assert uploaded.status_code == 303
-        assert client.get(uploaded.headers["Location"]).status_code == 200
+        own = client.post("/api/v1/cases", json=denial_case(name), headers=auth).json["id"]
+        # Its own case (reconciled, attached), then another patient's (refused: 409, whose
+        # problem names both patients but must not reach the logs either).
+        for case_id, status in ((own, 303), (case_ids[0], 409)):
+            with letter.open("rb") as fh:
+                uploaded = client.post(
+                    "/denials/new",
+                    data={"csrf_token": token, "case_id": case_id, "file": (fh, letter.name)},
+                    content_type="multipart/form-data",
+                )
+            assert uploaded.status_code == status
+            if status == 303:
+                assert client.get(uploaded.headers["Location"]).status_code == 200
     assert client.get("/cases").status_code == 200
     logged = caplog.text + "\n".join(str(r.args) for r in caplog.records)
     leaks = sorted(value for value in _phi_of_samples() if value in logged)

@@ -23,9 +23,18 @@ class CaseDenials(MethodView):
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, body: dict[str, Any], case_id: str) -> dict[str, Any]:
-        """Attach an uploaded denial letter to this case."""
-        row = attach_denial(services(), principal(), body["denial_id"], case_id)
+        """Attach an uploaded denial letter to this case, reconciled against it (409: another
+        patient)."""
+        row = attach_denial(
+            services(),
+            principal(),
+            body["denial_id"],
+            case_id,
+            override_reason=body["override_reason"],
+            acknowledge_warnings=body["acknowledge_warnings"],
+        )
         out = denial_json(row)
         out["status_url"] = url_for("denials.DenialItem", denial_id=row.id)
         return out

@@ -30,6 +30,7 @@ from formservice.usecases.cases import (
     read_case,
 )
 from formservice.usecases.documents import make_document
+from formservice.usecases.packets import PACKET_KIND, build_packet
 from formservice.usecases.plan import case_plan
 
 blp = Blueprint("cases", __name__, url_prefix="/cases", description="Patient cases")
@@ -71,6 +72,7 @@ def case_out(view: CaseView) -> dict[str, Any]:
         "checklists": {
             name: [i.to_json() for i in items] for name, items in view.checklists.items()
         },
+        "denials": view.denials,
     }
 
 
@@ -154,6 +156,18 @@ class CaseDocuments(MethodView):
     @blp.alt_response(504, response="GATEWAY_TIMEOUT")
     def post(self, request: dict[str, Any], case_id: str) -> dict[str, Any]:
         """Generate a document for the case, store it, and describe it."""
+        if request["kind"] == PACKET_KIND:
+            return document_out(
+                build_packet(
+                    services(),
+                    principal(),
+                    request["denial_id"],
+                    case_id=case_id,
+                    late_reason=request["late_reason"],
+                    override_reason=request["override_reason"],
+                    acknowledge_warnings=request["acknowledge_warnings"],
+                )
+            )
         ask = DocumentRequest(
             kind=request["kind"],
             format=request["format"],

@@ -53,5 +53,11 @@ class PriorAuthorization(MethodView):
             services(),
             principal(),
             case_id,
-            PaStep(status=step["status"], on=step["on"], number=step["number"], note=step["note"]),
+            PaStep(
+                status=step["status"],
+                on=step["on"],
+                number=step["number"],
+                note=step["note"],
+                form=step["form"],
+            ),
         )

@@ -15,13 +15,15 @@ from formservice.cli.common import (
     with_services,
 )
 from formservice.documents.forms import format_fields, inspect_form, list_forms, write_skeleton
-from formservice.model import CaseFacts, DocumentRequest
+from formservice.model import CaseFacts, DocumentRequest, Principal
 from formservice.schemas.case import load_case
 from formservice.schemas.jsonschema import write_all
 from formservice.usecases import Services
-from formservice.usecases.denials import facts_from_letter_file
+from formservice.usecases.denials import check_identity, facts_from_letter_file
 from formservice.usecases.documents import render_applicable
 from formservice.usecases.plan import plan_for_payload
+
+CLI_PRINCIPAL = Principal("user", "cli", "cli", "hub", None)
 
 __all__ = ["forms", "plan", "render", "schemas"]
 
@@ -55,6 +57,10 @@ def render(
     """Render one document for CASE_FILE (a case JSON) into OUTPUT."""
     case = load_case(read_json(case_file, "case"))
     facts = facts_from_letter_file(services, read_bytes(denial, "denial")) if denial else None
+    if facts is not None and facts.denial is not None and kind in ("appeal", "appeal_packet"):
+        # An appeal for one patient never answers another patient's letter (exit 2 naming the
+        # facts): the same check as attaching a letter to a stored case, with no override here.
+        check_identity(case, facts.denial, CLI_PRINCIPAL, None)
     ask = DocumentRequest(kind=kind, format=fmt, form=form, flatten=flatten, pdfa=pdfa)
     rendered = render_applicable(services, case, ask, facts or CaseFacts())
     tmp = output.with_name(f".{output.name}.part")

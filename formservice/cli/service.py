@@ -117,9 +117,13 @@ def samples() -> None:
 @samples.command("load")
 @with_services
 def samples_load(services: Services) -> None:
-    """Store every sample case (idempotent)."""
+    """Store every sample case (idempotent): samples/cases, and samples/denial_cases (the case
+    each sample denial letter belongs to, named like the letter)."""
     loader = Principal("user", "cli", "cli", "hub", None)
-    paths = sorted((services.settings.samples_dir / "cases").glob("*.json"))
+    folder = services.settings.samples_dir
+    paths = sorted((folder / "cases").glob("*.json")) + sorted(
+        (folder / "denial_cases").glob("*.json")
+    )
     for path in paths:
         case = load_case(read_json(path, "sample case"))
         view, created = create_case(services, loader, case)

@@ -33,10 +33,11 @@ from formservice.model import (
     TemplateVersion,
 )
 from formservice.reimbursement import billing
+from formservice.reimbursement.reconciliation import agreed_denial, reconcile
 
 __all__ = ["RenderTools", "RenderedDocument", "render_document", "resolve_kind"]
 
-PACKET_LETTERS = ("letter_of_appeal", "letter_of_medical_necessity", "appeal_checklist")
+PACKET_LETTERS = ("letter_of_appeal", "letter_of_medical_necessity")
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,8 @@ def render_document(
             errors={"denial_id": ["Upload the denial (POST /denials) and give its denial_id."]},
         )
     inputs = input_hash(case, request, facts, today)
+    if request.late_reason:
+        facts = replace(facts, late_reason=request.late_reason)
     if spec.template is None:
         made = _render_pdf_kind(case, request, facts, today, tools, inputs)
     else:
@@ -276,6 +279,21 @@ def _render_pdf_kind(
     return _Made(result.pdf, form_id, identity, 1, details)
 
 
+def submitted_pa_form(case: Case, facts: CaseFacts) -> str | None:
+    """The payer form of the PA request sent to this denial's payer, as the PA record states it
+    (the form of its latest `submitted` step), or None: no form was sent, or the PA went to
+    another payer than the one that denied."""
+    form = None
+    for step in reversed(facts.pa_history):
+        if step.get("status") == "submitted" and step.get("form"):
+            form = str(step["form"])
+            break
+    if form is None or facts.denial is None:
+        return None
+    payer = reconcile(case, facts.denial).get("payer")
+    return form if payer.status != "differs" else None
+
+
 def _render_packet(
     case: Case,
     request: DocumentRequest,
@@ -284,8 +302,10 @@ def _render_packet(
     tools: RenderTools,
     inputs: str,
 ) -> _Made:
-    """Cover sheet, appeal, LMN, the denial itself, the PA form (flattened), the checklist."""
-    denial_pdf, denial_title = facts.denial_pdf, "Denial letter"
+    """Cover sheet, appeal, LMN, the sanitised denial (or, for a denial read from an 835, the
+    claim's remittance page), clinical notes, and the PA form only when the PA record says one
+    was sent to this payer (flattened). Never the staff checklist."""
+    denial_pdf, denial_title = facts.denial_pdf, "Copy of the denial letter"
     if facts.denial is not None and facts.denial.text_source == "x12" and not denial_pdf:
         # A denial read from an 835 has no letter: the packet encloses the claim's remittance.
         denial_pdf, denial_title = render_remittance_page(facts.denial), "Remittance advice (835)"
@@ -299,10 +319,11 @@ def _render_packet(
         ask = replace(request, kind=kind, format="pdf", form=None, flatten=False)
         return render_document(case, ask, facts, today=today, tools=tools).data
 
+    form_id = submitted_pa_form(case, facts)
     pa_form = None
-    if facts.forms:
+    if form_id is not None:
         pa_form = render_pa_form(
-            case, facts.forms[-1], today=today, flatten=True, forms_dir=tools.forms_dir
+            case, form_id, today=today, flatten=True, forms_dir=tools.forms_dir
         ).pdf
     digest = hashlib.sha256()
     for name in PACKET_LETTERS:
@@ -310,7 +331,7 @@ def _render_packet(
     identity = digest.hexdigest()
     pdf, details = build_appeal_packet(
         case,
-        facts.denial,
+        agreed_denial(case, facts.denial),
         today=today,
         render_letter=letter,
         denial_pdf=denial_pdf,

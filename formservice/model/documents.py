@@ -23,6 +23,7 @@ class DocumentRequest:
     denial_id: str | None = None
     flatten: bool = False
     pdfa: bool = False
+    late_reason: str | None = None  # appeal packets: the good cause for a late appeal
     # Why a hub user makes a document the applicability rules refuse (audited); None otherwise.
     override_reason: str | None = None
 
@@ -44,6 +45,7 @@ class CaseFacts:
     denial_pdf: bytes | None = field(default=None, repr=False, compare=False)
     pa_history: tuple[dict[str, object], ...] = ()
     case_id: str | None = None
+    late_reason: str | None = None  # the good cause of a late appeal (the packet's request)
     # The hub's product price and its source (settings FORMSERVICE_PAP_PRODUCT_PRICE[_SOURCE]),
     # weighed by the PAP hardship test when no out-of-pocket estimate is on file.
     product_price: tuple[float, str] | None = None

@@ -118,6 +118,21 @@ class DenialSchema(Schema):
     appeal_to = fields.Nested(AppealToSchema, allow_none=True)
     evidence = fields.Dict(metadata={"description": "field → {page, text, confidence}"})
     reviewed_fields = fields.List(fields.String())
+    reconciliation = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "once attached: fact → {status: match|differs|absent, case, denial, "
+            "identity} for patient_name, date_of_birth, member_id, payer, dates_of_service, "
+            "diagnosis_codes, procedure_codes"
+        },
+    )
+    reconciliation_state = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "{identity_differs, warnings, acknowledged, acknowledged_by, "
+            "acknowledged_at, override: {by, at, reason} | null}"
+        },
+    )
 
 
 class DenialCorrectionSchema(StrictSchema):
@@ -158,4 +173,11 @@ class DenialUploadSchema(CleanSchema):
 
 
 class AttachDenialSchema(StrictSchema):
+    """Attach a denial: `override_reason` (hub users only) attaches a letter naming another
+    patient; `acknowledge_warnings` records that the other differences were seen."""
+
     denial_id = Id(required=True)
+    override_reason = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=500)
+    )
+    acknowledge_warnings = fields.Boolean(load_default=False)

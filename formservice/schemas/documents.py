@@ -24,13 +24,26 @@ class DocumentRequestSchema(StrictSchema):
     denial_id = Id(load_default=None, allow_none=True)
     flatten = fields.Boolean(load_default=False)
     pdfa = fields.Boolean(load_default=False)
+    late_reason = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "appeal_packet: the good cause of a late appeal (in the letter)"},
+    )
+    acknowledge_warnings = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "appeal_packet: the differences between letter and case were seen"
+        },
+    )
     override_reason = fields.String(
         load_default=None,
         allow_none=True,
         validate=validate.Length(min=10, max=500),
         metadata={
             "description": "hub keys only: make a document an overridable applicability rule "
-            "refuses (e.g. an off-label LMN), and say why; recorded in the audit trail"
+            "refuses (e.g. an off-label LMN), or an appeal_packet past its first-level "
+            "deadline, and say why; recorded in the audit trail"
         },
     )
 
@@ -110,6 +123,13 @@ class CaseOutSchema(Schema):
         required=True,
         metadata={
             "description": '{"pa": [...], "claim": [...]}: items {id, label, status, detail}'
+        },
+    )
+    denials = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "denial letters attached: {id, filename, status, appeal_deadline, "
+            "reconciliation, reconciliation_state} (CONTRACT.md §4)"
         },
     )
 

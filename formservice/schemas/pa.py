@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from formservice import model
-from formservice.schemas.common import StrictSchema, text
+from formservice.schemas.common import FORM_ID_PATTERN, StrictSchema, text
 
 
 class PaUpdateSchema(StrictSchema):
@@ -19,6 +19,15 @@ class PaUpdateSchema(StrictSchema):
     )
     number = text(50, metadata={"description": "the payer's PA (or appeal) reference number"})
     note = text(500)
+    form = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(FORM_ID_PATTERN, error="Not a form id (e.g. tx_nofr001)."),
+        metadata={
+            "description": "the payer form sent with a `submitted` step (e.g. tx_nofr001): the "
+            "appeal packet encloses it, and only it"
+        },
+    )
 
 
 class PaStepSchema(Schema):
@@ -28,6 +37,7 @@ class PaStepSchema(Schema):
     on = fields.String(required=True, metadata={"description": "ISO date"})
     number = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
+    form = fields.String(allow_none=True)
 
 
 class PaStateSchema(Schema):

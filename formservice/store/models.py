@@ -173,6 +173,8 @@ class DenialRow(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     appeal_deadline: Mapped[date | None] = mapped_column(Date, default=None)
+    # The letter checked against its case (model.Reconciliation.stored_json), once attached.
+    reconciliation: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     # A background read is leased by the worker doing it (migration 0008): past `leased_until`
     # the worker is taken for dead and the reaper queues the letter again, up to a number of
     # attempts (claims), then marks it failed.

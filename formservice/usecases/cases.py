@@ -10,13 +10,16 @@ import base64
 import binascii
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from formservice.errors import ValidationProblem
 from formservice.model import Benefits, Case, CaseFacts, Denial, DocumentRequest, Principal
+from formservice.model.reconciliation import Reconciliation
 from formservice.reimbursement import checklists
 from formservice.reimbursement.checklists import ChecklistItem
 from formservice.store import access
@@ -54,6 +57,7 @@ class CaseView:
     case: Case  # with the PA as tracked
     documents: list[DocumentRow]
     checklists: dict[str, list[ChecklistItem]]
+    denials: list[dict[str, Any]] = field(default_factory=list)
 
 
 def create_case(services: Services, principal: Principal, case: Case) -> tuple[CaseView, bool]:
@@ -85,7 +89,28 @@ def _view(
         "pa": checklists.pa_checklist(case, facts, today),
         "claim": checklists.claim_checklist(case, facts, today),
     }
-    return CaseView(row, case, documents, lists)
+    return CaseView(row, case, documents, lists, _denials(session, row.id))
+
+
+def _denials(session: Session, case_id: str) -> list[dict[str, Any]]:
+    """The case's denial letters, each with its reconciliation (CONTRACT.md §4)."""
+    rows = session.scalars(
+        select(DenialRow).where(DenialRow.case_id == case_id).order_by(DenialRow.created_at)
+    )
+    out = []
+    for denial in rows:
+        found = Reconciliation.from_stored(denial.reconciliation) if denial.reconciliation else None
+        out.append(
+            {
+                "id": denial.id,
+                "filename": denial.filename,
+                "status": denial.status,
+                "appeal_deadline": denial.appeal_deadline,
+                "reconciliation": found.to_json() if found else None,
+                "reconciliation_state": found.state_json() if found else None,
+            }
+        )
+    return out
 
 
 @dataclass(frozen=True)

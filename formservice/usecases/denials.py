@@ -18,6 +18,8 @@ from sqlalchemy import delete
 
 from formservice.denials import ExtractLimits, estimate_ocr_pages, read_denial
 from formservice.errors import (
+    ForbiddenError,
+    IdentityMismatchError,
     PayloadTooLargeError,
     QueueUnavailableError,
     UnsupportedMediaError,
@@ -25,14 +27,17 @@ from formservice.errors import (
     flatten_messages,
 )
 from formservice.jobs import PROCESS_DENIAL
-from formservice.model import CaseFacts, Denial, Principal
+from formservice.model import Case, CaseFacts, Denial, Principal
+from formservice.model.reconciliation import Override, Reconciliation
+from formservice.reimbursement.reconciliation import reconcile
 from formservice.schemas.denial import DenialCorrectionSchema
 from formservice.settings import Settings
 from formservice.store import access, leases
+from formservice.store.audit import record_event
 from formservice.store.blobs import sha256_hex
 from formservice.store.db import transaction
-from formservice.store.models import CaseRow, DenialRow
-from formservice.store.pa import refresh_next_due
+from formservice.store.models import CaseRow, DenialRow, utcnow
+from formservice.store.pa import refresh_next_due, tracked_case
 from formservice.usecases.services import Services
 
 PDF_MAGIC = b"%PDF-"
@@ -76,9 +81,11 @@ def submit_denial(
     settings = services.settings
     check_upload(settings, data)
     facility = principal.facility_npi
+    case_row = None
     if case_id:
         with services.sessions() as session:
-            facility = access.get_case(session, principal, case_id).facility_npi
+            case_row = access.get_case(session, principal, case_id)
+            facility = case_row.facility_npi
     limits = extract_limits(settings)
     scanned_pages = estimate_ocr_pages(data, limits=limits)  # also runs the structural checks
     background = (
@@ -89,6 +96,10 @@ def submit_denial(
         services.jobs.check(services.settings.readiness_timeout_seconds)
     read = None if background else read_denial(data, limits=limits, today=services.today())
     result = read.to_json() if read else None
+    checked = None
+    if read is not None and case_row is not None:
+        # Checked before anything is stored: a letter about another patient leaves nothing.
+        checked = check_identity(tracked_case(case_row), read, principal, None)
     digest, created = services.blobs.put(data)
     try:
         with transaction(services.sessions) as session:
@@ -100,6 +111,7 @@ def submit_denial(
                 filename=_safe_filename(filename),
                 result=result,
                 appeal_deadline=_deadline(result),
+                reconciliation=checked.stored_json() if checked else None,
             )
             session.add(row)
     except BaseException:
@@ -170,8 +182,16 @@ def _read_claimed(services: Services, denial_id: str) -> None:
         stored.result, stored.status, stored.error = result, status, error
         stored.lease_owner, stored.leased_until = None, None
         stored.appeal_deadline = _deadline(result)
-        session.flush()
         case_row = session.get(CaseRow, stored.case_id) if stored.case_id else None
+        if case_row is not None and result is not None:
+            found = reconcile(tracked_case(case_row), Denial.from_json(result))
+            stored.reconciliation = found.stored_json()
+            if found.identity_differences:
+                # Read in the background after an upload to a case: about another patient, so
+                # it is not attached; the review page shows why.
+                stored.case_id = None
+                stored.error = "not attached: " + _differences_text(found)
+        session.flush()
         if case_row is not None:
             refresh_next_due(session, case_row)
 
@@ -213,23 +233,138 @@ def correct_denial(
         # A corrected fact is checked; a person who clears the review has checked them all.
         pending = [f for f in result.get("review_fields") or [] if f not in clean]
         result["review_fields"] = [] if clean.get("needs_review") is False else pending
-        row.result = Denial.from_json(result).to_json()  # checked once more as a whole
+        corrected = Denial.from_json(result)  # checked once more as a whole
+        row.result = corrected.to_json()
         row.appeal_deadline = _deadline(row.result)
-        session.flush()
         case_row = session.get(CaseRow, row.case_id) if row.case_id else None
+        if case_row is not None:
+            before = _stored(row)
+            found = reconcile(tracked_case(case_row), corrected)
+            if before is not None:
+                found = _carry_over(before, found)
+            if clean.get("needs_review") is False:
+                # "I have checked these facts": the person also saw the differences shown.
+                found = found.acknowledge(principal.label, utcnow().isoformat())
+            row.reconciliation = found.stored_json()
+        session.flush()
         if case_row is not None:
             refresh_next_due(session, case_row)
         return row
 
 
+HUB_ROLES = frozenset({"hub", "hub_admin", "hub_staff"})
+
+
+def is_hub(principal: Principal) -> bool:
+    """Whether the caller works for the hub (an API key or a user that sees every facility)."""
+    return principal.role in HUB_ROLES and principal.facility_npi is None
+
+
+def _differences_text(found: Reconciliation) -> str:
+    return "; ".join(
+        f"{c.fact.replace('_', ' ')}: the case says {_shown(c.case)}, "
+        f"the denial says {_shown(c.denial)}"
+        for c in found.identity_differences
+    )
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, tuple | list):
+        return ", ".join(value) or "nothing"
+    return str(value) if value else "nothing"
+
+
+def check_identity(
+    case: Case, denial: Denial, principal: Principal, override_reason: str | None
+) -> Reconciliation:
+    """Reconcile a denial with a case; 409 when the patient differs and nobody may override.
+
+    A hub user's `override_reason` lets the letter through (the override is kept with its
+    reason); anyone else gets 403 for trying.
+    """
+    found = reconcile(case, denial)
+    if not found.identity_differences:
+        return found
+    reason = (override_reason or "").strip()
+    if not reason:
+        raise IdentityMismatchError(
+            "the denial does not name this case's patient: " + _differences_text(found),
+            errors={
+                c.fact: [f"The case says {_shown(c.case)}; the denial says {_shown(c.denial)}."]
+                for c in found.identity_differences
+            },
+            reconciliation=found.to_json(),
+        )
+    if not is_hub(principal):
+        raise ForbiddenError(
+            "only a hub user may attach a denial that names another patient",
+            errors={"override_reason": ["Ask the hub to review this letter."]},
+        )
+    return found.with_override(Override(principal.label, utcnow().isoformat(), reason[:500]))
+
+
+def _stored(row: DenialRow) -> Reconciliation | None:
+    return Reconciliation.from_stored(row.reconciliation) if row.reconciliation else None
+
+
+def _carry_over(before: Reconciliation, found: Reconciliation) -> Reconciliation:
+    """Keep an override and an acknowledgement while the differences they covered stand."""
+    if before.override and {c.fact for c in found.identity_differences} <= {
+        c.fact for c in before.identity_differences
+    }:
+        found = found.with_override(before.override)
+    if before.acknowledged_by and [c.to_json() for c in found.warnings] == [
+        c.to_json() for c in before.warnings
+    ]:
+        found = found.acknowledge(before.acknowledged_by, before.acknowledged_at or "")
+    return found
+
+
 def attach_denial(
-    services: Services, principal: Principal, denial_id: str, case_id: str
+    services: Services,
+    principal: Principal,
+    denial_id: str,
+    case_id: str,
+    *,
+    override_reason: str | None = None,
+    acknowledge_warnings: bool = False,
 ) -> DenialRow:
-    """Link a denial to a case the caller can see."""
+    """Link a denial to a case the caller can see, reconciled against it (model.Reconciliation).
+
+    409 (IdentityMismatchError, nothing attached) when the patient's name, member ID or date of
+    birth differs, unless a hub user gives `override_reason` (audited). Other differences are
+    warnings, acknowledged here with `acknowledge_warnings` or on the review page.
+    """
     with transaction(services.sessions) as session:
         case = access.get_case(session, principal, case_id)
         row = access.get_denial(session, principal, denial_id)
+        found = None
+        if row.status == "done" and row.result is not None:
+            before = _stored(row) if row.case_id == case.id else None
+            denial = Denial.from_json(row.result)
+            again = reconcile(tracked_case(case), denial)
+            if before is not None and not override_reason:
+                # Attached again (to acknowledge, say): an override given before still covers
+                # the differences it was given for.
+                found = _carry_over(before, again)
+                if found.identity_differences and found.override is None:
+                    found = check_identity(tracked_case(case), denial, principal, None)
+            else:
+                found = check_identity(tracked_case(case), denial, principal, override_reason)
+            if acknowledge_warnings:
+                found = found.acknowledge(principal.label, utcnow().isoformat())
         row.case_id, row.facility_npi = case.id, case.facility_npi
+        row.reconciliation = found.stored_json() if found else None
+        if found is not None and found.override is not None and override_reason:
+            record_event(
+                session,
+                actor=principal.label,
+                principal=principal,
+                action="override_identity_mismatch",
+                path=f"reason:{found.override.reason}"[:1000],
+                case_id=case.id,
+                denial_id=row.id,
+            )
         session.flush()
         # The letter's appeal deadline now drives the case's next due date.
         refresh_next_due(session, case)
@@ -253,7 +388,15 @@ def denial_json(row: DenialRow) -> dict[str, Any]:
         error=row.error,
     )
     out.setdefault("reviewed_fields", [])
+    found = _stored(row) if row.case_id else None
+    out["reconciliation"] = found.to_json() if found else None
+    out["reconciliation_state"] = found.state_json() if found else None
     return out
+
+
+def reconciliation_of(row: DenialRow) -> Reconciliation | None:
+    """The stored reconciliation of a denial attached to a case, or None."""
+    return _stored(row) if row.case_id else None
 
 
 def _deadline(result: dict[str, Any] | None) -> date | None:
@@ -270,7 +413,10 @@ __all__ = [
     "facts_from_letter_file",
     "read_letter",
     "attach_denial",
+    "check_identity",
     "check_upload",
+    "is_hub",
+    "reconciliation_of",
     "correct_denial",
     "denial_json",
     "extract_limits",

@@ -27,6 +27,7 @@ class PaStep:
     on: date | None = None  # default: today
     number: str | None = None
     note: str | None = None
+    form: str | None = None  # the payer form sent (a `submitted` step): the packet encloses it
 
 
 def pa_state(row: CaseRow) -> dict[str, Any]:
@@ -74,9 +75,11 @@ def record_pa_step(
                 "PA steps are recorded in date order.",
                 errors={"on": [f"Must be on or after the previous step ({history[-1]['on']})."]},
             )
-        history.append(
-            {"status": step.status, "on": on.isoformat(), "number": step.number, "note": step.note}
-        )
+        entry = {"status": step.status, "on": on.isoformat(), "number": step.number}
+        entry["note"] = step.note
+        if step.form:
+            entry["form"] = step.form
+        history.append(entry)
         row.pa_history = history  # a new list, so the JSON column is written
         row.pa_status = step.status
         refresh_next_due(session, row)

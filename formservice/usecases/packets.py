@@ -1,12 +1,30 @@
-"""The appeal packet for a denial letter: one PDF for the clinic to sign and fax."""
+"""The appeal packet for a denial letter: one PDF for the clinic to sign and fax.
+
+Before anything is rendered the packet is gated (`reimbursement.appeals.gate`): a missing
+denial or LMN essentials, a passed first-level deadline without a good cause or a hub user's
+override, a letter naming another patient, unacknowledged differences or unchecked facts
+refuse it with one 422 naming each gap. Warnings come back in the document's
+``details["warnings"]``.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from formservice.errors import ValidationProblem
-from formservice.model import DocumentRequest, Principal
+from formservice.model import Denial, DocumentRequest, Principal
+from formservice.model.reconciliation import Reconciliation
+from formservice.reimbursement.appeals.gate import packet_gate
 from formservice.store import access
-from formservice.store.models import DocumentRow
-from formservice.usecases.documents import make_document
+from formservice.store.audit import record_event
+from formservice.store.db import transaction
+from formservice.store.documents import save_document
+from formservice.store.models import DenialRow, DocumentRow, utcnow
+from formservice.store.pa import tracked_case
+from formservice.usecases.cases import case_facts
+from formservice.usecases.denials import is_hub
+from formservice.usecases.documents import render_stored_case
+from formservice.usecases.plan import check_applicable
 from formservice.usecases.services import Services
 
 __all__ = ["PACKET_KIND", "build_packet"]
@@ -14,14 +32,103 @@ __all__ = ["PACKET_KIND", "build_packet"]
 PACKET_KIND = "appeal_packet"
 
 
-def build_packet(services: Services, principal: Principal, denial_id: str) -> DocumentRow:
-    """Make and store the appeal packet for a denial linked to a case (422 when it is not)."""
+def _acknowledge(services: Services, principal: Principal, denial_id: str) -> None:
+    with transaction(services.sessions) as session:
+        row = access.get_denial(session, principal, denial_id)
+        if row.reconciliation:
+            found = Reconciliation.from_stored(row.reconciliation)
+            row.reconciliation = found.acknowledge(
+                principal.label, utcnow().isoformat()
+            ).stored_json()
+
+
+def build_packet(
+    services: Services,
+    principal: Principal,
+    denial_id: str | None,
+    *,
+    case_id: str | None = None,
+    late_reason: str | None = None,
+    override_reason: str | None = None,
+    acknowledge_warnings: bool = False,
+    require_checked: bool = False,
+) -> DocumentRow:
+    """Gate, make and store the appeal packet of a case for one of its denials.
+
+    422 (ValidationProblem) naming every gap: ``denial_id``, ``lmn``, ``late_reason``,
+    ``reconciliation``, ``acknowledge_warnings``, ``review_fields``, ``checked`` (the staff
+    page's box, with `require_checked`). A hub user's `override_reason` lets a late packet go
+    (audited); `late_reason` is the good cause the letter prints.
+    """
+    if denial_id and acknowledge_warnings:
+        _acknowledge(services, principal, denial_id)
+    gaps: dict[str, list[str]] = {}
+    denial_row: DenialRow | None = None
     with services.sessions() as session:
-        denial = access.get_denial(session, principal, denial_id)
-    if denial.case_id is None:
+        if denial_id:
+            denial_row = access.get_denial(session, principal, denial_id)
+            case_id = case_id or denial_row.case_id
+        if case_id is None:
+            raise ValidationProblem(
+                "Link the letter to a case first.",
+                errors={"case_id": ["The denial is not linked to a case."]},
+            )
+        row = access.get_case(session, principal, case_id)
+    case = tracked_case(row)
+    denial: Denial | None = None
+    found: Reconciliation | None = None
+    if denial_row is not None:
+        if denial_row.case_id != row.id:
+            gaps["denial_id"] = ["The denial is not attached to this case: attach it first."]
+        elif denial_row.status != "done" or denial_row.result is None:
+            gaps["denial_id"] = [f"The denial letter is {denial_row.status}, not read yet."]
+        else:
+            denial = Denial.from_json(denial_row.result)
+            if denial_row.reconciliation:
+                found = Reconciliation.from_stored(denial_row.reconciliation)
+    hub_override = bool(override_reason and override_reason.strip()) and is_hub(principal)
+    gate = packet_gate(
+        case,
+        denial,
+        found,
+        today=services.today(),
+        late_reason=late_reason,
+        hub_override=hub_override,
+    )
+    gaps = {**gate.gaps, **gaps}
+    if denial is None and "denial_id" not in gaps:
+        gaps["denial_id"] = ["No denial letter: upload it and give its denial_id."]
+    if override_reason and not is_hub(principal) and "late_reason" in gaps:
+        gaps["override_reason"] = ["Only a hub user may send a late appeal without a reason."]
+    if require_checked and denial is not None and (found is None or not found.acknowledged_by):
+        gaps["checked"] = ["Tick “I have checked these facts” and save first."]
+    if gaps:
         raise ValidationProblem(
-            "Link the letter to a case first.",
-            errors={"case_id": ["The denial is not linked to a case."]},
+            f"the appeal packet cannot be made yet: {', '.join(sorted(gaps))}", errors=gaps
         )
-    request = DocumentRequest(kind=PACKET_KIND, format="pdf", denial_id=denial_id)
-    return make_document(services, principal, denial.case_id, request)
+    request = DocumentRequest(
+        kind=PACKET_KIND,
+        format="pdf",
+        denial_id=denial_id,
+        late_reason=(late_reason or "").strip() or None,
+    )
+    with services.sessions() as session:
+        row = access.get_case(session, principal, row.id)
+        facts = case_facts(session, principal, row, request, blobs=services.blobs)
+    check_applicable(case, request, facts, principal)  # the plan's rules (422 naming the rule)
+    rendered = render_stored_case(services, row, request, facts)
+    rendered = replace(rendered, details={**rendered.details, "warnings": gate.warnings})
+    saved = save_document(services.sessions, services.blobs, row.id, rendered)
+    if hub_override and "late" in " ".join(gate.warnings):
+        with transaction(services.sessions) as session:
+            record_event(
+                session,
+                actor=principal.label,
+                principal=principal,
+                action="override_late_appeal",
+                path=f"reason:{' '.join((override_reason or '').split())}"[:1000],
+                case_id=row.id,
+                denial_id=denial_id,
+                document_id=saved.id,
+            )
+    return saved

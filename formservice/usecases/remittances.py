@@ -20,6 +20,7 @@ from formservice.denials.x12_check import guide_problems
 from formservice.errors import NotFoundError, PayloadTooLargeError, ValidationProblem
 from formservice.model import Case, Principal
 from formservice.model.remittance import Remittance
+from formservice.reimbursement.reconciliation import reconcile
 from formservice.reimbursement.remittance_match import match_case, same_member_id
 from formservice.store import access
 from formservice.store.blobs import sha256_hex
@@ -106,6 +107,12 @@ def submit_remittance(
             with transaction(services.sessions) as session:
                 for denial in remittance.denials:
                     case_id = match_case(denial, pairs)
+                    matched = dict(pairs).get(case_id) if case_id else None
+                    # Reconciled like a letter attached by hand (issue 13): a claim naming
+                    # another patient than the case stays unattached.
+                    found = reconcile(matched, denial) if matched is not None else None
+                    if found is not None and found.identity_differences:
+                        case_id, found = None, None
                     row = DenialRow(
                         case_id=case_id,
                         facility_npi=facility_of.get(case_id or "", principal.facility_npi),
@@ -114,6 +121,7 @@ def submit_remittance(
                         filename=_safe_filename(filename),
                         result=denial.to_json(),
                         appeal_deadline=denial.appeal_deadline,
+                        reconciliation=found.stored_json() if found else None,
                     )
                     session.add(row)
                     rows.append(row)

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from formservice.errors import (
     FormserviceError,
+    IdentityMismatchError,
     NotFoundError,
     PayloadTooLargeError,
     ValidationProblem,
@@ -27,6 +28,8 @@ from formservice.usecases.denials import (
     attach_denial,
     correct_denial,
     denial_json,
+    is_hub,
+    reconciliation_of,
     submit_denial,
 )
 from formservice.usecases.packets import build_packet
@@ -218,8 +221,20 @@ def _appeal_from_form(denial: dict[str, Any], form: Any) -> dict[str, Any] | Non
     return parts
 
 
+FACT_LABELS = {
+    "patient_name": "Patient name",
+    "date_of_birth": "Date of birth",
+    "member_id": "Member ID",
+    "payer": "Payer",
+    "dates_of_service": "Dates of service",
+    "diagnosis_codes": "Diagnosis codes",
+    "procedure_codes": "Procedure codes",
+}
+
+
 def _review(row: DenialRow, *, errors: dict[str, list[str]] | None = None, status: int = 200,
-            message: str | None = None) -> tuple[str, int]:  # fmt: skip
+            message: str | None = None, mismatch: dict[str, Any] | None = None,
+            gaps: dict[str, list[str]] | None = None) -> tuple[str, int]:  # fmt: skip
     svc = web_services()
     who = current_principal()
     denial = denial_json(row)
@@ -244,6 +259,11 @@ def _review(row: DenialRow, *, errors: dict[str, list[str]] | None = None, statu
             message=message,
             errors=errors or {},
             today=svc.today(),
+            reconciliation=reconciliation_of(row),
+            mismatch=mismatch,
+            fact_labels=FACT_LABELS,
+            hub=is_hub(who),
+            gaps=gaps or {},
             segments=x12_segments(denial),
         ),
         status,
@@ -371,7 +391,23 @@ def denial_attach(denial_id: str) -> BaseResponse | tuple[str, int]:
         with web_services().sessions() as db:
             row = access.get_denial(db, current_principal(), denial_id)
         return _review(row, status=422, message="Choose the case this letter belongs to.")
-    attach_denial(web_services(), current_principal(), denial_id, case_id)
+    try:
+        attach_denial(
+            web_services(),
+            current_principal(),
+            denial_id,
+            case_id,
+            override_reason=request.form.get("override_reason", "").strip() or None,
+        )
+    except IdentityMismatchError as error:
+        with web_services().sessions() as db:
+            row = access.get_denial(db, current_principal(), denial_id)
+        return _review(
+            row,
+            status=409,
+            message=problem_message(error),
+            mismatch={"case_id": case_id, "facts": error.extra.get("reconciliation") or {}},
+        )
     flash("The letter is now linked to the case.")
     return redirect(url_for("web.denial", denial_id=denial_id), code=303)
 
@@ -380,14 +416,24 @@ def denial_attach(denial_id: str) -> BaseResponse | tuple[str, int]:
 def denial_packet(denial_id: str) -> BaseResponse | tuple[str, int]:
     """Generate the appeal packet (one PDF) for the letter's case."""
     try:
-        saved = build_packet(web_services(), current_principal(), denial_id)
+        saved = build_packet(
+            web_services(),
+            current_principal(),
+            denial_id,
+            late_reason=request.form.get("late_reason", "").strip() or None,
+            require_checked=True,
+        )
     except FormserviceError as error:
         if error.status >= 500 and error.status not in (503, 504):
             raise
         with web_services().sessions() as db:
             row = access.get_denial(db, current_principal(), denial_id)
-        return _review(row, status=error.status, message=problem_message(error))
+        gaps = error.errors if isinstance(error, ValidationProblem) else None
+        message = error.detail if gaps else problem_message(error)
+        return _review(row, status=error.status, message=message, gaps=gaps)
     flash("The appeal packet is ready.")
+    for warning in (saved.details or {}).get("warnings") or []:
+        flash(f"Check: {warning}")
     return redirect(url_for("web.document", document_id=saved.id), code=303)
 
 

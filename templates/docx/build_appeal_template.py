@@ -63,7 +63,13 @@ def _address_block(doc: Any) -> None:
     para(doc, ("b", "VIA FAX: {{ appeal.addressee.fax }}"), after=4)
     tag(doc, "{%p endif %}")
     para(doc, ("b", "{{ appeal.addressee.name }}"), after=0)
+    # The letter's own "send appeals to" address when it states one (`appeals.route`).
+    tag(doc, "{%p if appeal.addressee.city %}")
+    para(doc, "{{ appeal.addressee.attention }}", after=0)
+    para(doc, "{{ appeal.addressee.city }}", after=8)
+    tag(doc, "{%p else %}")
     para(doc, "{{ appeal.addressee.attention }}", after=8)
+    tag(doc, "{%p endif %}")
 
 
 def _re_table(doc: Any) -> None:
@@ -71,9 +77,14 @@ def _re_table(doc: Any) -> None:
         doc, ("b", "RE: {{ appeal.title }} \u2013 mechanical scalp cooling"), after=4, color=ACCENT
     )
     rows: list[tuple[str, str, str, str]] = [
-        ("Patient", "{{ patient.full_name }}", "Date of birth", "{{ patient.date_of_birth }}"),
         (
-            "Member ID",
+            "{% if denial.plan_type == 'medicare_ffs' %}Beneficiary{% else %}Patient{% endif %}",
+            "{{ patient.full_name }}",
+            "Date of birth",
+            "{{ patient.date_of_birth }}",
+        ),
+        (
+            "{{ denial.member_label }}",
             "{{ denial.member_id or 'not stated' }}",
             "{{ denial.reference_label }}",
             "{{ denial.claim_number or 'not stated' }}",
@@ -124,9 +135,10 @@ def _opening(doc: Any) -> None:
         "I am the treating physician of ",
         ("b", "{{ patient.full_name }}"),
         " (date of birth {{ patient.date_of_birth }}"
-        "{% if denial.member_id %}, member ID {{ denial.member_id }}{% endif %}) and request "
+        "{% if denial.member_id %}, {% if denial.plan_type == 'medicare_ffs' %}Medicare number "
+        "(MBI){% else %}member ID{% endif %} {{ denial.member_id }}{% endif %}) and request "
         "{{ appeal.noun }} of the {% if denial.pre_service %}adverse determination"
-        "{% else %}denial{% endif %} issued by {{ appeal.addressee.name }}"
+        "{% else %}denial{% endif %} issued by {{ denial.payer_name or appeal.addressee.name }}"
         "{% if denial.letter_date %} on {{ denial.letter_date }}{% endif %}"
         "{% if denial.pre_service %}{% if denial.authorization_number %} on authorization "
         "request {{ denial.authorization_number }}{% endif %}"
@@ -150,7 +162,11 @@ def _arguments(doc: Any) -> None:
     tag(doc, "{%p for q in a.quotes %}")
     para(
         doc,
-        ("i", "The denial states: \u201c{{ q.evidence }}\u201d"),
+        (
+            "i",
+            "{% if q.evidence %}The denial states: \u201c{{ q.evidence }}\u201d"
+            "{% else %}The denial names this reason: {{ q.named }}.{% endif %}",
+        ),
         size=9.5,
         indent=0.3,
         after=4,

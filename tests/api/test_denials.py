@@ -15,7 +15,7 @@ from formservice import create_app
 from formservice.settings import Settings
 from formservice.store.models import DenialRow
 from formservice.usecases import Services, build_services
-from tests.conftest import SAMPLES, make_key, require_tool
+from tests.conftest import SAMPLES, denial_case, make_key, require_tool
 from tests.corpus import corpus_path
 
 DENIALS = SAMPLES / "denials"
@@ -158,12 +158,34 @@ def test_review_correction_and_attach_to_case(
     bad = client.patch(denial["status_url"], json={"letter_date": "15/03/2026"}, headers=auth)
     assert bad.status_code == 422
     assert "letter_date" in bad.json["errors"]
-    case_id = client.post("/api/v1/cases", json=case_payload, headers=auth).json["id"]
+    own = denial_case("01_erisa_medical_necessity")
+    case_id = client.post("/api/v1/cases", json=own, headers=auth).json["id"]
+    # The corrected member ID is no longer the case's: another patient's letter, refused.
+    refused = client.post(
+        f"/api/v1/cases/{case_id}/denials", json={"denial_id": denial["id"]}, headers=auth
+    )
+    assert refused.status_code == 409, refused.json
+    assert set(refused.json["errors"]) == {"member_id"}
+    assert refused.json["reconciliation"]["member_id"]["status"] == "differs"
+    assert client.get(denial["status_url"], headers=auth).json["case_id"] is None
+    fixed = client.patch(denial["status_url"], json={"member_id": "NWH123456789"}, headers=auth)
     attached = client.post(
         f"/api/v1/cases/{case_id}/denials", json={"denial_id": denial["id"]}, headers=auth
     )
-    assert attached.status_code == 200
+    assert attached.status_code == 200, attached.json
     assert attached.json["case_id"] == case_id
+    statuses = {k: v["status"] for k, v in attached.json["reconciliation"].items()}
+    assert statuses == {
+        "patient_name": "match",
+        "date_of_birth": "absent",
+        "member_id": "match",
+        "payer": "match",
+        "dates_of_service": "match",
+        "diagnosis_codes": "match",
+        "procedure_codes": "match",
+    }
+    view = client.get(f"/api/v1/cases/{case_id}", headers=auth).json
+    assert view["denials"][0]["reconciliation"] == attached.json["reconciliation"]
 
 
 def test_other_facility_cannot_see_a_denial(

@@ -95,9 +95,16 @@ def test_render_appeal_and_pdf_letters_and_packet(runner: CliRunner, tmp_path: P
     case = SAMPLES / "cases" / "06_breast_erisa_not_covered.json"
     denial_json = SAMPLES / "denials" / "01_erisa_medical_necessity.json"
     denial_pdf = SAMPLES / "denials" / "01_erisa_medical_necessity.pdf"
+    own = SAMPLES / "denial_cases" / "01_erisa_medical_necessity.json"  # the letter's own case
     appeal = tmp_path / "appeal.docx"
-    result = runner.invoke(
+    mismatched = runner.invoke(
         main, ["render", "appeal", str(case), "--denial", str(denial_json), "-o", str(appeal)]
+    )
+    assert mismatched.exit_code == 2  # another patient's letter
+    assert "patient name" in mismatched.stderr
+    assert not appeal.exists()
+    result = runner.invoke(
+        main, ["render", "appeal", str(own), "--denial", str(denial_json), "-o", str(appeal)]
     )
     assert result.exit_code == 0, result.output
     with zipfile.ZipFile(appeal) as z:
@@ -112,7 +119,7 @@ def test_render_appeal_and_pdf_letters_and_packet(runner: CliRunner, tmp_path: P
         assert "O'Sample" in doc.pages[0].extract_text()
     packet = tmp_path / "packet.pdf"
     result = runner.invoke(
-        main, ["render", "appeal_packet", str(case), "--denial", str(denial_pdf), "-o", str(packet)]
+        main, ["render", "appeal_packet", str(own), "--denial", str(denial_pdf), "-o", str(packet)]
     )
     assert result.exit_code == 0, result.output
     reader = PdfReader(io.BytesIO(packet.read_bytes()))
@@ -120,5 +127,5 @@ def test_render_appeal_and_pdf_letters_and_packet(runner: CliRunner, tmp_path: P
         "Fax cover sheet",
         "Letter of appeal",
         "Letter of medical necessity",
-        "Denial letter",
+        "Copy of the denial letter",
     ]

@@ -25,6 +25,7 @@ from formservice.documents.docx.template_check import check_template
 from formservice.errors import ValidationProblem
 from formservice.model import Case, CaseFacts, Denial, DocumentRequest, PriorAuthorization
 from formservice.reimbursement.appeals import appeal_arguments
+from formservice.reimbursement.appeals.quote import reason_quote
 from formservice.reimbursement.evidence import assemble_evidence
 from formservice.schemas.case import load_case
 from formservice.settings import Settings
@@ -61,13 +62,17 @@ def flat(docx: bytes) -> str:
 
 
 def common_facts(text: str, c: Case, d: dict[str, Any]) -> None:
-    """What every appeal states: who, which claim, which codes, the remedy, signed, enclosed."""
+    """What every appeal states: who, which claim, which codes, the remedy, signed, enclosed.
+
+    Who and which diagnosis are the case's (one source of facts: the reconciled values); the
+    claim and its codes are the letter's.
+    """
     for fact in (
         c.patient.full_name,
-        d["member_id"],
+        c.coverage.member_id or d["member_id"],
         d["claim_number"],
         *d["procedure_codes"],
-        *(d["diagnosis_codes"] or [x.code for x in c.diagnoses]),
+        *[x.code for x in c.diagnoses],
         c.prescriber.full_name,
         f"NPI {c.prescriber.npi}",
         "Dear Appeals Reviewer:",
@@ -78,7 +83,8 @@ def common_facts(text: str, c: Case, d: dict[str, Any]) -> None:
     ):
         assert fact in text, fact
     for reason in d["reasons"]:
-        assert " ".join(reason["evidence"].split()) in text, reason["category"]
+        quoted = reason_quote(reason["evidence"])
+        assert quoted is None or quoted in text, reason["category"]
     for leftover in LEFTOVERS:
         assert leftover not in text, leftover
 
@@ -364,3 +370,50 @@ def test_appeals_open_in_libreoffice(libreoffice: LibreOfficeConverter, tmp_path
                 capture_output=True,
                 timeout=60,
             )
+
+
+def _pair(stem: str) -> tuple[Case, dict[str, Any]]:
+    path = REPO / "samples" / "denial_cases" / f"{stem}.json"
+    return load_case(json.loads(path.read_text())), denial(stem)
+
+
+def _render_with(c: Case, d: dict[str, Any], today: date, late_reason: str | None = None) -> str:
+    facts = CaseFacts(denial=Denial.from_json(d), late_reason=late_reason)
+    context = build_letter_context("appeal", c, facts, today)
+    return flat(render_docx(TEMPLATE, context, properties={"formservice.kind": "appeal"}))
+
+
+def test_a_late_appeal_prints_its_good_cause() -> None:
+    c, d = _pair("01_erisa_medical_necessity")
+    text = _render_with(c, d, date(2026, 11, 30), late_reason="The denial reached us on 11/20.")
+    assert "sets the appeal deadline at September 11, 2026" in text
+    assert "Good cause for the late filing: The denial reached us on 11/20." in text
+
+
+@pytest.mark.parametrize(
+    ("stem", "title", "member_label"),
+    [
+        ("08_mac_lcd_medical_necessity", "Request for Redetermination", "Medicare number (MBI)"),
+        ("03_ma_cosmetic_scan", "Request for Reconsideration", "Member ID"),
+        ("04_medicaid_no_auth", "Plan Appeal of an Adverse Benefit Determination", "Member ID"),
+        ("01_erisa_medical_necessity", "Appeal under 29 CFR 2560.503-1", "Member ID"),
+    ],
+)
+def test_the_level_is_named_by_plan_type(stem: str, title: str, member_label: str) -> None:
+    c, d = _pair(stem)
+    text = _render_with(c, d, date(2026, 4, 1))
+    assert f"RE: {title}" in text
+    assert f"{member_label} {c.coverage.member_id}" in text
+    if stem.startswith("08"):
+        # CMS-20027's items: beneficiary, MBI, the service and its date, why, a signature.
+        for needle in ("Beneficiary", "CPT 0662T, 0663T", "March 30, 2026", "Sincerely,"):
+            assert needle in text, needle
+
+
+def test_the_letter_routes_to_the_denials_appeal_address() -> None:
+    c, d = _pair("02_erisa_experimental_records")
+    text = _render_with(c, d, date(2026, 4, 10))
+    to = d["appeal_to"]
+    assert f"VIA FAX: {to['fax']}" in text
+    assert to["name"] in text
+    assert "617-555-0121" not in text  # the directory's Contoso fax: only a fallback

@@ -1,81 +1,375 @@
-"""The appeal packet: parts in order with bookmarks, a true page count, page numbers everywhere."""
+"""The appeal packet: only what the payer should see, addressed where the denial says, stamped in
+a reserved band, with nothing active from the uploaded letter (issue 13 items 2-5 and 8, issue
+15 item 7). The checks read the rendered PDF the way a reviewer does: its text and its boxes."""
 
 from __future__ import annotations
 
 import io
+import json
 import re
+from datetime import date
 from typing import Any
 
 import pdfplumber
+import pikepdf
+import pytest
 from flask.testing import FlaskClient
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    FloatObject,
+    NameObject,
+    NumberObject,
+    TextStringObject,
+)
 
-from tests.conftest import require_tool
-from tests.helpers.denials import case_with_denial
+from formservice.documents.packet.assemble import BAND
+from formservice.model import CaseFacts, Denial, DocumentRequest
+from formservice.reimbursement.appeals import appeal_route
+from formservice.reimbursement.codes import chemo_admin_codes, scalp_cooling_codes
+from formservice.reimbursement.reconciliation import agreed_denial
+from formservice.schemas.case import load_case
+from formservice.usecases.documents import render_for_case
+from formservice.usecases.services import Services
+from tests.conftest import SAMPLES, denial_case, require_tool
+
+STEM = "01_erisa_medical_necessity"
+DENIAL = SAMPLES / "denials" / f"{STEM}.pdf"
+IN_TIME = date(2026, 4, 1)  # after the letter (2026-03-15), before its deadline (2026-09-11)
+PAIRS = sorted(p.stem for p in (SAMPLES / "denial_cases").glob("*.json"))
+ACTIVE = ("/JavaScript", "/JS", "/OpenAction", "/AA", "/Launch", "/EmbeddedFiles", "/AcroForm")
 
 
-def test_packet_parts_bookmarks_page_numbers_and_properties(
-    client: FlaskClient, auth: dict[str, str], case_payload: dict[str, Any]
-) -> None:
-    require_tool("soffice", "make test (apt-get install libreoffice-writer-nogui)")
-    case_id, denial_id = case_with_denial(client, auth, case_payload)
-    form = client.post(
-        f"/api/v1/cases/{case_id}/documents",
-        json={"kind": "pa_form", "form": "tx_nofr001", "format": "pdf"},
-        headers=auth,
+def _sample_names() -> set[str]:
+    names = set()
+    for folder in ("cases", "denial_cases"):
+        for path in (SAMPLES / folder).glob("*.json"):
+            patient = json.loads(path.read_text())["patient"]
+            names.add(f"{patient['first_name']} {patient['last_name']}")
+    return names
+
+
+def _texts(pdf: bytes) -> list[str]:
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        return [page.extract_text() or "" for page in doc.pages]
+
+
+def _stamp_overlaps(pdf: bytes) -> list[str]:
+    """Pages whose stamp box meets a text box, or whose text reaches into the band."""
+    found = []
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        for number, page in enumerate(doc.pages, start=1):
+            band_top = float(page.height) - BAND
+            words = page.extract_words()
+            stamp = [w for w in words if w["top"] >= band_top]
+            content = [w for w in words if w["top"] < band_top]
+            assert stamp, f"page {number} has no stamp"
+            assert any(w["text"] == str(number) for w in stamp)
+            x0 = min(w["x0"] for w in stamp)
+            x1 = max(w["x1"] for w in stamp)
+            top = min(w["top"] for w in stamp)
+            bottom = max(w["bottom"] for w in stamp)
+            for w in content:
+                if w["bottom"] > band_top:
+                    found.append(f"page {number}: {w['text']!r} reaches into the band")
+                elif w["x0"] < x1 and w["x1"] > x0 and w["top"] < bottom and w["bottom"] > top:
+                    found.append(f"page {number}: {w['text']!r} under the stamp")
+    return found
+
+
+def _active_names(pdf: bytes) -> set[str]:
+    """Every active key found in any object of the file (pikepdf walks them all)."""
+    found = set()
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        for obj in doc.objects:
+            if isinstance(obj, pikepdf.Dictionary):
+                found |= {k for k in obj.keys() if k in ACTIVE}  # noqa: SIM118  # pikepdf keys
+                if obj.get("/S") in ("/JavaScript", "/Launch"):
+                    found.add(str(obj.get("/S")))
+    return found
+
+
+def _letter_with_javascript(source: bytes) -> bytes:
+    """The sample letter with every kind of active content a PDF can carry."""
+    writer = PdfWriter(clone_from=io.BytesIO(source))
+    writer.add_attachment("payload.txt", b"an embedded file")
+    script = DictionaryObject(
+        {
+            NameObject("/S"): NameObject("/JavaScript"),
+            NameObject("/JS"): TextStringObject("app.alert('active content in a denial letter');"),
+        }
     )
-    assert form.status_code == 201, form.json
+    names = writer._root_object["/Names"].get_object()
+    names[NameObject("/JavaScript")] = DictionaryObject(
+        {NameObject("/Names"): ArrayObject([TextStringObject("alert"), writer._add_object(script)])}
+    )
+    writer._root_object[NameObject("/OpenAction")] = DictionaryObject(
+        {
+            NameObject("/S"): NameObject("/JavaScript"),
+            NameObject("/JS"): TextStringObject("app.launchURL('https://example.invalid');"),
+        }
+    )
+    page = writer.pages[0]
+    page[NameObject("/AA")] = DictionaryObject(
+        {
+            NameObject("/O"): DictionaryObject(
+                {
+                    NameObject("/S"): NameObject("/Launch"),
+                    NameObject("/F"): TextStringObject("calc.exe"),
+                }
+            )
+        }
+    )
+    link = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Annot"),
+            NameObject("/Subtype"): NameObject("/Link"),
+            NameObject("/Rect"): ArrayObject([FloatObject(v) for v in (72, 72, 200, 90)]),
+            NameObject("/Border"): ArrayObject([NumberObject(0)] * 3),
+            NameObject("/A"): DictionaryObject(
+                {
+                    NameObject("/S"): NameObject("/JavaScript"),
+                    NameObject("/JS"): TextStringObject("this.exportDataObject('payload.txt');"),
+                }
+            ),
+        }
+    )
+    page[NameObject("/Annots")] = ArrayObject([writer._add_object(link)])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _post_case(client: FlaskClient, auth: dict[str, str], payload: dict[str, Any]) -> str:
+    response = client.post("/api/v1/cases", json=payload, headers=auth)
+    assert response.status_code == 201, response.json
+    return str(response.json["id"])
+
+
+def _upload(client: FlaskClient, auth: dict[str, str], case_id: str, data: bytes) -> str:
+    response = client.post(
+        "/api/v1/denials",
+        data={"file": (io.BytesIO(data), DENIAL.name), "case_id": case_id},
+        headers=auth,
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 201, response.json
+    return str(response.json["id"])
+
+
+def _packet(client: FlaskClient, auth: dict[str, str], case_id: str, denial_id: str) -> Any:
     made = client.post(
         f"/api/v1/cases/{case_id}/documents",
         json={"kind": "appeal_packet", "denial_id": denial_id},
         headers=auth,
     )
     assert made.status_code == 201, made.json
-    pdf = client.get(made.json["content_url"], headers=auth).data
-    reader = PdfReader(io.BytesIO(pdf))
-    total = len(reader.pages)
-    titles = [item.title for item in reader.outline]
-    assert titles == [
+    return made
+
+
+@pytest.mark.libreoffice
+def test_packet_holds_only_what_the_payer_should_see(
+    client: FlaskClient, auth: dict[str, str], services: Services
+) -> None:
+    require_tool("soffice", "make test (apt-get install libreoffice-writer-nogui)")
+    services.today = lambda: IN_TIME
+    payload = denial_case(STEM)
+    case_id = _post_case(client, auth, payload)
+    # A PA form generated but never sent: not enclosed.
+    form = client.post(
+        f"/api/v1/cases/{case_id}/documents",
+        json={"kind": "pa_form", "form": "nwhp_scalp_cooling_precert", "format": "pdf"},
+        headers=auth,
+    )
+    assert form.status_code == 201, form.json
+    denial_id = _upload(client, auth, case_id, DENIAL.read_bytes())
+    made = _packet(client, auth, case_id, denial_id)
+    reader = PdfReader(io.BytesIO(client.get(made.json["content_url"], headers=auth).data))
+    assert [item.title for item in reader.outline] == [
         "Fax cover sheet",
         "Letter of appeal",
         "Letter of medical necessity",
-        "Denial letter",
-        "Prior authorization request form",
-        "Letter of appeal checklist",
+        "Copy of the denial letter",
+        "Clinical notes",
     ]
+    assert made.json["details"]["warnings"] == []
+
+    # Recorded as sent to this payer on that form: now it is enclosed, flattened.
+    step = client.post(
+        f"/api/v1/cases/{case_id}/prior-authorization",
+        json={"status": "required", "on": "2026-02-20"},
+        headers=auth,
+    )
+    assert step.status_code == 200, step.json
+    step = client.post(
+        f"/api/v1/cases/{case_id}/prior-authorization",
+        json={
+            "status": "submitted",
+            "on": "2026-02-21",
+            "number": "PA-1",
+            "form": "nwhp_scalp_cooling_precert",
+        },
+        headers=auth,
+    )
+    assert step.status_code == 200, step.json
+    made = _packet(client, auth, case_id, denial_id)
+    pdf = client.get(made.json["content_url"], headers=auth).data
+    reader = PdfReader(io.BytesIO(pdf))
+    titles = [item.title for item in reader.outline]
+    assert titles[-1] == "Prior authorization request form"
+    assert not any("checklist" in t.lower() for t in titles)
     starts = [reader.get_destination_page_number(item) for item in reader.outline]
-    assert starts == sorted(starts)
-    assert starts[0] == 0
-    parts = made.json["details"]["parts"]
-    assert [p["first_page"] - 1 for p in parts] == starts
-    assert made.json["details"]["pages"] == total
-    with pdfplumber.open(io.BytesIO(pdf)) as doc:
-        texts = [page.extract_text() or "" for page in doc.pages]
-    assert f"{total} (including this cover sheet)" in texts[0]
-    assert "512-555-0191" in texts[0]  # the payer directory's appeals fax
-    assert "CONFIDENTIALITY NOTICE" in texts[0]
-    for number, text in enumerate(texts, start=1):
-        assert f"Page {number} of {total}" in text, number
-    denial_text = texts[starts[3]]
-    assert "2026031500123" in denial_text  # the denial letter itself is inside
-    form_page = reader.pages[starts[4]]
+    form_page = reader.pages[starts[-1]]
     assert not [
         a for a in form_page.get("/Annots", []) if a.get_object().get("/Subtype") == "/Widget"
     ]
+    texts = _texts(pdf)
+    total = len(texts)
+    assert f"{total} (including this cover sheet)" in texts[0]
+    assert "(206) 555-0199" in texts[0]  # the denial's own appeals fax, not the directory's
+    assert "512-555-0191" not in "".join(texts)
+    assert "First-level deadline: September 11, 2026" in texts[0]
+    assert "Appeal under 29 CFR 2560.503-1 (ERISA)" in texts[0]
+    for number, text in enumerate(texts, start=1):
+        assert f"Page {number} of {total}" in text, number
+    assert _stamp_overlaps(pdf) == []
+    assert "2026031500123" in texts[starts[3]]  # the denial letter itself is inside
     info = reader.metadata
     assert info is not None
-    assert case_payload["external_id"] in (info.title or "")
-    assert "Denial letter" in (info.subject or "")
     assert info["/formservice.input_sha256"] == made.json["input_sha256"]
-    assert re.search(r"Letter of appeal checklist", info.subject or "")
 
 
-def test_packet_without_denial_is_422(
-    client: FlaskClient, auth: dict[str, str], case_payload: dict[str, Any]
+@pytest.mark.libreoffice
+def test_a_denial_with_javascript_leaves_nothing_active_in_the_packet(
+    client: FlaskClient, auth: dict[str, str], services: Services
 ) -> None:
-    case_id = client.post("/api/v1/cases", json=case_payload, headers=auth).json["id"]
+    require_tool("soffice", "make test (apt-get install libreoffice-writer-nogui)")
+    services.today = lambda: IN_TIME
+    hostile = _letter_with_javascript(DENIAL.read_bytes())
+    assert {"/JavaScript", "/OpenAction", "/AA", "/EmbeddedFiles", "/JS"} <= _active_names(hostile)
+    case_id = _post_case(client, auth, denial_case(STEM))
+    denial_id = _upload(client, auth, case_id, hostile)
+    made = _packet(client, auth, case_id, denial_id)
+    pdf = client.get(made.json["content_url"], headers=auth).data
+    assert _active_names(pdf) == set()
+    assert b"app.alert" not in pdf
+    assert b"payload.txt" not in pdf
+    texts = _texts(pdf)
+    start = next(p["first_page"] for p in made.json["details"]["parts"] if "denial" in p["title"])
+    assert "2026031500123" in texts[start - 1]  # the letter's page is still there to read
+
+
+def test_packet_without_denial_is_422(client: FlaskClient, auth: dict[str, str]) -> None:
+    case_id = _post_case(client, auth, denial_case(STEM))
     response = client.post(
         f"/api/v1/cases/{case_id}/documents", json={"kind": "appeal_packet"}, headers=auth
     )
     assert response.status_code == 422
     assert "denial_id" in response.json["errors"]
+
+
+def _facts_codes(case: Any, agreed: Denial) -> set[str]:
+    """The reconciled facts' codes, and the codebook's procedure codes the arguments explain
+    (0662T once per course, 0663T with chemotherapy administration 96409-96417)."""
+    return (
+        {d.code for d in case.diagnoses}
+        | set(agreed.procedure_codes or ("0662T", "0663T"))
+        | set(scalp_cooling_codes())
+        | set(chemo_admin_codes())
+        | {case.treatment.chemo_administration_code or "96413"}
+    )
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("stem", PAIRS)
+def test_every_sample_pair_gives_a_clean_packet(stem: str, services: Services) -> None:
+    """Issue 13 item 8 (and 2): each sample letter with its own sample case."""
+    require_tool("soffice", "make test (apt-get install libreoffice-writer-nogui)")
+    case = load_case(denial_case(stem))
+    denial = Denial.from_json(json.loads((SAMPLES / "denials" / f"{stem}.json").read_text()))
+    letter = (SAMPLES / "denials" / f"{stem}.pdf").read_bytes()
+    facts = CaseFacts(denial=denial, denial_pdf=letter)
+    made = render_for_case(
+        services,
+        case,
+        DocumentRequest("appeal_packet", "pdf", denial_id="sample"),
+        facts,
+        letter_date=date(2026, 11, 30),
+    )
+    texts = _texts(made.data)
+    parts = {p["title"]: p for p in made.details["parts"]}
+    everything = "\n".join(texts)
+    ours = case.patient.full_name
+    # No other patient's name (the letter copy aside, which is the payer's own notice).
+    denial_part = parts["Copy of the denial letter"]
+    copy_pages = range(
+        denial_part["first_page"] - 1, denial_part["first_page"] - 1 + denial_part["pages"]
+    )
+    ours_only = "\n".join(t for i, t in enumerate(texts) if i not in copy_pages)
+    others = [n for n in _sample_names() if n != ours and n in ours_only]
+    assert others == []
+    # No checklist.
+    assert not any("checklist" in title.lower() for title in parts)
+    assert "Not ready" not in everything
+    # The fax is the denial's (the directory only where the letter states none).
+    route = appeal_route(case, agreed_denial(case, denial))
+    if denial.appeal_to and denial.appeal_to.fax:
+        assert route.fax == denial.appeal_to.fax
+    if route.fax:
+        assert f"Fax: {route.fax}" in texts[0]
+    # The diagnosis in the letter's table is the one in its body, and the case's.
+    appeal = parts["Letter of appeal"]
+    letter_text = "\n".join(
+        texts[appeal["first_page"] - 1 : appeal["first_page"] - 1 + appeal["pages"]]
+    )
+    table = re.search(r"Diagnosis codes\s+ICD-10-CM ([A-Z0-9., ]+)", letter_text)
+    assert table is not None, letter_text[:1500]
+    in_table = [c.strip() for c in table.group(1).split(",")]
+    assert in_table[0] == case.primary_diagnosis.code
+    body_text = letter_text[letter_text.index("Dear Appeals Reviewer") :]
+    in_body = set(re.findall(r"\b[A-Z][0-9]{2}\.[0-9A-Z]{1,4}\b", body_text))
+    assert in_body <= set(in_table), (in_body, in_table)
+    # One source of facts: every diagnosis and procedure code the letter names is a reconciled
+    # fact, and the member ID it names is the case's.
+    agreed = agreed_denial(case, denial)
+    named = set(re.findall(r"\b[A-Z][0-9]{2}\.[0-9A-Z]{1,4}\b", letter_text))
+    named |= set(re.findall(r"\b(?:0\d{3}T|964\d{2})\b", letter_text))
+    quoted = " ".join(
+        re.findall(r"“([^”]*)”", letter_text.replace("\n", " "))
+    )  # the payer's own words
+    assert {c for c in named if c not in quoted} <= _facts_codes(case, agreed)
+    if case.coverage.member_id:
+        assert case.coverage.member_id in letter_text
+    # No stamp overlaps text.
+    assert _stamp_overlaps(made.data) == []
+
+
+def test_the_quote_is_only_the_reason_sentence() -> None:
+    from formservice.reimbursement.appeals.quote import reason_quote
+
+    block = (
+        "Page 1 of 2 ---------------- PATIENT: ROE, JANE   MEMBER ID: X1   0663T   450.00   0.00 "
+        "We denied this claim because scalp cooling is not medically necessary (CARC 50). "
+        "Patient: Jane Roe"
+    )
+    assert reason_quote(block) == (
+        "We denied this claim because scalp cooling is not medically necessary (CARC 50)."
+    )
+    assert reason_quote("necessary for the diagnosis billed under policy MP-214.") is None
+    assert reason_quote("-----------------------------") is None
+    long = "We denied this claim because it is not covered. " * 12
+    quoted = reason_quote(long)
+    assert quoted is not None
+    assert len(quoted) <= 300
+
+
+def test_names_reconcile_in_any_order_and_case() -> None:
+    from formservice.reimbursement.reconciliation import names_match
+
+    assert names_match("Maria", "O'Connor", "O'CONNOR, MARIA T")
+    assert names_match("Maria", "O'Connor", "Maria T. O’Connor")
+    assert names_match("Maria", "De La Cruz", "DE LA CRUZ, MARIA")
+    assert not names_match("Maria", "O'Connor", "Mario O'Connor")
+    assert not names_match("Maria", "O'Connor", "Maria Samplename")
+    assert not names_match("Ada", "Samplecase", "Ada Samplecase Otherperson")

@@ -13,6 +13,7 @@ import io
 import json
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,14 @@ from formservice.settings import Settings
 from formservice.store.db import transaction, upgrade_database
 from formservice.usecases import build_services
 from formservice.usecases.accounts import create_user
-from tests.conftest import SAMPLES, TEST_PASSWORD_HASH, load_sample, make_key, require_tool
+from tests.conftest import (
+    SAMPLES,
+    TEST_PASSWORD_HASH,
+    denial_case,
+    load_sample,
+    make_key,
+    require_tool,
+)
 from tests.e2e.conftest import Server, shot
 
 PASSWORD = "e2e staff password"  # noqa: S105  # a test account's password
@@ -46,6 +54,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     upgrade_database(settings.resolved_database_url)
     services = build_services(settings)
+    # The scanned letter (2026-05-06) is appealed in time: before its deadline (2026-07-10).
+    services.today = lambda: date(2026, 5, 20)
     with transaction(services.sessions) as session:
         create_user(session, email=CLINIC_A[0], role="clinic_staff", password=PASSWORD,
                     facility_npi=CLINIC_A[1], name="Ana Clinic",
@@ -62,12 +72,14 @@ def case_ids(server: Server) -> dict[str, str]:
     """A case at clinic A and one at clinic B, filed through the API."""
     client = server.app.test_client()
     headers = {"Authorization": f"Bearer {make_key(server.services, 'hub')}"}
+    own = denial_case(SCAN.stem)  # the case the scanned letter belongs to
     other = copy.deepcopy(load_sample())
     other["external_id"] = "HUB-E2E-OTHER"
     other["facility"]["npi"] = CLINIC_B_NPI
     other["patient"]["last_name"] = "Otherclinic"
     ids = {}
-    for name, payload in (("a", load_sample()), ("b", other)):
+    # "ada": the sample case the sample 835 pays (HUB-SAMPLE-0001).
+    for name, payload in (("a", own), ("b", other), ("ada", load_sample())):
         response = client.post("/api/v1/cases", json=payload, headers=headers)
         assert response.status_code == 201, response.json
         ids[name] = response.json["id"]
@@ -95,7 +107,7 @@ def test_upload_review_correct_and_download_the_appeal_packet(
     _login(page, server)
     page.wait_for_url(f"{server.url}/cases")
     assert page.get_by_role("heading", name="Cases").is_visible()
-    assert page.get_by_role("link", name="Ada Samplecase").is_visible()
+    assert page.get_by_role("link", name=SCAN_LABEL["patient_name"]).is_visible()
     assert page.get_by_text("Otherclinic").count() == 0
     shot(page, "03-cases", readme="cases")
 
@@ -136,7 +148,9 @@ def test_upload_review_correct_and_download_the_appeal_packet(
 
     page.get_by_role("button", name="Generate the appeal packet").click()
     page.wait_for_url("**/documents/*", timeout=120_000)
-    assert page.get_by_role("heading", name="Appeal packet for Ada Samplecase").is_visible()
+    assert page.get_by_role(
+        "heading", name=f"Appeal packet for {SCAN_LABEL['patient_name']}"
+    ).is_visible()
     shot(page, "07-packet-ready", readme="packet")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download PDF").click()
@@ -145,7 +159,8 @@ def test_upload_review_correct_and_download_the_appeal_packet(
     data = Path(download.path()).read_bytes()
     reader = PdfReader(io.BytesIO(data))
     text = "\n".join(p.extract_text() or "" for p in reader.pages)
-    assert "Ada Samplecase" in text
+    assert SCAN_LABEL["patient_name"] in text
+    assert "checklist" not in text.lower()
     assert SCAN_LABEL["member_id"] in text  # the corrected value, not the OCR reading
     assert SCAN_LABEL["claim_number"] in text
     assert f"Page 1 of {len(reader.pages)}" in text

@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 from formservice.store.db import transaction
 from formservice.usecases.accounts import create_user
 from formservice.usecases.services import Services
-from tests.conftest import load_sample, make_key
+from tests.conftest import denial_case, load_sample, make_key
 
 PASSWORD = "correct horse battery staple"  # noqa: S105  # a test account's password
 FACILITY_A = "1003000126"  # the samples' facility
@@ -100,9 +100,15 @@ def other_facility_case(external_id: str = "HUB-OTHER-0001") -> dict[str, Any]:
 
 @pytest.fixture
 def cases(client: FlaskClient, hub_headers: dict[str, str]) -> dict[str, str]:
-    """One case at each facility (name → case id)."""
+    """One case at each facility (name → case id), and at facility A the case sample letter 01
+    belongs to ("letter01"; case "a" is another patient with the same member ID)."""
     ids = {}
-    for name, payload in (("a", load_sample()), ("b", other_facility_case())):
+    pairs = (
+        ("a", load_sample()),
+        ("b", other_facility_case()),
+        ("letter01", denial_case("01_erisa_medical_necessity")),
+    )
+    for name, payload in pairs:
         response = client.post("/api/v1/cases", json=payload, headers=hub_headers)
         assert response.status_code == 201, response.json
         ids[name] = response.json["id"]

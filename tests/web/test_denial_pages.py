@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,7 @@ def test_upload_then_review_shows_facts_beside_the_page_with_their_sentences(
     browser: StaffBrowser, cases: dict[str, str]
 ) -> None:
     browser.login("clinic_a")
-    denial_id = _denial_id(_upload(browser, TEXT_LETTER, cases["a"]))
+    denial_id = _denial_id(_upload(browser, TEXT_LETTER, cases["letter01"]))
     page = browser.get(f"/denials/{denial_id}")
     assert page.status_code == 200
     html = page.text
@@ -109,7 +110,7 @@ def test_a_correction_is_saved_and_marked_as_checked(
     browser: StaffBrowser, client: FlaskClient, cases: dict[str, str], services: Services
 ) -> None:
     browser.login("clinic_a")
-    denial_id = _denial_id(_upload(browser, TEXT_LETTER, cases["a"]))
+    denial_id = _denial_id(_upload(browser, TEXT_LETTER, cases["letter01"]))
     browser.get(f"/denials/{denial_id}")
     saved = browser.post(
         f"/denials/{denial_id}",
@@ -213,10 +214,27 @@ def test_link_generate_and_download_the_appeal_packet(
     browser: StaffBrowser, cases: dict[str, str], services: Services, app: Flask
 ) -> None:
     require_tool("soffice", "apt-get install libreoffice-writer-nogui")
+    services.today = lambda: date(2026, 4, 1)  # before the letter's deadline
     browser.login("clinic_a")
     denial_id = _denial_id(_upload(browser, TEXT_LETTER))
     browser.get(f"/denials/{denial_id}")
-    assert browser.post(f"/denials/{denial_id}/attach", {"case_id": cases["a"]}).status_code == 303
+    # Case "a" is another patient: refused, with the facts side by side.
+    refused = browser.post(f"/denials/{denial_id}/attach", {"case_id": cases["a"]})
+    assert refused.status_code == 409
+    assert "This letter names another patient" in refused.text
+    assert "Maria Samplename" in refused.text
+    assert "Ada Samplecase" in refused.text
+    assert 'name="override_reason"' not in refused.text  # clinic staff cannot override
+    attach = browser.post(f"/denials/{denial_id}/attach", {"case_id": cases["letter01"]})
+    assert attach.status_code == 303
+    html = browser.get(f"/denials/{denial_id}").text
+    assert "The letter matches the case" in html
+    unchecked = browser.post(f"/denials/{denial_id}/packet")
+    assert unchecked.status_code == 422
+    assert "I have checked these facts" in unchecked.text
+    assert browser.post(f"/denials/{denial_id}", {"checked": "yes"}).status_code == 303
+    html = browser.get(f"/denials/{denial_id}").text
+    assert re.search(r'id="checked" name="checked" value="yes"\s*checked', html)  # stays ticked
     made = browser.post(f"/denials/{denial_id}/packet")
     assert made.status_code == 303, made.text[:3000]
     document_url = made.headers["Location"]
@@ -233,9 +251,9 @@ def test_link_generate_and_download_the_appeal_packet(
             ).where(AuditEvent.actor == "user:ana@clinic-a.example")  # fmt: skip
         ).all()
     assert ("upload_denial", None, None, denial_id) in events
-    assert ("attach_denial", cases["a"], None, denial_id) in events
-    assert ("generate_document", cases["a"], document_id, denial_id) in events
-    assert ("download_document", cases["a"], document_id, None) in events
+    assert ("attach_denial", cases["letter01"], None, denial_id) in events
+    assert ("generate_document", cases["letter01"], document_id, denial_id) in events
+    assert ("download_document", cases["letter01"], document_id, None) in events
 
 
 def test_confirming_the_checked_facts_marks_them_reviewed(browser: StaffBrowser) -> None:
@@ -306,3 +324,43 @@ def test_facts_named_in_review_fields_are_marked_for_checking(
         if marker in html:
             block = html[html.index(marker) - 40 :][:400]
             assert "fact-check" in block, name
+
+
+def test_a_hub_user_attaches_another_patients_letter_only_with_a_reason(
+    browser: StaffBrowser, cases: dict[str, str]
+) -> None:
+    browser.login("admin")
+    denial_id = _denial_id(_upload(browser, TEXT_LETTER))
+    refused = browser.post(f"/denials/{denial_id}/attach", {"case_id": cases["a"]})
+    assert refused.status_code == 409
+    assert 'name="override_reason"' in refused.text  # hub users may override, with a reason
+    attached = browser.post(
+        f"/denials/{denial_id}/attach",
+        {"case_id": cases["a"], "override_reason": "Married name on the payer's file"},
+    )
+    assert attached.status_code == 303
+    html = browser.get(f"/denials/{denial_id}").text
+    assert "despite the difference" in html
+    assert "Married name on the payer" in html
+
+
+@pytest.mark.libreoffice
+def test_a_late_packet_needs_its_good_cause_and_says_so(
+    browser: StaffBrowser, cases: dict[str, str], services: Services
+) -> None:
+    require_tool("soffice", "apt-get install libreoffice-writer-nogui")
+    services.today = lambda: date(2026, 11, 29)  # the letter's deadline was 2026-09-11
+    browser.login("clinic_a")
+    denial_id = _denial_id(_upload(browser, TEXT_LETTER, cases["letter01"]))
+    assert browser.post(f"/denials/{denial_id}", {"checked": "yes"}).status_code == 303
+    html = browser.get(f"/denials/{denial_id}").text
+    assert 'name="late_reason"' in html
+    refused = browser.post(f"/denials/{denial_id}/packet")
+    assert refused.status_code == 422
+    assert "September 11, 2026" in refused.text
+    made = browser.post(
+        f"/denials/{denial_id}/packet", {"late_reason": "The letter was mailed to a closed office."}
+    )
+    assert made.status_code == 303, made.text[:2000]
+    page = browser.get(made.headers["Location"]).text
+    assert "passed 79 day(s) ago" in page

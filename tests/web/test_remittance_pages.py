@@ -81,6 +81,10 @@ def test_an_835_denial_makes_an_appeal_packet_with_its_remittance(
     listing = browser.get(_upload(browser, "01_denial_medical_necessity.835").headers["Location"])
     (denial_id,) = _denial_ids(listing.text)
     browser.get(f"/denials/{denial_id}")
+    unchecked = browser.post(f"/denials/{denial_id}/packet")
+    assert unchecked.status_code == 422  # the facts are checked first (issue 13 item 6)
+    assert "The letter matches the case" in unchecked.text  # reconciled when matched
+    assert browser.post(f"/denials/{denial_id}", {"checked": "yes"}).status_code == 303
     made = browser.post(f"/denials/{denial_id}/packet")
     assert made.status_code == 303, made.text[:2000]
     document_id = made.headers["Location"].rsplit("/", 1)[1]

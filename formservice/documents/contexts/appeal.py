@@ -21,8 +21,10 @@ from formservice.documents.contexts.common import build_context
 from formservice.errors import ValidationProblem
 from formservice.model import Case, CaseFacts, Denial
 from formservice.reimbursement import appeals
+from formservice.reimbursement.appeals.quote import reason_quote
+from formservice.reimbursement.appeals.route import appeal_route
 from formservice.reimbursement.evidence import load_evidence
-from formservice.reimbursement.payers import find_payer
+from formservice.reimbursement.reconciliation import agreed_denial
 
 __all__ = ["APPEAL_KEYS", "build_appeal_context"]
 
@@ -47,20 +49,24 @@ def _strings(value: Any) -> list[str]:
     return [str(v) for v in value or [] if v]
 
 
-def _same_payer(a: str, b: str) -> bool:
-    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
-
-
 def _addressee(denial: Denial, case: Case) -> dict[str, str]:
-    """Who the appeal goes to: the payer that denied, and its appeals fax when known."""
-    on_file = case.coverage.payer
-    name = _s(denial.payer_name) or (on_file.name if on_file else "")
-    ours = on_file is not None and (not name or _same_payer(name, on_file.name))
-    directory = find_payer(name=name, payer_id=on_file.payer_id if ours and on_file else None)
-    fax = (directory.appeals_fax if directory else None) or (
-        on_file.fax if ours and on_file else None
-    )
-    return {"name": name or "Appeals Department", "attention": _ATTENTION, "fax": _s(fax)}
+    """Who the appeal goes to: the letter's "send appeals to", the directory where it is silent
+    (`reimbursement.appeals.route`)."""
+    route = appeal_route(case, denial)
+    attention = _ATTENTION if not route.address else ""
+    lines = [p.strip() for p in (route.address or "").split(",")]
+    # "PO Box 4410, Seattle, WA 98101" → "PO Box 4410" / "Seattle, WA 98101"
+    street = ", ".join(lines[:-2]) if len(lines) > 2 else (route.address or "")
+    city = ", ".join(lines[-2:]) if len(lines) > 2 else ""
+    return {
+        "name": route.name,
+        "attention": attention or street,
+        "address": _s(route.address),
+        "city": city,
+        "fax": _s(route.fax),
+        "phone": _s(route.phone),
+        "portal": _s(route.portal),
+    }
 
 
 def _denial_block(denial: Denial, case: Case, labels: Mapping[str, str]) -> dict[str, Any]:
@@ -82,7 +88,7 @@ def _denial_block(denial: Denial, case: Case, labels: Mapping[str, str]) -> dict
             "label": labels.get(r.category, labels.get("other", "Other")),
             "carc": _s(r.carc),
             "page": _s(r.page),
-            "evidence": " ".join(r.evidence.split()),
+            "evidence": reason_quote(r.evidence) or "",
         }
         for r in denial.reasons
     ]
@@ -92,6 +98,9 @@ def _denial_block(denial: Denial, case: Case, labels: Mapping[str, str]) -> dict
         "id": "",
         "payer_name": _s(denial.payer_name),
         "member_id": _s(denial.member_id) or _s(case.coverage.member_id),
+        "member_label": "Medicare number (MBI)"
+        if _s(denial.plan_type) == "medicare_ffs"
+        else "Member ID",
         "claim_number": claim,
         "reference_label": "Reference number" if pre_service else "Claim number",
         "authorization_number": _s(denial.authorization_number)
@@ -117,13 +126,29 @@ def _denial_block(denial: Denial, case: Case, labels: Mapping[str, str]) -> dict
     }
 
 
+def _quotes(a: appeals.Argument) -> list[dict[str, str]]:
+    """The reason sentences quoted, once each; a reason with no clean sentence is named by its
+    code and category instead (`reimbursement.appeals.quote`)."""
+    out: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for q in a.quotes:
+        clean = reason_quote(q.evidence)
+        named = f"CARC {q.carc} ({a.label.lower()})" if q.carc else a.label.lower()
+        key = clean or named
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append({"evidence": clean or "", "named": named, "carc": q.carc, "page": _s(q.page)})
+    return out
+
+
 def _argument(number: int, a: appeals.Argument) -> dict[str, Any]:
     return {
         "number": number,
         "category": a.category,
         "label": a.label,
         "heading": a.heading,
-        "quotes": [{"evidence": q.evidence, "carc": q.carc, "page": _s(q.page)} for q in a.quotes],
+        "quotes": _quotes(a),
         "carc_codes": ", ".join(a.carc_codes),
         "paragraphs": list(a.paragraphs),
         "bullets": list(a.bullets),
@@ -133,9 +158,10 @@ def _argument(number: int, a: appeals.Argument) -> dict[str, Any]:
 
 def build_appeal_context(case: Case, facts: CaseFacts, today: date) -> dict[str, Any]:
     """The context of a letter of appeal; a 422 when the case facts carry no denial."""
-    denial = facts.denial
-    if not denial:
+    if not facts.denial:
         raise ValidationProblem(_NO_DENIAL, errors={"denial_id": [_NO_DENIAL]})
+    # One source of facts: every table and sentence reads the reconciled values.
+    denial = agreed_denial(case, facts.denial)
     arguments = appeals.appeal_arguments(denial, case)
     labels = {k: v.label for k, v in load_evidence().appeals.items()}
     request = appeals.appeal_request(denial, case)
@@ -143,10 +169,12 @@ def build_appeal_context(case: Case, facts: CaseFacts, today: date) -> dict[str,
         "denial": _denial_block(denial, case, labels),
         "arguments": [_argument(i, a) for i, a in enumerate(arguments, 1)],
         "remedy": appeals.appeal_remedy(denial, case, arguments),
-        "appeal_deadline": appeals.deadline_text(denial, today, case),
+        "appeal_deadline": appeals.deadline_text(denial, today, case, facts.late_reason),
         "appeal": {
             "title": request["title"],
             "noun": request["noun"],
+            "level": request["level"],
+            "late_reason": _s(facts.late_reason),
             "addressee": _addressee(denial, case),
             "erisa": appeals.is_erisa(denial, case),
             "erisa_requests": appeals.erisa_requests(denial, case),

@@ -1,10 +1,16 @@
-"""The appeal packet: one PDF a clinic can sign and fax.
+"""The appeal packet: one PDF a clinic can sign and fax, holding only what the payer should see.
 
-Parts, in order: a fax cover sheet (to the payer's appeals fax, from the facility, with the
-packet's page count and a confidentiality notice), the appeal letter, the letter of medical
-necessity, the denial letter itself, the filled PA form if the case has one (flattened, so no
-viewer can change or hide its values), and the appeal checklist. Every part gets a bookmark,
-every page a "Page X of Y" stamp, and the document properties name the case and the parts.
+Parts, in order: a fax cover sheet (to the appeal destination the denial states, the payer
+directory only where it is silent; the first-level review by name and its deadline; the page
+count and a confidentiality notice), the appeal letter, the letter of medical necessity, a
+sanitised copy of the denial letter (`sanitise.sanitise_pdf`: nothing active), the clinical
+notes, and the PA request form only when one was sent to this payer (flattened). The staff's
+checklist never goes in.
+
+Every page is set, slightly reduced, above a reserved band at its foot (`BAND` points) where,
+and only where, the "Page X of Y" stamp goes: the stamp never overprints a footer, a form's own
+numbers or any other content. Every part gets a bookmark; the document properties name the case
+and the parts. Dates are written one way throughout ("March 2, 2026").
 """
 
 from __future__ import annotations
@@ -16,16 +22,22 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pypdf import PdfReader, PdfWriter
+from pypdf import PageObject, PdfReader, PdfWriter, Transformation
 from pypdf.errors import PyPdfError
 from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch
 from reportlab.pdfgen import canvas
 
 from formservice import model
+from formservice.documents.packet.sanitise import sanitise_pdf
 from formservice.errors import UnreadablePdfError
 from formservice.model import Denial
-from formservice.reimbursement.payers import find_payer
+from formservice.reimbursement.appeals import appeal_request, appeal_route, format_date
+
+# The reserved band at the foot of every page, in points (0.5 in): page content is scaled to sit
+# above it; the stamp's baseline is at STAMP_Y inside it.
+BAND = 36.0
+STAMP_Y = 14.0
 
 CONFIDENTIALITY = (
     "CONFIDENTIALITY NOTICE: This facsimile contains protected health information that is "
@@ -57,23 +69,12 @@ def _reader(data: bytes, what: str) -> PdfReader:
     return reader
 
 
-def _appeals_fax(case: model.Case, denial: Denial) -> tuple[str, str]:
-    payer = case.coverage.payer
-    info = find_payer(
-        name=denial.payer_name or (payer.name if payer else None),
-        payer_id=payer.payer_id if payer else None,
-    )
-    name = denial.payer_name or (payer.name if payer else "Appeals Department")
-    if info and info.appeals_fax:
-        return name, info.appeals_fax
-    return name, (payer.fax if payer and payer.fax else "")
-
-
 def cover_sheet(
     case: model.Case, denial: Denial, *, today: date, total_pages: int, parts: list[str]
 ) -> bytes:
-    """A one-page fax cover sheet."""
-    to_name, to_fax = _appeals_fax(case, denial)
+    """A one-page fax cover sheet, addressed where the denial says appeals go."""
+    route = appeal_route(case, denial)
+    level = appeal_request(denial, case)["level"]
     facility = case.facility
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=letter, invariant=True)
@@ -83,42 +84,77 @@ def cover_sheet(
     c.setFont("Helvetica-Bold", 26)
     c.drawString(1 * inch, y, "FAX")
     c.setFont("Helvetica", 11)
-    c.drawRightString(width - 1 * inch, y, f"Date: {today:%B} {today.day}, {today.year}")
+    c.drawRightString(width - 1 * inch, y, f"Date: {format_date(today)}")
     y -= 0.5 * inch
+    claim = denial.claim_number or denial.authorization_number or "not stated"
     rows = [
-        ("To", f"{to_name} - Appeals / Grievances"),
-        ("Fax", to_fax or "(see payer directory)"),
+        ("To", route.name),
+        ("Address", route.address or ""),
+        ("Fax", route.fax or "not stated: call the payer before sending"),
         ("From", facility.name),
         ("Phone", facility.phone or ""),
         ("Fax", facility.fax or ""),
-        (
-            "Re",
-            f"First-level appeal - claim {denial.claim_number or 'n/a'}, "
-            f"member {denial.member_id or case.coverage.member_id or 'n/a'}",
-        ),
-        ("Patient", f"{case.patient.full_name} (DOB {case.patient.date_of_birth:%m/%d/%Y})"),
+        ("Re", f"{level} - claim {claim}"),
+        ("Member", denial.member_id or case.coverage.member_id or "not stated"),
+        ("Patient", f"{case.patient.full_name} (DOB {format_date(case.patient.date_of_birth)})"),
         ("Pages", f"{total_pages} (including this cover sheet)"),
     ]
     for label, value in rows:
+        if not value:
+            continue
         c.setFont("Helvetica-Bold", 11)
         c.drawString(1 * inch, y, f"{label}:")
         c.setFont("Helvetica", 11)
-        c.drawString(2 * inch, y, value[:90])
+        c.drawString(2 * inch, y, value[:80])
         y -= 0.3 * inch
-    y -= 0.2 * inch
+    y -= 0.1 * inch
     c.setFont("Helvetica-Bold", 11)
+    deadline = denial.appeal_deadline
+    due = (
+        f"First-level deadline: {format_date(deadline)}"
+        if deadline
+        else "First-level deadline: not stated in the denial"
+    )
+    c.drawString(1 * inch, y, due)
+    y -= 0.4 * inch
     c.drawString(1 * inch, y, "Enclosed:")
     c.setFont("Helvetica", 11)
     for i, title in enumerate(parts, start=1):
         y -= 0.25 * inch
         c.drawString(1.3 * inch, y, f"{i}. {title}")
-    if denial.appeal_deadline:
-        y -= 0.45 * inch
-        c.setFont("Helvetica-Bold", 11)
-        c.drawString(1 * inch, y, f"Appeal deadline stated or computed: {denial.appeal_deadline}")
     text = c.beginText(1 * inch, 2.2 * inch)
     text.setFont("Helvetica-Oblique", 9)
     for line in _wrap(CONFIDENTIALITY, 100):
+        text.textLine(line)
+    c.drawText(text)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def clinical_notes_page(case: model.Case, *, today: date) -> bytes | None:
+    """The case's clinical notes as an attachment page, or None when the case has none."""
+    notes = " ".join((case.clinical_notes or "").split())
+    if not notes:
+        return None
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=letter, invariant=True)
+    c.setTitle("Clinical notes")
+    width, height = letter
+    c.setFont("Helvetica-Bold", 14)
+    c.drawString(1 * inch, height - 1 * inch, "Clinical notes")
+    c.setFont("Helvetica", 10)
+    c.drawString(
+        1 * inch,
+        height - 1.3 * inch,
+        f"{case.patient.full_name}, DOB {format_date(case.patient.date_of_birth)} - "
+        f"{case.prescriber.full_name}, {case.facility.name}",
+    )
+    text = c.beginText(1 * inch, height - 1.8 * inch)
+    text.setFont("Helvetica", 10.5)
+    text.setLeading(14)
+    lines = _wrap(notes, 95)
+    for line in lines[:40]:
         text.textLine(line)
     c.drawText(text)
     c.showPage()
@@ -141,10 +177,29 @@ def _stamp(page_size: tuple[float, float], number: int, total: int, label: str) 
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=page_size, invariant=True)
     c.setFont("Helvetica", 8)
-    c.drawRightString(page_size[0] - 0.5 * inch, 0.35 * inch, f"Page {number} of {total}")
-    c.drawString(0.5 * inch, 0.35 * inch, label)
+    c.drawRightString(page_size[0] - 0.5 * inch, STAMP_Y, f"Page {number} of {total}")
+    c.drawString(0.5 * inch, STAMP_Y, label)
     c.save()
     return PdfReader(io.BytesIO(buf.getvalue()))
+
+
+def _above_band(page: PageObject) -> PageObject:
+    """The page's content reduced to sit above the reserved band, centred, on a page of the
+    same size (its annotations stay behind: packet pages are for reading, not filling)."""
+    if page.rotation:
+        page.transfer_rotation_to_content()  # so the scaling below applies to what is seen
+    box = page.mediabox
+    width, height = float(box.width), float(box.height)
+    scale = (height - BAND) / height
+    blank = PageObject.create_blank_page(width=width, height=height)
+    shift_x = (width - width * scale) / 2 - float(box.left) * scale
+    shift_y = BAND - float(box.bottom) * scale
+    blank.merge_transformed_page(
+        page, Transformation().scale(scale, scale).translate(shift_x, shift_y)
+    )
+    if "/Annots" in blank:
+        del blank["/Annots"]
+    return blank
 
 
 def assemble(
@@ -156,14 +211,15 @@ def assemble(
     label: str,
     properties: Mapping[str, str] | None = None,
 ) -> bytes:
-    """Merge parts with a bookmark each, stamp "Page X of Y" on every page, set properties."""
+    """Merge parts with a bookmark each, each page above the reserved band with "Page X of Y"
+    stamped in it, and set the properties."""
     writer = PdfWriter()
     starts: list[tuple[str, int]] = []
     for part in parts:
         reader = _reader(part.pdf, part.title.lower())
         starts.append((part.title, len(writer.pages)))
         for page in reader.pages:
-            writer.add_page(page)
+            writer.add_page(_above_band(page))
     total = len(writer.pages)
     for number, page in enumerate(writer.pages, start=1):
         size = (float(page.mediabox.width), float(page.mediabox.height))
@@ -195,17 +251,23 @@ def build_appeal_packet(
     denial_pdf: bytes,
     pa_form_pdf: bytes | None,
     properties: Mapping[str, str] | None = None,
-    denial_title: str = "Denial letter",
+    denial_title: str = "Copy of the denial letter",
 ) -> tuple[bytes, dict[str, Any]]:
-    """The packet PDF and a description of its parts (title, first page, pages)."""
+    """The packet PDF and a description of its parts (title, first page, pages).
+
+    `denial` is the reconciled denial (`reimbursement.reconciliation.agreed_denial`);
+    `pa_form_pdf` only when a PA request was sent to this payer on that form.
+    """
     parts = [
         Part("Letter of appeal", render_letter("appeal")),
         Part("Letter of medical necessity", render_letter("lmn")),
-        Part(denial_title, denial_pdf),
+        Part(denial_title, sanitise_pdf(_reader(denial_pdf, "denial letter"))),
     ]
+    notes = clinical_notes_page(case, today=today)
+    if notes is not None:
+        parts.append(Part("Clinical notes", notes))
     if pa_form_pdf is not None:
         parts.append(Part("Prior authorization request form", pa_form_pdf))
-    parts.append(Part("Letter of appeal checklist", render_letter("appeal_checklist")))
     counts = [len(_reader(p.pdf, p.title.lower()).pages) for p in parts]
     total = 1 + sum(counts)
     titles = [p.title for p in parts]
@@ -214,7 +276,8 @@ def build_appeal_packet(
         cover_sheet(case, denial, today=today, total_pages=total, parts=titles),
     )
     all_parts = [cover, *parts]
-    label = f"{case.external_id} - appeal - claim {denial.claim_number or 'n/a'}"
+    claim = denial.claim_number or denial.authorization_number or "n/a"
+    label = f"{case.external_id} - appeal - claim {claim}"
     pdf = assemble(
         all_parts,
         title=f"Appeal packet - {case.external_id}",
@@ -228,4 +291,9 @@ def build_appeal_packet(
     for part, pages in zip(all_parts, [1, *counts], strict=True):
         described.append({"title": part.title, "first_page": first, "pages": pages})
         first += pages
-    return pdf, {"parts": described, "pages": total}
+    route = appeal_route(case, denial)
+    return pdf, {
+        "parts": described,
+        "pages": total,
+        "appeal_to": {"name": route.name, "fax": route.fax, "source": route.source},
+    }

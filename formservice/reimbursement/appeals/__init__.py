@@ -14,6 +14,7 @@ from formservice.reimbursement.appeals.arguments import (
     evidence_categories,
 )
 from formservice.reimbursement.appeals.dates import format_date, parse_date
+from formservice.reimbursement.appeals.gate import PacketGate, packet_gate
 from formservice.reimbursement.appeals.placeholders import placeholder_facts
 from formservice.reimbursement.appeals.request import (
     appeal_enclosures,
@@ -24,9 +25,14 @@ from formservice.reimbursement.appeals.request import (
     is_erisa,
     is_pre_service,
 )
+from formservice.reimbursement.appeals.route import AppealRoute, appeal_route
 
 __all__ = [
+    "AppealRoute",
     "Argument",
+    "PacketGate",
+    "appeal_route",
+    "packet_gate",
     "Quote",
     "appeal_arguments",
     "appeal_enclosures",

@@ -58,10 +58,16 @@ def is_pre_service(denial: Denial) -> bool:
 
 
 def appeal_request(denial: Denial, case: Case | None = None) -> dict[str, str]:
-    """The letter's title and the review it asks for, by plan type."""
+    """The letter's title, the review it asks for and the first level's name, by plan type:
+    redetermination (Medicare fee-for-service), reconsideration (Medicare Advantage), plan
+    appeal (Medicaid), appeal under 29 CFR 2560.503-1 (ERISA)."""
     requests = _data()["requests"]
     found = requests.get(_plan_type(denial, case)) or requests["default"]
-    return {"title": str(found["title"]), "noun": str(found["noun"])}
+    return {
+        "title": str(found["title"]),
+        "noun": str(found["noun"]),
+        "level": str(found["level"]),
+    }
 
 
 def _remedy_key(denial: Denial, arguments: Sequence[Argument]) -> str:
@@ -124,8 +130,19 @@ def _basis_text(basis: str) -> str:
     return basis
 
 
-def deadline_text(denial: Denial, today: date, case: Case | None = None) -> str:
-    """The sentence that says when the appeal is due and that it meets the deadline."""
+def deadline_text(
+    denial: Denial, today: date, case: Case | None = None, late_reason: str | None = None
+) -> str:
+    """The sentence that says when the appeal is due and that it meets the deadline; a late
+    appeal's good cause follows it."""
+    text = _deadline_sentence(denial, today, case)
+    if late_reason:
+        good = str(_data()["deadline"]["good_cause"]).format(late_reason=late_reason.strip())
+        text = f"{text} {good.rstrip('.')}."
+    return text
+
+
+def _deadline_sentence(denial: Denial, today: date, case: Case | None) -> str:
     phrases = _data()["deadline"]
     deadline = parse_date(denial.appeal_deadline)
     values = {"today": format_date(today)}
