@@ -23,13 +23,26 @@ DENIAL = SAMPLES / "denials" / "01_erisa_medical_necessity.pdf"
 def case_with_denial(
     client: FlaskClient, auth: dict[str, str], payload: dict[str, Any]
 ) -> tuple[str, str]:
-    """Store `payload` as a case and upload the first sample denial letter for it: both ids."""
+    """Store `payload` as a case and attach the first sample denial letter to it: both ids.
+
+    The letter names its own sample patient, so attaching it to another case is the hub's
+    audited override (a 409 otherwise); `auth` must be a hub key.
+    """
     case_id = client.post("/api/v1/cases", json=payload, headers=auth).json["id"]
     denial = client.post(
         "/api/v1/denials",
-        data={"file": (io.BytesIO(DENIAL.read_bytes()), DENIAL.name), "case_id": case_id},
+        data={"file": (io.BytesIO(DENIAL.read_bytes()), DENIAL.name)},
         headers=auth,
         content_type="multipart/form-data",
     )
     assert denial.status_code == 201, denial.json
+    attached = client.post(
+        f"/api/v1/cases/{case_id}/denials",
+        json={
+            "denial_id": denial.json["id"],
+            "override_reason": "test: every sample case answers the same sample letter",
+        },
+        headers=auth,
+    )
+    assert attached.status_code in (200, 201), attached.json
     return case_id, denial.json["id"]
