@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from formservice.errors import ClaimBuildError
@@ -37,7 +38,7 @@ from formservice.reimbursement.billing import plan_session_dates
 from formservice.reimbursement.codes import chemo_admin_codes, scalp_cooling_codes
 from formservice.reimbursement.payers import find_payer
 
-__all__ = ["agreed_denial", "names_match", "reconcile"]
+__all__ = ["agreed_denial", "as_read", "names_match", "reconcile"]
 
 _SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "md", "mrs", "mr", "ms"})
 _WORD = re.compile(r"[a-z0-9]+")
@@ -101,26 +102,58 @@ def _dx(code: str) -> str:
     return code.replace(".", "").strip().upper()
 
 
+def as_read(denial: Denial, fact: str) -> str | None:
+    """The value the letter was read as, when a person changed a fact the reader was sure of.
+
+    `usecases.denials.correct_denial` keeps it in the fact's evidence (``as_read``, with
+    ``as_read_unsure`` when the reader had named the fact in `review_fields`). A confident
+    reading replaced by hand is what a person would type to make another patient's letter fit
+    a case, so identity is checked against it too; a fact the reader was unsure of (a garbled
+    fax, say) is the person's to correct.
+    """
+    evidence = denial.evidence.get(fact)
+    if not isinstance(evidence, dict) or evidence.get("source") != "staff":
+        return None
+    if evidence.get("as_read_unsure", True):
+        return None
+    value = evidence.get("as_read")
+    return str(value) if value else None
+
+
+def _identity(
+    fact: str, case_value: str | None, denial: Denial, same: Callable[[str], bool]
+) -> FactCheck:
+    value = getattr(denial, fact)
+    found = _check(fact, case_value, value, bool(value) and same(value or ""))
+    read = as_read(denial, fact)
+    if found.status != "match" or read is None or same(read):
+        return found
+    # Corrected by hand from another name or number than the case's: still another patient's
+    # letter as far as anyone can tell, until the hub overrides.
+    return FactCheck(fact, "differs", case_value, f"{read} (as read; changed by hand to {value})")
+
+
 def reconcile(case: Case, denial: Denial) -> Reconciliation:
-    """Every fact of `model.reconciliation.FACTS`, compared (the rules in the module docstring)."""
+    """Every fact of `model.reconciliation.FACTS`, compared (the rules in the module docstring).
+
+    Identity facts (patient name, member ID) are also compared as the letter was read when a
+    person replaced a confident reading (`as_read`): the corrected value alone never clears
+    them.
+    """
     patient = case.patient
     coverage = case.coverage
+
+    def same_name(written: str) -> bool:
+        return names_match(patient.first_name, patient.last_name, written)
+
+    def same_member(written: str) -> bool:
+        return _alnum(coverage.member_id or "") == _alnum(written)
+
     checks = [
-        _check(
-            "patient_name",
-            patient.full_name,
-            denial.patient_name,
-            bool(denial.patient_name)
-            and names_match(patient.first_name, patient.last_name, denial.patient_name or ""),
-        ),
+        _identity("patient_name", patient.full_name, denial, same_name),
         # The denial model carries no date of birth: letters seldom print it.
         _check("date_of_birth", patient.date_of_birth.isoformat(), None, False),
-        _check(
-            "member_id",
-            coverage.member_id,
-            denial.member_id,
-            _alnum(coverage.member_id or "") == _alnum(denial.member_id or ""),
-        ),
+        _identity("member_id", coverage.member_id, denial, same_member),
     ]
     on_file = coverage.payer.name if coverage.payer else None
     checks.append(

@@ -216,16 +216,26 @@ def correct_denial(
         result = dict(row.result)
         evidence = dict(result.get("evidence") or {})
         reviewed = list(result.get("reviewed_fields") or [])
+        unsure = set(result.get("review_fields") or [])
         for key, value in clean.items():
+            read = result.get(key)
             result[key] = value.isoformat() if isinstance(value, date) else value
             if key != "needs_review":
                 original = evidence.get(key)
+                # What the letter was read as, and whether the reader was unsure of it: a
+                # confident reading changed by hand is still checked against the case
+                # (reconciliation.as_read), so a correction cannot make a letter fit a case.
+                as_read, as_read_unsure = read, key in unsure
                 if isinstance(original, dict) and original.get("source") == "staff":
+                    as_read = original.get("as_read")
+                    as_read_unsure = bool(original.get("as_read_unsure", True))
                     original = original.get("original")  # keep what the letter said, once
                 evidence[key] = {
                     "source": "staff",
                     "reviewed_by": principal.label,
                     "original": original,
+                    "as_read": as_read if isinstance(as_read, str | None) else None,
+                    "as_read_unsure": as_read_unsure,
                 }
                 if key not in reviewed:
                     reviewed.append(key)

@@ -76,6 +76,28 @@ def test_a_denial_for_another_patient_is_refused_and_nothing_is_attached(
     assert client.get(f"/api/v1/cases/{case_id}", headers=auth).json["denials"] == []
 
 
+def test_a_name_changed_by_hand_does_not_make_another_patients_letter_fit(
+    client: FlaskClient, auth: dict[str, str], services: Services
+) -> None:
+    # A person types the case's patient over a name the reader was sure of, then attaches:
+    # still another patient's letter (the name as read is compared too), so still a 409.
+    case_id = _case(client, auth, load_sample())
+    denial = _upload(client, auth).json
+    assert "patient_name" not in denial["review_fields"]  # read with confidence
+    patched = client.patch(
+        f"/api/v1/denials/{denial['id']}", json={"patient_name": "Ada Samplecase"}, headers=auth
+    )
+    assert patched.status_code == 200, patched.json
+    attach = client.post(
+        f"/api/v1/cases/{case_id}/denials", json={"denial_id": denial["id"]}, headers=auth
+    )
+    assert attach.status_code == 409, attach.json
+    shown = attach.json["reconciliation"]["patient_name"]
+    assert shown["status"] == "differs"
+    assert "Maria Samplename (as read" in shown["denial"]
+    assert client.get(f"/api/v1/denials/{denial['id']}", headers=auth).json["case_id"] is None
+
+
 def test_only_a_hub_user_overrides_an_identity_mismatch_and_it_is_audited(
     client: FlaskClient, auth: dict[str, str], services: Services
 ) -> None:
