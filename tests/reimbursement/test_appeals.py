@@ -267,8 +267,12 @@ def test_deadline_sentence_says_which_rule_and_whether_it_was_met() -> None:
     assert "September 11, 2026" in timely
     assert "within 180 days of the date of this notice" in timely
     late = appeals.deadline_text(d, date(2026, 10, 1))
-    assert "good cause" in late
+    assert "good cause" not in late  # no cause given (a hub override): none asked for
     assert "timely" not in late
+    late_with_cause = appeals.deadline_text(d, date(2026, 10, 1), late_reason="the fax was lost")
+    assert "Good cause for the late filing: the fax was lost." in late_with_cause
+    timely_with_cause = appeals.deadline_text(d, date(2026, 4, 1), late_reason="not needed")
+    assert "late filing" not in timely_with_cause  # a timely appeal states no good cause
     rule = appeals.deadline_text(denial("07_erisa_exclusion_no_deadline"), date(2026, 2, 1))
     assert "the rule for this plan type: employer group plan (ERISA), 180 days" in rule
     silent = appeals.deadline_text(

@@ -134,15 +134,25 @@ def deadline_text(
     denial: Denial, today: date, case: Case | None = None, late_reason: str | None = None
 ) -> str:
     """The sentence that says when the appeal is due and that it meets the deadline; a late
-    appeal's good cause follows it."""
-    text = _deadline_sentence(denial, today, case)
-    if late_reason:
-        good = str(_data()["deadline"]["good_cause"]).format(late_reason=late_reason.strip())
+    appeal's good cause follows it.
+
+    The good cause is printed only when the appeal is late (a timely appeal needs none), and a
+    late appeal without one (let through by a hub override) does not ask for good cause it
+    does not give.
+    """
+    deadline = parse_date(denial.appeal_deadline)
+    late = deadline is not None and today > deadline
+    reason = (late_reason or "").strip()
+    text = _deadline_sentence(denial, today, case, late_without_cause=late and not reason)
+    if late and reason:
+        good = str(_data()["deadline"]["good_cause"]).format(late_reason=reason)
         text = f"{text} {good.rstrip('.')}."
     return text
 
 
-def _deadline_sentence(denial: Denial, today: date, case: Case | None) -> str:
+def _deadline_sentence(
+    denial: Denial, today: date, case: Case | None, *, late_without_cause: bool = False
+) -> str:
     phrases = _data()["deadline"]
     deadline = parse_date(denial.appeal_deadline)
     values = {"today": format_date(today)}
@@ -150,6 +160,8 @@ def _deadline_sentence(denial: Denial, today: date, case: Case | None) -> str:
         basis = _basis_text(str(denial.appeal_deadline_basis or "stated in the denial"))
         values |= {"deadline": format_date(deadline), "basis": basis}
         key = "timely" if today <= deadline else "late"
+        if late_without_cause:
+            key = "late_no_cause"
         return str(phrases[key]).format(**values)
     letter = parse_date(denial.letter_date)
     if letter is None:
