@@ -317,7 +317,9 @@ def _render_packet(
 
     def letter(kind: str) -> bytes:
         ask = replace(request, kind=kind, format="pdf", form=None, flatten=False)
-        return render_document(case, ask, facts, today=today, tools=tools).data
+        # The packet's LMN is an enclosure documenting the claim under appeal, not a PA request.
+        made_for = replace(facts, lmn_purpose="appeal_enclosure") if kind == "lmn" else facts
+        return render_document(case, ask, made_for, today=today, tools=tools).data
 
     form_id = submitted_pa_form(case, facts)
     pa_form = None

@@ -49,6 +49,10 @@ class CaseFacts:
     # The hub's product price and its source (settings FORMSERVICE_PAP_PRODUCT_PRICE[_SOURCE]),
     # weighed by the PAP hardship test when no out-of-pocket estimate is on file.
     product_price: tuple[float, str] | None = None
+    # What a letter of medical necessity is for: "request" (a standalone LMN asks for prior
+    # or retroactive authorization) or "appeal_enclosure" (the LMN of an appeal packet documents
+    # the medical necessity of the claim under appeal and asks for no authorization).
+    lmn_purpose: str = "request"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ Rules, fact by fact (``absent`` whenever one side does not state it):
 
 `agreed_denial` is the one source of facts of an appeal: the denial with the patient's name,
 member ID and diagnoses taken from the case (the clinic's record), and the claim's own facts
-(claim number, dates, billed codes, reasons) from the letter.
+(claim number, dates, billed codes, reasons) from the letter; its procedure codes are the
+denied or partly denied lines only (`appealed_lines`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from datetime import date, timedelta
 from formservice.errors import ClaimBuildError
 from formservice.model import Case, Denial
 from formservice.model.reconciliation import FactCheck, FactValue, Reconciliation
+from formservice.reimbursement.appealed_lines import appealed_codes
 from formservice.reimbursement.billing import plan_session_dates
 from formservice.reimbursement.codes import chemo_admin_codes, scalp_cooling_codes
 from formservice.reimbursement.payers import find_payer
@@ -197,7 +199,9 @@ def agreed_denial(case: Case, denial: Denial) -> Denial:
 
     The patient's name, member ID and diagnoses come from the case (the clinic's record, which
     reconciliation checked against the letter); the payer, claim, dates, billed codes and
-    reasons from the letter, the case filling what the letter does not state.
+    reasons from the letter, the case filling what the letter does not state. The procedure
+    codes are only the lines the appeal asks for (`appealed_lines.appealed_codes`): a service line
+    paid with routine adjustments only (CO-45, PR-1/2/3 ...) is not named or asked for again.
     """
     payer = case.coverage.payer
     return denial.with_changes(
@@ -208,4 +212,5 @@ def agreed_denial(case: Case, denial: Denial) -> Denial:
         plan_type=denial.plan_type or (payer.plan_type if payer else None),
         date_of_service=denial.date_of_service or case.treatment.start_date,
         authorization_number=denial.authorization_number or case.prior_authorization.number,
+        procedure_codes=appealed_codes(denial),
     )

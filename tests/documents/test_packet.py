@@ -373,3 +373,50 @@ def test_names_reconcile_in_any_order_and_case() -> None:
     assert not names_match("Maria", "O'Connor", "Mario O'Connor")
     assert not names_match("Maria", "O'Connor", "Maria Samplename")
     assert not names_match("Ada", "Samplecase", "Ada Samplecase Otherperson")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.libreoffice
+def test_the_packets_lmn_documents_the_claim_and_asks_for_no_authorization(
+    services: Services,
+) -> None:
+    """The LMN in an appeal packet is an enclosure for the claim under appeal: addressed to
+    appeals, no prior or retroactive authorization asked; the standalone LMN of the same case on
+    the same day (after the start of treatment) still asks for retroactive authorization."""
+    require_tool("soffice", "make test (apt-get install libreoffice-writer-nogui)")
+    case = load_case(denial_case(STEM))
+    assert case.treatment.start_date is not None
+    assert case.treatment.start_date < IN_TIME
+    denial = Denial.from_json(json.loads((SAMPLES / "denials" / f"{STEM}.json").read_text()))
+    facts = CaseFacts(denial=denial, denial_pdf=DENIAL.read_bytes())
+    made = render_for_case(
+        services,
+        case,
+        DocumentRequest("appeal_packet", "pdf", denial_id="sample"),
+        facts,
+        letter_date=IN_TIME,
+    )
+    texts = _texts(made.data)
+    lmn = next(p for p in made.details["parts"] if p["title"] == "Letter of medical necessity")
+    lmn_text = _one_line(
+        "\n".join(texts[lmn["first_page"] - 1 : lmn["first_page"] - 1 + lmn["pages"]])
+    )
+    assert "Prior Authorization" not in lmn_text
+    assert "retroactive authorization" not in lmn_text.lower()
+    assert "retroactive to" not in lmn_text
+    assert "for the claim under appeal" in lmn_text
+    named = denial.appeal_to.name if denial.appeal_to and denial.appeal_to.name else "Appeals"
+    assert f"Attn: {_one_line(named)}" in lmn_text
+
+    standalone = render_for_case(
+        services, case, DocumentRequest("lmn", "pdf"), CaseFacts(), letter_date=IN_TIME
+    )
+    alone = _one_line("\n".join(_texts(standalone.data)))
+    assert "Attn: Utilization Review / Prior Authorization" in alone
+    assert "retroactive authorization" in alone
+    assert [w["code"] for w in standalone.details.get("warnings", [])].count(
+        "retroactive_request"
+    ) == 1

@@ -12,7 +12,10 @@ from typing import Any
 
 from formservice.documents.contexts import hub
 from formservice.documents.contexts.abn import abn_context
-from formservice.documents.contexts.appeal import build_appeal_context
+from formservice.documents.contexts.appeal import (
+    build_appeal_context,
+    build_lmn_enclosure_context,
+)
 from formservice.documents.contexts.common import build_context, context_variables
 from formservice.documents.contexts.text import format_date
 from formservice.model import Case, CaseFacts
@@ -30,6 +33,9 @@ ContextBuilder = Callable[[Case, CaseFacts, date], dict[str, Any]]
 
 
 def _lmn(case: Case, facts: CaseFacts, today: date) -> dict[str, Any]:
+    if facts.lmn_purpose == "appeal_enclosure":
+        # The LMN of an appeal packet documents the claim under appeal (no PA request).
+        return build_lmn_enclosure_context(case, facts, today)
     return build_context(case, today=today)
 
 

@@ -26,12 +26,13 @@ from formservice.reimbursement.appeals.route import appeal_route
 from formservice.reimbursement.evidence import load_evidence
 from formservice.reimbursement.reconciliation import agreed_denial
 
-__all__ = ["APPEAL_KEYS", "build_appeal_context"]
+__all__ = ["APPEAL_KEYS", "build_appeal_context", "build_lmn_enclosure_context"]
 
 APPEAL_KEYS = ("denial", "arguments", "remedy", "appeal_deadline", "appeal")
 _ATTENTION = "Attn: Appeals Department"
 _NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 _NO_DENIAL = "An appeal answers a denial: give denial_id."
+_LMN_ATTENTION = "Attn: Appeals"
 
 
 def _s(value: object) -> str:
@@ -190,3 +191,29 @@ def build_appeal_context(case: Case, facts: CaseFacts, today: date) -> dict[str,
         evidence_categories=appeals.evidence_categories(arguments),
         extra=extra,
     )
+
+
+def build_lmn_enclosure_context(case: Case, facts: CaseFacts, today: date) -> dict[str, Any]:
+    """The context of the letter of medical necessity enclosed in an appeal packet.
+
+    The LMN's own context (`common.build_context`) with the appeal-enclosure purpose: it
+    documents the medical necessity of the claim under appeal and asks for no prior or
+    retroactive authorization (`treatment.letter_purpose`). It is addressed to the appeals
+    unit, not utilization review: ``payer.attention`` is "Attn: <the letter's send-appeals-to
+    name>" when the denial states one, else "Attn: Appeals"; ``payer.fax`` the appeal's fax
+    (`reimbursement.appeals.route`) when one is known. Without a denial (a 422 elsewhere) the
+    attention line is "Attn: Appeals" and the fax the case's.
+    """
+    ctx = build_context(case, today=today, appeal_enclosure=True)
+    payer = dict(ctx["payer"])
+    payer["attention"] = _LMN_ATTENTION
+    if facts.denial is not None:
+        denial = agreed_denial(case, facts.denial)
+        named = denial.appeal_to.name if denial.appeal_to else None
+        if named and named.strip():
+            payer["attention"] = f"Attn: {named.strip()}"
+        fax = appeal_route(case, denial).fax
+        if fax:
+            payer["fax"] = fax
+    ctx["payer"] = payer
+    return ctx

@@ -83,8 +83,12 @@ def build_context(
     extra: Mapping[str, Any] | None = None,
     kind: str = "lmn",
     evidence_categories: Sequence[str] = LMN_EVIDENCE_CATEGORIES,
+    appeal_enclosure: bool = False,
 ) -> dict[str, Any]:
-    """The template context for a case: plain values, every key present, letter-ready text."""
+    """The template context for a case: plain values, every key present, letter-ready text.
+
+    `appeal_enclosure`: the LMN of an appeal packet (`treatment.letter_purpose`).
+    """
     codes = load_codes()
     pos = codes["places_of_service"].get(case.treatment.site_of_care or "", "")
     ctx: dict[str, Any] = {
@@ -100,7 +104,8 @@ def build_context(
             diagnosis_context(d) for d in case.diagnoses if d is not case.primary_diagnosis
         ],
         "treatment": treatment_context(case, pos),
-        "request": request_context(case, codes, pos) | letter_purpose(case, today),
+        "request": request_context(case, codes, pos)
+        | letter_purpose(case, today, appeal_enclosure=appeal_enclosure),
         "evidence": evidence_context(case, evidence_categories, by_site=kind == "lmn"),
         "clinical_notes": plain(case.clinical_notes).strip(),
         "prior_authorization": {

@@ -103,8 +103,12 @@ def _codes_asked(case: Case) -> str:
     return join_words(parts)
 
 
-def letter_purpose(case: Case, today: date) -> dict[str, Any]:
+def letter_purpose(case: Case, today: date, *, appeal_enclosure: bool = False) -> dict[str, Any]:
     """What the letter asks for, by pathway, and whether the request is retroactive.
+
+    `appeal_enclosure`: the LMN enclosed in an appeal packet documents the medical necessity of
+    the claim under appeal; it asks for no prior or retroactive authorization (the appeal letter
+    says what is asked) and is never `retroactive`.
 
     Pathways: prior authorization (a payer that may require it); Original Medicare, which has no
     prior authorization for 0662T/0663T (payers.yaml), so the letter documents medical necessity
@@ -119,6 +123,24 @@ def letter_purpose(case: Case, today: date) -> dict[str, Any]:
     started = start is not None and start < today
     when = format_date(start)
     asked = _codes_asked(case)
+    if appeal_enclosure:
+        ask = (
+            "document the medical necessity of mechanical scalp cooling with the chemotherapy "
+            "I have prescribed, for the claim under appeal"
+        )
+        start_phrase = f", {'from' if started else 'starting'} {when}" if when else ""
+        closing = (
+            f"This letter documents the medical necessity of {asked} for the claim under appeal."
+        )
+        salutation = "Dear Medical Reviewer" if medicare_ffs else "Dear Medical Director"
+        return {
+            "ask_text": ask,
+            "start_phrase": start_phrase,
+            "closing_text": closing,
+            "salutation": salutation,
+            "medicare_ffs": medicare_ffs,
+            "retroactive": False,
+        }
     if medicare_ffs:
         ask = (
             "document, for the Medicare claim, the medical necessity of mechanical scalp "
