@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from formservice.model.denial import CATEGORIES
+from formservice.reimbursement.appealed_lines import ROUTINE_CARCS
 from formservice.reimbursement.deadlines import DeadlineRule, deadline_rule, plan_types
 
 __all__ = [
@@ -112,8 +113,12 @@ def _codes_raw() -> dict[str, Any]:
 
 @cache
 def routine_carcs() -> frozenset[str]:
-    """CARCs of routine pricing and cost share (45, 1, 2, 3, 23, 253): adjustments, not reasons."""
-    return frozenset(str(c) for c in _codes_raw()["routine_carcs"])
+    """CARCs of routine pricing and cost share (45, 1, 2, 3, 23, 253): adjustments, not reasons.
+
+    The list is the rules layer's (`reimbursement.appealed_lines.ROUTINE_CARCS`), so the reader
+    and the appeal never disagree on what is routine.
+    """
+    return ROUTINE_CARCS
 
 
 def cost_share_columns() -> dict[str, str]:

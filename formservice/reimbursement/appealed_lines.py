@@ -6,11 +6,10 @@ next to scalp cooling 0662T denied). An appeal that names or asks to reprocess t
 the payer to pay it twice, so `appealed_codes` keeps a line unless it was paid (``paid`` > 0) and
 every adjustment on it is routine pricing or cost share.
 
-Routine CARCs (`ROUTINE_CARCS`) are the same codes the denial reader reports as adjustments and
-never as reasons (`formservice/denials/data/codes.yaml` ``routine_carcs``; a test keeps the two
-equal). Source: X12 Claim Adjustment Reason Codes (wpc-edi.com): 1 deductible, 2 coinsurance,
-3 co-payment, 23 impact of prior payer adjudication, 45 charge exceeds fee schedule, 253
-sequestration.
+Routine CARCs (`ROUTINE_CARCS`) are held here, once: the denial reader reports the same codes as
+adjustments and never as reasons (`denials.taxonomy.routine_carcs` returns this set). Source: X12
+Claim Adjustment Reason Codes (wpc-edi.com): 1 deductible, 2 coinsurance, 3 co-payment, 23 impact
+of prior payer adjudication, 45 charge exceeds fee schedule, 253 sequestration.
 """
 
 from __future__ import annotations
@@ -20,8 +19,7 @@ from formservice.model.denial_parts import ServiceLine
 
 __all__ = ["ROUTINE_CARCS", "appealed_codes", "is_paid_as_billed"]
 
-# Checked against formservice/denials/data/codes.yaml by tests/reimbursement/test_appealed_lines.py
-# (reimbursement cannot import the denials engine).
+# The one list (the rules layer owns it; the denial reader, an engine above it, reads it here).
 ROUTINE_CARCS: frozenset[str] = frozenset({"1", "2", "3", "23", "45", "253"})
 
 

@@ -8,11 +8,10 @@ from datetime import date
 from pathlib import Path
 
 from formservice.denials.era import read_remittance
-from formservice.denials.taxonomy import routine_carcs
 from formservice.model import Case, Denial
 from formservice.model.denial_parts import Adjustment, ServiceLine
 from formservice.reimbursement import appeals
-from formservice.reimbursement.appealed_lines import ROUTINE_CARCS, appealed_codes
+from formservice.reimbursement.appealed_lines import appealed_codes
 from formservice.reimbursement.reconciliation import agreed_denial
 from formservice.schemas.case import load_case
 
@@ -94,7 +93,3 @@ def test_the_835_sample_appeals_only_the_denied_line() -> None:
     mockwell = next(d for d in remittance.denials if "MOCKWELL" in str(d.patient_name))
     assert mockwell.procedure_codes == ("96413", "0662T")  # as the 835 bills them
     assert appealed_codes(mockwell) == ("0662T",)
-
-
-def test_routine_carcs_are_the_denial_readers() -> None:
-    assert routine_carcs() == ROUTINE_CARCS
