@@ -12,7 +12,7 @@ times the OCR confidence of the words it was read from.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -76,29 +76,25 @@ def _bounded(pattern: re.Pattern[str]) -> re.Pattern[str]:
 
 def _split_top(source: str, sep: str = "|") -> list[str]:
     """Split a regex source at top-level ``sep`` (not inside groups or classes)."""
-    parts, depth, start, k, in_class = [], 0, 0, 0, False
-    while k < len(source):
-        ch = source[k]
-        if ch == "\\":
-            k += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == sep and depth == 0:
+    parts, start = [], 0
+    for k, ch, depth in _structure(source):
+        if ch == sep and depth == 0:
             parts.append(source[start:k])
             start = k + 1
-        k += 1
     return [*parts, source[start:]]
 
 
 def _closing(source: str) -> int:
     """The index of the parenthesis closing the group that opens ``source`` (-1: none)."""
+    for k, ch, depth in _structure(source):
+        if ch == ")" and depth == 0:
+            return k
+    return -1
+
+
+def _structure(source: str) -> Iterator[tuple[int, str, int]]:
+    """Each character of a regex source outside escapes and character classes, with its group
+    depth (a ``)`` is reported at the depth it closes back to)."""
     depth, k, in_class = 0, 0, False
     while k < len(source):
         ch = source[k]
@@ -109,14 +105,13 @@ def _closing(source: str) -> int:
             in_class = ch != "]"
         elif ch == "[":
             in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return k
+        else:
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+            yield k, ch, depth
         k += 1
-    return -1
 
 
 def _first_letters(source: str) -> set[str] | None:
