@@ -53,11 +53,14 @@ run: $(STAMP) system-deps
 	$(BIN)/formservice serve --host $(HOST) --port $(PORT)
 
 # The browser tests use Debian's chromium (DEB_TEST); Playwright never downloads a browser.
+# TEST_WORKERS pytest processes share the files (pytest-xdist; each test file runs whole on one
+# worker); TEST_WORKERS=0 runs them in this process. At most 8 (two Redis databases each).
+TEST_WORKERS ?= 2
 test: export FORMSERVICE_TEST_CHROMIUM ?= /usr/bin/chromium
 test: export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD = 1
 test: $(STAMP) system-deps
 	@test -x "$$FORMSERVICE_TEST_CHROMIUM" || { echo "no chromium at $$FORMSERVICE_TEST_CHROMIUM (apt-get install chromium)"; exit 1; }
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 # Refresh the README's pictures (docs/img/): the browser tests take them.
 screenshots: export FORMSERVICE_TEST_CHROMIUM ?= /usr/bin/chromium

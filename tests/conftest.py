@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
@@ -38,6 +39,49 @@ TEST_PASSWORD_HASH = "pbkdf2:sha256:1000"  # noqa: S105  # a method name
 POSTGRES_URL = os.environ.get(
     "FORMSERVICE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
+# The queue tests' Redis: this database for the first pytest-xdist worker (and a plain run),
+# two lower for each further worker (`real_redis`), so parallel workers never empty each other's.
+REDIS_URL = os.environ.get("FORMSERVICE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def worker_index() -> int:
+    """This pytest-xdist worker's number (gw0 → 0, gw1 → 1); 0 in a run without workers."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+
+
+def real_redis(spare: int = 0) -> str:
+    """A Redis database of the machine's server for this worker (tests empty it); fail in CI,
+    skip locally.
+
+    `spare` 0 or 1 picks one of the worker's two databases (the two-host test keeps its queue
+    apart from the others'): REDIS_URL's database minus (2 × worker index + spare).
+    """
+    base, _, db = REDIS_URL.rpartition("/")
+    number = int(db or 0) - 2 * worker_index() - spare
+    if number < 0:
+        pytest.fail(f"too many pytest-xdist workers for the Redis databases below {REDIS_URL}")
+    url = f"{base}/{number}"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError as exc:
+        message = f"Redis is not reachable at {url}: {exc}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message + " (start it: redis-server --daemonize yes)")
+    return url
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `pytest -n N --dist loadgroup` (make test), send each test file to one worker.
+
+    A file's module fixtures (a corpus read once, a server started once) are then built once,
+    not once per worker. A test already in an `xdist_group` keeps its own. `tryfirst`: the
+    group must be set before pytest-xdist reads it in its own hook.
+    """
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
 def require_tool(name: str, install: str) -> str:

@@ -116,6 +116,30 @@ def office_pids(conv: LibreOfficeConverter) -> set[int]:
     return pids
 
 
+def cpu_ticks(pids: set[int]) -> int:
+    """User + system clock ticks the processes have used so far (from /proc/<pid>/stat)."""
+    total = 0
+    for pid in pids:
+        try:
+            raw = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total
+
+
+def wait_until_working(pids: set[int], ticks: int = 10, timeout: float = 60) -> None:
+    """Return once the processes have spent `ticks` more CPU ticks (0.1 s at 100 Hz): a
+    conversion is under way. A fixed sleep was too short on a loaded machine, too long on a
+    fast one."""
+    start = cpu_ticks(pids)
+    deadline = time.monotonic() + timeout
+    while cpu_ticks(pids) - start < ticks:
+        assert time.monotonic() < deadline, "LibreOffice never started converting"
+        time.sleep(0.01)
+
+
 def fonts_of(reader: PdfReader) -> list[Any]:
     """Every font dictionary used by the pages, composite fonts' descendants included."""
     fonts: list[Any] = []
@@ -173,7 +197,9 @@ def test_killing_soffice_mid_conversion_recovers(converter: LibreOfficeConverter
     killed = office_pids(converter)
     assert killed
     restarts = converter.restarts
-    big = make_docx("Killed mid-way", filler_pages=80)  # takes LibreOffice about a second
+    # Long enough that the kill lands mid-conversion on a fast idle machine too (80 pages once
+    # finished within the old fixed 0.3 s sleep, and the kill then hit an idle LibreOffice).
+    big = make_docx("Killed mid-way", filler_pages=200)
     result: dict[str, Any] = {}
 
     def run() -> None:
@@ -184,7 +210,7 @@ def test_killing_soffice_mid_conversion_recovers(converter: LibreOfficeConverter
 
     worker = threading.Thread(target=run)
     worker.start()
-    time.sleep(0.3)
+    wait_until_working(killed)
     for pid in killed:
         os.kill(pid, signal.SIGKILL)
     worker.join(timeout=120)

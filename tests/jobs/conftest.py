@@ -8,12 +8,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from formservice.settings import Settings
 from formservice.store.orphans import referenced_digests
 from formservice.usecases.services import Services
-from tests.conftest import IN_CI
 from tests.servers import FormserviceProcess, clean_env
 
 # Short enough that a test sees a dead worker's lease expire, long enough that a live worker on a
@@ -58,19 +56,6 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., F
     yield start
     for proc in started:
         proc.kill()
-
-
-def real_redis() -> str:
-    """The machine's Redis for tests (its database emptied); fail in CI, skip locally."""
-    url = os.environ.get("FORMSERVICE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.exceptions.ConnectionError as exc:
-        message = f"Redis is not reachable at {url}: {exc}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message + " (start it: redis-server --daemonize yes)")
-    return url
 
 
 def blob_files(services: Services) -> set[str]:

@@ -22,8 +22,7 @@ from formservice.store.models import DenialRow, RegenerationItem, RegenerationRu
 from formservice.usecases import Services, build_services
 from formservice.usecases.accounts import create_user
 from formservice.usecases.templates import publish_template
-from tests.conftest import REPO, make_key, require_tool
-from tests.jobs.conftest import real_redis
+from tests.conftest import REPO, make_key, real_redis, require_tool
 from tests.regeneration.conftest import LMN, changed_lmn, seed_letters
 from tests.servers import throwaway_postgres
 from tests.web.conftest import PASSWORD, USERS, StaffBrowser

@@ -30,8 +30,8 @@ from formservice.store.models import DenialRow, DocumentRow, RegenerationItem, R
 from formservice.usecases import Services, build_services, recovery, regeneration
 from formservice.usecases.denials import finish_denial, submit_denial
 from formservice.usecases.templates import publish_template
-from tests.conftest import REPO, require_tool
-from tests.jobs.conftest import LEASE_SECONDS, kill_9, orphan_blobs, real_redis, wait_for
+from tests.conftest import REPO, real_redis, require_tool
+from tests.jobs.conftest import LEASE_SECONDS, kill_9, orphan_blobs, wait_for
 from tests.regeneration.conftest import LMN, MARKER, changed_lmn, seed_letters
 from tests.servers import FormserviceProcess, throwaway_postgres
 

@@ -18,7 +18,8 @@ from formservice.settings import Settings
 from formservice.store.models import DocumentRow, RegenerationItem
 from formservice.usecases import Services, build_services, regeneration
 from formservice.usecases.templates import publish_template
-from tests.conftest import IN_CI
+from tests.conftest import real_redis
+from tests.jobs.conftest import WORKER_SETTINGS
 from tests.regeneration.conftest import LMN, MARKER, changed_lmn, seed_letters
 
 
@@ -160,6 +161,10 @@ def test_killed_worker_then_restart_regenerates_each_exactly_once(
     old_ids = seeded(150)
     publish_template(services, LMN, changed_lmn())
     _queue_env(settings, monkeypatch)
+    # The killed worker's chunk waits out its lease before the reaper queues it again: the
+    # tests' short lease (tests/jobs), not production's 120 s, which this test once spent asleep.
+    for name in ("FORMSERVICE_LEASE_SECONDS", "FORMSERVICE_REAPER_INTERVAL_SECONDS"):
+        monkeypatch.setenv(name, WORKER_SETTINGS[name])
     summary = regeneration.start_run(services, LMN)
     regeneration.enqueue_run(services, summary.id)
     with WorkerPool(2) as pool:
@@ -182,23 +187,11 @@ def test_killed_worker_then_restart_regenerates_each_exactly_once(
     assert middle.done < 150 or middle.pending == 0
 
 
-def _redis_url() -> str:
-    url = os.environ.get("FORMSERVICE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.exceptions.ConnectionError as exc:
-        message = f"Redis is not reachable at {url}: {exc}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message + " (start it: redis-server --daemonize yes)")
-    return url
-
-
 @pytest.mark.slow
 def test_redis_queue_shared_by_worker_processes(
     settings: Settings, seeded: Callable[..., list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = _redis_url()
+    url = real_redis()
     redis.Redis.from_url(url).flushdb()
     on_redis = settings.with_overrides(redis_url=url)
     services = build_services(on_redis)

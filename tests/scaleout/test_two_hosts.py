@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from formservice.cli import main
 from formservice.documents.docx.render import document_text
 from formservice.store.blobs import sha256_hex
-from tests.conftest import IN_CI, load_sample
+from tests.conftest import load_sample, real_redis
 from tests.regeneration.conftest import LMN, MARKER, changed_lmn
 from tests.scaleout.conftest import S3Server
 from tests.servers import (
@@ -32,20 +32,13 @@ from tests.servers import (
     throwaway_postgres,
 )
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
 LETTERS = 10
 
 
-def _redis() -> redis.Redis:
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError as exc:
-        message = f"Redis is not reachable at {REDIS_URL}: {exc}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message + " (start it: redis-server --daemonize yes)")
-    return client
+def _redis() -> tuple[str, redis.Redis]:
+    # The worker's second database: this test's queue apart from the other queue tests'.
+    url = real_redis(spare=1)
+    return url, redis.Redis.from_url(url, socket_connect_timeout=2)
 
 
 def _cli(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, *argv: str) -> str:
@@ -70,14 +63,14 @@ def _json(response: tuple[int, dict[str, str], bytes], status: int) -> Any:
 def test_two_apps_and_a_worker_share_postgres_redis_and_s3(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_server: S3Server, bucket: str
 ) -> None:
-    queue = _redis()
+    redis_url, queue = _redis()
     queue.flushdb()
     with throwaway_postgres() as database_url:
         shared = {
             "FORMSERVICE_ENV": "production",
             "FORMSERVICE_SECRET_KEY": "h" * 32,
             "FORMSERVICE_DATABASE_URL": database_url,
-            "FORMSERVICE_REDIS_URL": REDIS_URL,
+            "FORMSERVICE_REDIS_URL": redis_url,
             **s3_server.env(bucket),
         }
 
