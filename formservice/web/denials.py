@@ -431,9 +431,9 @@ def denial_packet(denial_id: str) -> BaseResponse | tuple[str, int]:
         gaps = error.errors if isinstance(error, ValidationProblem) else None
         message = error.detail if gaps else problem_message(error)
         return _review(row, status=error.status, message=message, gaps=gaps)
+    # The packet's warnings are printed on its own page (document.html, from its details), not
+    # flashed: a flash waits for whichever page comes next, which may be another patient's case.
     flash("The appeal packet is ready.")
-    for warning in (saved.details or {}).get("warnings") or []:
-        flash(f"Check: {warning}")
     return redirect(url_for("web.document", document_id=saved.id), code=303)
 
 

@@ -364,3 +364,24 @@ def test_a_late_packet_needs_its_good_cause_and_says_so(
     assert made.status_code == 303, made.text[:2000]
     page = browser.get(made.headers["Location"]).text
     assert "passed 79 day(s) ago" in page
+
+
+def test_packet_warnings_stay_on_the_packets_page_not_the_next_page_opened(
+    browser: StaffBrowser, cases: dict[str, str], services: Services
+) -> None:
+    # Flashed, a warning waited for whichever page came next, possibly another patient's case.
+    require_tool("soffice", "apt-get install libreoffice-writer-nogui")
+    services.today = lambda: date(2026, 11, 29)
+    browser.login("clinic_a")
+    denial_id = _denial_id(_upload(browser, TEXT_LETTER, cases["letter01"]))
+    assert browser.post(f"/denials/{denial_id}", {"checked": "yes"}).status_code == 303
+    made = browser.post(
+        f"/denials/{denial_id}/packet", {"late_reason": "The letter was mailed to a closed office."}
+    )
+    assert made.status_code == 303, made.text[:2000]
+    elsewhere = browser.get("/cases").text
+    assert "day(s) ago" not in elsewhere
+    page = browser.get(made.headers["Location"]).text
+    assert "passed 79 day(s) ago" in page
+    assert "Check before you send it" in page
+    assert "passed 79 day(s) ago" in browser.get(made.headers["Location"]).text  # every visit
