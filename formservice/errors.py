@@ -10,7 +10,8 @@ The tree::
     ├── NotFoundError (404)            unknown id, or another facility's data
     ├── ConflictError (409)            same external_id with another payload, a bad transition
     │   ├── InvalidTransition (409)    a PA status change the machine does not allow; `allowed`
-    │   └── IdentityMismatchError      a denial naming another patient; `reconciliation`
+    │   ├── IdentityMismatchError      a denial naming another patient; `reconciliation`
+    │   └── DuplicateUploadError       a letter file uploaded before; `existing_denial_id`
     ├── PayloadTooLargeError (413)     body or upload over its limit
     ├── UnsupportedMediaError (415)    an upload that is not what the endpoint takes
     ├── ValidationProblem (422)        invalid values; ``errors`` maps field path → messages
@@ -271,6 +272,17 @@ class IdentityMismatchError(ConflictError):
 
     slug = "identity-mismatch"
     title = "The denial names another patient"
+
+
+class DuplicateUploadError(ConflictError):
+    """The same file (by SHA-256) was uploaded before and is still on record; nothing is stored.
+
+    ``existing_denial_id`` names the earlier upload and ``uploaded_at`` its time (ISO 8601,
+    UTC). A letter that failed to read does not count: uploading it again is how to retry.
+    """
+
+    slug = "duplicate-upload"
+    title = "This letter was already uploaded"
 
 
 class ServiceUnavailableError(FormserviceError):

@@ -41,6 +41,15 @@ class ProblemSchema(Schema):
     limit = fields.Integer()
     segment = fields.String(metadata={"description": "an X12 file's bad segment (its id)"})
     position = fields.Integer(metadata={"description": "its 1-based place in the file (ISA = 1)"})
+    rule = fields.String(metadata={"description": "the applicability rule that refused (422)"})
+    overridable = fields.Boolean(metadata={"description": "whether a hub user may override it"})
+    reconciliation = fields.Dict(
+        metadata={"description": "identity mismatch (409): every fact compared, both sides"}
+    )
+    existing_denial_id = fields.String(
+        metadata={"description": "duplicate upload (409): the earlier upload of the same file"}
+    )
+    uploaded_at = fields.String(metadata={"description": "when that earlier upload was made"})
 
 
 def problem_response(error: FormserviceError, headers: Iterable[tuple[str, str]] = ()) -> Response:

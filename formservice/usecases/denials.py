@@ -18,6 +18,7 @@ from sqlalchemy import delete
 
 from formservice.denials import ExtractLimits, estimate_ocr_pages, read_denial
 from formservice.errors import (
+    DuplicateUploadError,
     ForbiddenError,
     IdentityMismatchError,
     PayloadTooLargeError,
@@ -86,6 +87,7 @@ def submit_denial(
         with services.sessions() as session:
             case_row = access.get_case(session, principal, case_id)
             facility = case_row.facility_npi
+    check_not_uploaded_before(services, principal, data)
     limits = extract_limits(settings)
     scanned_pages = estimate_ocr_pages(data, limits=limits)  # also runs the structural checks
     background = (
@@ -138,6 +140,40 @@ def submit_denial(
             assert refreshed is not None  # noqa: S101  # just written
             return refreshed
     return row
+
+
+def check_not_uploaded_before(services: Services, principal: Principal, data: bytes) -> None:
+    """409 (DuplicateUploadError) when the caller can already see this very file as a denial.
+
+    The same bytes are the same letter, and a letter belongs to one patient: a second copy would
+    be a second denial to review, attach and appeal, or the same letter linked to another case.
+    A copy whose reading failed does not count (uploading again is the retry). Two uploads of
+    one file at the same moment can both pass; each is then an ordinary denial.
+    """
+    digest = sha256_hex(data)
+    query = (
+        access.denials_for(principal)
+        .where(DenialRow.source_sha256 == digest, DenialRow.status != "failed")
+        .order_by(DenialRow.created_at)
+        .limit(1)
+    )
+    with services.sessions() as session:
+        earlier = session.scalars(query).first()
+    if earlier is None:
+        return
+    when = earlier.created_at.strftime("%Y-%m-%d %H:%M UTC")
+    where = "attached to a case" if earlier.case_id else "not attached to a case yet"
+    raise DuplicateUploadError(
+        f"this file was already uploaded on {when} as denial {earlier.id} ({where})",
+        errors={
+            "file": [
+                "Already uploaded: open the earlier upload (and attach it to the case) "
+                "instead of uploading it again."
+            ]
+        },
+        existing_denial_id=earlier.id,
+        uploaded_at=earlier.created_at.isoformat(),
+    )
 
 
 def finish_denial(services: Services, denial_id: str, *, owner: str | None = None) -> None:

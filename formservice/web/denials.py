@@ -14,6 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
 from formservice.errors import (
+    DuplicateUploadError,
     FormserviceError,
     IdentityMismatchError,
     NotFoundError,
@@ -331,6 +332,10 @@ def denial_upload() -> BaseResponse | tuple[str, int]:
             data=upload.read(),
             case_id=request.form.get("case_id") or None,
         )
+    except DuplicateUploadError as error:
+        # The same file again: open the earlier upload (the caller can see it) and say so.
+        flash(f"This letter was already uploaded ({error.extra['uploaded_at'][:10]}): here it is.")
+        return redirect(url_for("web.denial", denial_id=error.extra["existing_denial_id"]), 303)
     except FormserviceError as error:
         if error.status >= 500:
             raise

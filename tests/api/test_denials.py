@@ -215,3 +215,42 @@ def test_nothing_recognisable_needs_review(client: FlaskClient, auth: dict[str, 
     assert response.json["needs_review"] is True
     assert response.json["claim_number"] is None
     assert response.json["categories"] == []
+
+
+def test_the_same_file_uploaded_again_is_409_naming_the_earlier_upload(
+    client: FlaskClient, services: Services, case_payload: dict[str, Any]
+) -> None:
+    own = {
+        "Authorization": f"Bearer {make_key(services, 'clinic', case_payload['facility']['npi'])}"
+    }
+    other = {"Authorization": f"Bearer {make_key(services, 'clinic', '1234567893')}"}
+    pdf = DENIALS / "01_erisa_medical_necessity.pdf"
+    first = _upload(client, own, pdf.read_bytes(), pdf.name)
+    assert first.status_code == 201
+    again = _upload(client, own, pdf.read_bytes(), "renamed.pdf")
+    assert again.status_code == 409, again.json
+    assert again.mimetype == "application/problem+json"
+    assert again.json["existing_denial_id"] == first.json["id"]
+    assert again.json["type"].endswith("/duplicate-upload")
+    assert "file" in again.json["errors"]
+    with services.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(DenialRow)) == 1
+    # Another facility cannot see the first upload, so it is not told about it.
+    assert _upload(client, other, pdf.read_bytes(), pdf.name).status_code == 201
+    # A different file (another letter) is not a duplicate.
+    second = DENIALS / "08_mac_lcd_medical_necessity.pdf"
+    assert _upload(client, own, second.read_bytes(), second.name).status_code == 201
+
+
+def test_a_letter_whose_reading_failed_may_be_uploaded_again(
+    client: FlaskClient, auth: dict[str, str], services: Services
+) -> None:
+    pdf = DENIALS / "01_erisa_medical_necessity.pdf"
+    first = _upload(client, auth, pdf.read_bytes(), pdf.name)
+    assert first.status_code == 201
+    with services.sessions() as session:
+        row = session.get(DenialRow, first.json["id"])
+        assert row is not None
+        row.status = "failed"
+        session.commit()
+    assert _upload(client, auth, pdf.read_bytes(), pdf.name).status_code == 201

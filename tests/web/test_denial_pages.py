@@ -385,3 +385,12 @@ def test_packet_warnings_stay_on_the_packets_page_not_the_next_page_opened(
     assert "passed 79 day(s) ago" in page
     assert "Check before you send it" in page
     assert "passed 79 day(s) ago" in browser.get(made.headers["Location"]).text  # every visit
+
+
+def test_uploading_the_same_letter_again_opens_the_earlier_upload(browser: StaffBrowser) -> None:
+    browser.login("clinic_a")
+    first = _denial_id(_upload(browser, TEXT_LETTER))
+    again = _upload(browser, TEXT_LETTER)
+    assert _denial_id(again) == first
+    page = browser.get(again.headers["Location"]).text
+    assert "This letter was already uploaded" in page
