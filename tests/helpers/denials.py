@@ -26,7 +26,8 @@ def case_with_denial(
     """Store `payload` as a case and attach the first sample denial letter to it: both ids.
 
     The letter names its own sample patient, so attaching it to another case is the hub's
-    audited override (a 409 otherwise); `auth` must be a hub key.
+    audited override (a 409 otherwise); `auth` must be a hub key. The same file uploaded again
+    is refused (409 duplicate-upload): the earlier upload is then moved to this case.
     """
     case_id = client.post("/api/v1/cases", json=payload, headers=auth).json["id"]
     denial = client.post(
@@ -35,14 +36,18 @@ def case_with_denial(
         headers=auth,
         content_type="multipart/form-data",
     )
-    assert denial.status_code == 201, denial.json
+    if denial.status_code == 409:  # uploaded before in this database: move that one here
+        denial_id = denial.json["existing_denial_id"]
+    else:
+        assert denial.status_code == 201, denial.json
+        denial_id = denial.json["id"]
     attached = client.post(
         f"/api/v1/cases/{case_id}/denials",
         json={
-            "denial_id": denial.json["id"],
+            "denial_id": denial_id,
             "override_reason": "test: every sample case answers the same sample letter",
         },
         headers=auth,
     )
     assert attached.status_code in (200, 201), attached.json
-    return case_id, denial.json["id"]
+    return case_id, denial_id
