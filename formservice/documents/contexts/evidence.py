@@ -8,12 +8,8 @@ from typing import Any
 
 from formservice.documents.contexts.text import format_date, plain
 from formservice.model import Case
-from formservice.reimbursement.evidence import (
-    Reference,
-    assemble_evidence,
-    guidelines_for,
-    site_evidence,
-)
+from formservice.reimbursement.evidence import assemble_evidence, guidelines_for, site_evidence
+from formservice.reimbursement.evidence_library import Reference
 
 __all__ = ["evidence_context"]
 
