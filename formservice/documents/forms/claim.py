@@ -103,14 +103,8 @@ def _refuse(problems: dict[str, list[str]], what: str) -> ValidationProblem:
     )
 
 
-def claim_form_lines(
-    case: Case, *, charge_master: Path | str | None = None
-) -> tuple[list[FormLine], list[Problem]]:
-    """Claim lines for the form and the non-error billing problems; 422 on any error.
-
-    ``charge_master``: the facility's charge master file (FORMSERVICE_CHARGE_MASTER); without
-    one, or with a code it does not price, the claim is refused naming the code and date.
-    """
+def _refuse_unbillable(case: Case) -> None:
+    """422 before any line is built: a hospital's facility claim, or no code on the start date."""
     facility_rule = facility_claim_rule(case)
     if facility_rule is not None:
         raise _refuse(
@@ -123,6 +117,17 @@ def claim_form_lines(
             codes.codes_in_effect(start)
         except codes.CodeNotInEffect as exc:
             raise _refuse({"treatment.start_date": [str(exc)]}, "no code on that date") from exc
+
+
+def claim_form_lines(
+    case: Case, *, charge_master: Path | str | None = None
+) -> tuple[list[FormLine], list[Problem]]:
+    """Claim lines for the form and the non-error billing problems; 422 on any error.
+
+    ``charge_master``: the facility's charge master file (FORMSERVICE_CHARGE_MASTER); without
+    one, or with a code it does not price, the claim is refused naming the code and date.
+    """
+    _refuse_unbillable(case)
     charges = load_charge_master(charge_master) if charge_master is not None else None
     try:
         lines = build_claim_lines(case, chemo_code=chemo_code(case), charge_master=charges)
