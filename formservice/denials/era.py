@@ -2,12 +2,12 @@
 
 Why pyx12: it is kept (4.0, 2026), pure Python, and ships the 005010X221A1 and 005010X222A1
 implementation-guide maps, so one library reads the interchange (the ISA's delimiters and the
-segment stream: `pyx12.rawx12file.RawX12File`, in `formservice.denials.x12_segments`) and
+segment stream: `pyx12.rawx12file.RawX12File`, in `formservice.denials.x12_elements`) and
 validates it against the guide (`formservice.denials.x12_check`, `pyx12.x12n_document`).
 linuxforhealth-x12 (0.57, 2022) was tried first and fails at import here: it needs pydantic 1
 (`BaseSettings`) without pinning it.
 
-The elements are split by `x12_segments` rather than by pyx12's `X12Reader`, which builds an
+The elements are split by `x12_elements` rather than by pyx12's `X12Reader`, which builds an
 object per element and component: on a 10,000-claim file that reader alone took as long as
 everything else, and reading through it came to 3x its bare parse (bench/parse_era.py); the
 envelope checks it made (SE01, control numbers, trailer counts) are the few lines of
@@ -33,8 +33,8 @@ from formservice.denials.era_claims import (
     Seen,
     claim_payment,
 )
+from formservice.denials.x12_elements import X12Segment, day, element, money, split_x12
 from formservice.denials.x12_envelope import Envelope
-from formservice.denials.x12_segments import Segment, day, element, money, split_segments
 from formservice.errors import InvalidX12Error
 from formservice.model.denial import Adjustment
 from formservice.model.remittance import ClaimPayment, Remittance
@@ -75,7 +75,7 @@ class _Reading:
         self.claim, self.line = None, None
 
 
-def _begin(state: _Reading, seg: Segment, seg_id: str, position: int) -> None:
+def _begin(state: _Reading, seg: X12Segment, seg_id: str, position: int) -> None:
     """ISA, GS and ST: the version and the transaction set must be the 835 of 5010."""
     if seg_id == "ISA" and element(seg, 12) != "00501":
         raise InvalidX12Error(
@@ -105,7 +105,7 @@ def _begin(state: _Reading, seg: Segment, seg_id: str, position: int) -> None:
         state.transactions += 1
 
 
-def _claim_segment(state: _Reading, seg: Segment, seg_id: str, position: int) -> None:
+def _claim_segment(state: _Reading, seg: X12Segment, seg_id: str, position: int) -> None:
     """CLP and the segments of loops 2100 and 2110."""
     if seg_id == "CLP":
         _open_claim(state, seg, position)
@@ -147,7 +147,7 @@ def _claim_segment(state: _Reading, seg: Segment, seg_id: str, position: int) ->
         claim.authorization_number = (element(seg, 2), Seen(position, seg.text))
 
 
-def _open_claim(state: _Reading, seg: Segment, position: int) -> None:
+def _open_claim(state: _Reading, seg: X12Segment, position: int) -> None:
     """CLP (loop 2100): the claim before it is done; this one is read from here on."""
     state.close_claim()
     state.st_claims += 1
@@ -164,7 +164,7 @@ def _open_claim(state: _Reading, seg: Segment, position: int) -> None:
     )
 
 
-def _service_line(seg: Segment, position: int) -> LineRecord:
+def _service_line(seg: X12Segment, position: int) -> LineRecord:
     """SVC (loop 2110): a service line as paid."""
     units = element(seg, 5)
     modifiers = tuple(m for m in (element(seg, 1, i) for i in range(3, 7)) if m)
@@ -178,7 +178,7 @@ def _service_line(seg: Segment, position: int) -> LineRecord:
     )
 
 
-def _claim_person(claim: ClaimRecord, seg: Segment, position: int) -> None:
+def _claim_person(claim: ClaimRecord, seg: X12Segment, position: int) -> None:
     """NM1 of loop 2100: the patient (QC) or the insured (IL) and their identifiers."""
     who = element(seg, 1)
     if who in ("QC", "IL"):
@@ -192,7 +192,7 @@ def _claim_person(claim: ClaimRecord, seg: Segment, position: int) -> None:
             claim.member_id = (ident, seen)
 
 
-def _header_segment(state: _Reading, seg: Segment, seg_id: str, position: int) -> None:
+def _header_segment(state: _Reading, seg: X12Segment, seg_id: str, position: int) -> None:
     """Table 1 of the 835: payment, trace, production date, payer and payee."""
     if seg_id == "BPR":
         state.total_paid = money(seg, 2, position)
@@ -227,13 +227,13 @@ def read_remittance(data: bytes) -> Remittance:
 
 
 def _read(data: bytes) -> Remittance:
-    pieces, ele, sub = split_segments(data)
+    pieces, ele, sub = split_x12(data)
     envelope = Envelope()
     state = _Reading()
     position = 0
     in_header = True
     for position, piece in enumerate(pieces, 1):
-        seg = Segment(piece.strip(), ele, sub)
+        seg = X12Segment(piece.strip(), ele, sub)
         seg_id = seg.fields[0]
         if not (2 <= len(seg_id) <= 3 and seg_id.isalnum() and seg_id[0].isupper()):
             raise InvalidX12Error(

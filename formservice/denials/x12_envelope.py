@@ -3,7 +3,7 @@
 X12 5010 (ASC X12.5/X12.6): IEA01 counts the groups and IEA02 repeats ISA13; GE01 counts the
 transactions and GE02 repeats GS06; SE01 counts the transaction's segments, ST and SE included,
 and SE02 repeats ST02. These are the checks pyx12's `X12Reader` made, in a few lines (the reader
-itself was too slow: `formservice.denials.x12_segments`). A broken envelope raises
+itself was too slow: `formservice.denials.x12_elements`). A broken envelope raises
 `InvalidX12Error` naming the segment and its 1-based position.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from formservice.denials.x12_segments import Segment, element
+from formservice.denials.x12_elements import X12Segment, element
 from formservice.errors import InvalidX12Error
 
 __all__ = ["Envelope"]
@@ -29,7 +29,7 @@ class Envelope:
     def _fail(self, message: str, seg_id: str, position: int) -> InvalidX12Error:
         return InvalidX12Error(message, segment=seg_id, position=position)
 
-    def step(self, seg: Segment, seg_id: str, position: int) -> None:
+    def step(self, seg: X12Segment, seg_id: str, position: int) -> None:
         """Check one segment against the envelope; `InvalidX12Error` when it breaks it."""
         if self.st is not None:
             self.segments += 1
@@ -39,26 +39,26 @@ class Envelope:
         elif self.st is None:
             raise self._fail(f"{seg_id} outside a transaction (ST ... SE)", seg_id, position)
 
-    def _isa(self, seg: Segment, position: int) -> None:
+    def _isa(self, seg: X12Segment, position: int) -> None:
         if self.isa is not None:
             raise self._fail("ISA inside an open interchange (no IEA)", "ISA", position)
         if len(seg.fields) != 17:
             raise self._fail("the ISA must have 16 elements", "ISA", position)
         self.isa, self.groups = element(seg, 13), 0
 
-    def _gs(self, seg: Segment, position: int) -> None:
+    def _gs(self, seg: X12Segment, position: int) -> None:
         if self.isa is None or self.gs is not None:
             raise self._fail("GS outside an interchange or inside an open group", "GS", position)
         self.gs, self.transactions = element(seg, 6), 0
         self.groups += 1
 
-    def _st(self, seg: Segment, position: int) -> None:
+    def _st(self, seg: X12Segment, position: int) -> None:
         if self.gs is None or self.st is not None:
             raise self._fail("ST outside a group or inside an open transaction", "ST", position)
         self.st, self.segments = element(seg, 2), 1
         self.transactions += 1
 
-    def _se(self, seg: Segment, position: int) -> None:
+    def _se(self, seg: X12Segment, position: int) -> None:
         counted = element(seg, 1)
         if self.st is None:
             raise self._fail("SE without its ST", "SE", position)
@@ -75,7 +75,7 @@ class Envelope:
             )
         self.st = None
 
-    def _ge(self, seg: Segment, position: int) -> None:
+    def _ge(self, seg: X12Segment, position: int) -> None:
         if self.gs is None or self.st is not None:
             raise self._fail("GE without its GS, or before the SE", "GE", position)
         if element(seg, 1) != str(self.transactions):
@@ -90,7 +90,7 @@ class Envelope:
             )
         self.gs = None
 
-    def _iea(self, seg: Segment, position: int) -> None:
+    def _iea(self, seg: X12Segment, position: int) -> None:
         if self.isa is None or self.gs is not None:
             raise self._fail("IEA without its ISA, or before the GE", "IEA", position)
         if element(seg, 1) != str(self.groups):
@@ -113,7 +113,7 @@ class Envelope:
 
 
 # The check of each envelope segment; any other segment must sit inside a transaction.
-_CHECKS: dict[str, Callable[[Envelope, Segment, int], None]] = {
+_CHECKS: dict[str, Callable[[Envelope, X12Segment, int], None]] = {
     "ISA": Envelope._isa,
     "GS": Envelope._gs,
     "ST": Envelope._st,

@@ -4,7 +4,7 @@ pyx12's `RawX12File` reads the ISA (fixed-width, 106 characters: the version and
 it fixes) and refuses what is not X12; the rest is split on the segment terminator here in one
 call. The elements are split here rather than by pyx12's `X12Reader`, which builds an object per
 element and component: on a 10,000-claim file that reader alone took as long as everything else
-(bench/parse_era.py). A `Segment` keeps its elements (``fields[0]`` is the id), its component
+(bench/parse_era.py). An `X12Segment` keeps its elements (``fields[0]`` is the id), its component
 separator and its text for evidence; `element`, `money` and `day` read one element.
 """
 
@@ -18,12 +18,12 @@ from pyx12.rawx12file import RawX12File
 
 from formservice.errors import InvalidX12Error
 
-__all__ = ["ISA_LENGTH", "Segment", "day", "element", "money", "split_segments"]
+__all__ = ["ISA_LENGTH", "X12Segment", "day", "element", "money", "split_x12"]
 
 ISA_LENGTH = 106  # the ISA is fixed-width: 106 characters, its terminator included
 
 
-class Segment:
+class X12Segment:
     """One segment: its elements split (``fields[0]`` is the id, ``fields[4]`` is CLP04), the
     component separator, and its text for evidence (with ``*`` and ``:``)."""
 
@@ -36,7 +36,7 @@ class Segment:
         self.text = line if standard else "*".join(f.replace(sub, ":") for f in self.fields)
 
 
-def element(seg: Segment, index: int, sub: int = 0) -> str:
+def element(seg: X12Segment, index: int, sub: int = 0) -> str:
     """Element ``index`` (1-based: CLP04 is 4) or its component ``sub`` (1-based; 0: the whole
     element), stripped; "" when absent."""
     fields = seg.fields
@@ -48,7 +48,7 @@ def element(seg: Segment, index: int, sub: int = 0) -> str:
     return fields[index].strip()
 
 
-def money(seg: Segment, index: int, position: int) -> float:
+def money(seg: X12Segment, index: int, position: int) -> float:
     raw = element(seg, index)
     if not raw:
         return 0.0
@@ -61,7 +61,7 @@ def money(seg: Segment, index: int, position: int) -> float:
         ) from None
 
 
-def day(seg: Segment, index: int) -> date | None:
+def day(seg: X12Segment, index: int) -> date | None:
     """A CCYYMMDD date, or None when it is missing or not a date: a payer's bad date in one
     element (seen in public examples) should not lose the whole remittance; the fact is then
     missing and the denial names it in ``review_fields``."""
@@ -72,7 +72,7 @@ def day(seg: Segment, index: int) -> date | None:
         return None
 
 
-def split_segments(data: bytes) -> tuple[list[str], str, str]:
+def split_x12(data: bytes) -> tuple[list[str], str, str]:
     """The file's segments (text), element and component separators.
 
     pyx12's `RawX12File` reads the ISA (106 characters: the version and the delimiters it
