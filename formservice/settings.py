@@ -154,40 +154,14 @@ class Settings:
                 f"{PREFIX}SECRET_KEY must be set to at least 32 characters in production "
                 f'(python -c "import secrets; print(secrets.token_hex(32))")'
             )
-        for name in (
-            "max_body_bytes",
-            "max_upload_bytes",
-            "max_pdf_pages",
-            "x12_guide_check_max_bytes",
-            "ocr_dpi",
-            "max_page_pixels",
-            "converter_pool_size",
-            "web_threads",
-            "session_idle_minutes",
-            "login_max_failures",
-            "login_lock_minutes",
-            "template_max_string_chars",
-            "template_max_loop_iterations",
-            "template_max_output_bytes",
-            "max_job_attempts",
-        ):
+        for name in _POSITIVE_INTEGERS:
             if getattr(self, name) <= 0:
                 problems.append(f"{PREFIX}{name.upper()} must be a positive integer")
         if self.cache_seconds < 0:
             problems.append(f"{PREFIX}CACHE_SECONDS must be 0 or a positive number of seconds")
         if self.hsts_seconds < 0:
             problems.append(f"{PREFIX}HSTS_SECONDS must be 0 (off) or a positive integer")
-        for name in (
-            "ocr_seconds_per_page",
-            "request_ocr_budget_seconds",
-            "render_timeout_seconds",
-            "template_render_seconds",
-            "lease_seconds",
-            "reaper_interval_seconds",
-            "orphan_blob_grace_seconds",
-            "blob_sweep_interval_seconds",
-            "readiness_timeout_seconds",
-        ):
+        for name in _POSITIVE_SECONDS:
             if getattr(self, name) <= 0:
                 problems.append(f"{PREFIX}{name.upper()} must be a positive number of seconds")
         if self.blob_store not in {"local", "s3"}:
@@ -219,6 +193,37 @@ class Settings:
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with some values changed (tests)."""
         return replace(self, **overrides)
+
+
+# Settings that must be more than 0: counts and sizes, then durations in seconds.
+_POSITIVE_INTEGERS = (
+    "max_body_bytes",
+    "max_upload_bytes",
+    "max_pdf_pages",
+    "x12_guide_check_max_bytes",
+    "ocr_dpi",
+    "max_page_pixels",
+    "converter_pool_size",
+    "web_threads",
+    "session_idle_minutes",
+    "login_max_failures",
+    "login_lock_minutes",
+    "template_max_string_chars",
+    "template_max_loop_iterations",
+    "template_max_output_bytes",
+    "max_job_attempts",
+)
+_POSITIVE_SECONDS = (
+    "ocr_seconds_per_page",
+    "request_ocr_budget_seconds",
+    "render_timeout_seconds",
+    "template_render_seconds",
+    "lease_seconds",
+    "reaper_interval_seconds",
+    "orphan_blob_grace_seconds",
+    "blob_sweep_interval_seconds",
+    "readiness_timeout_seconds",
+)
 
 
 def _hash_method_problems(method: str, production: bool) -> list[str]:

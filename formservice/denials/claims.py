@@ -18,7 +18,7 @@ from formservice.denials import taxonomy
 from formservice.denials.codes import adjustment_codes
 from formservice.denials.labels import LabelIndex
 from formservice.denials.layout import Line
-from formservice.denials.tables import Row
+from formservice.denials.table_rows import Row
 from formservice.model.denial import Adjustment, ServiceLine
 from formservice.reimbursement.codes import scalp_cooling_codes
 

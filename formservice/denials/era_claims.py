@@ -24,7 +24,7 @@ import yaml
 from formservice.denials.taxonomy import carc_meaning, rarc_meaning, routine_carcs
 from formservice.model.denial import Adjustment, Denial, DenialReason, ServiceLine
 from formservice.model.remittance import ClaimPayment
-from formservice.reimbursement.deadlines import plan_rule_deadline
+from formservice.reimbursement.deadlines import AppealDeadline, DeadlineRule, plan_rule_deadline
 
 __all__ = ["ClaimRecord", "Header", "LineRecord", "Seen", "claim_payment", "era_rules"]
 
@@ -210,6 +210,22 @@ def _date_of_service(claim: ClaimRecord) -> tuple[date, Seen] | None:
     return first.date_of_service, first.seen
 
 
+def _deadline_basis(
+    deadline: AppealDeadline, rule: DeadlineRule, letter_date: date, filing_indicator: str | None
+) -> str:
+    """How the plan rule's deadline was counted, for the denial's ``appeal_deadline_basis``."""
+    return (
+        f"{rule.label}: {deadline.days} days from the remittance date "
+        f"{letter_date.isoformat()}"
+        + (
+            f" + {deadline.presumed_receipt_days} days presumed receipt"
+            if deadline.presumed_receipt_days
+            else ""
+        )
+        + f" ({rule.source}); plan type from CLP06 = {filing_indicator}"
+    )
+
+
 def _denial(claim: ClaimRecord, header: Header, routine: frozenset[str]) -> Denial:
     evidence: dict[str, Any] = {}
 
@@ -229,16 +245,7 @@ def _denial(claim: ClaimRecord, header: Header, routine: frozenset[str]) -> Deni
     deadline = _plan_deadline(plan_type, letter_date) if letter_date else None
     basis = None
     if deadline is not None and deadline.rule is not None and letter_date is not None:
-        basis = (
-            f"{deadline.rule.label}: {deadline.days} days from the remittance date "
-            f"{letter_date.isoformat()}"
-            + (
-                f" + {deadline.presumed_receipt_days} days presumed receipt"
-                if deadline.presumed_receipt_days
-                else ""
-            )
-            + f" ({deadline.rule.source}); plan type from CLP06 = {claim.filing_indicator}"
-        )
+        basis = _deadline_basis(deadline, deadline.rule, letter_date, claim.filing_indicator)
         evidence["appeal_deadline"] = {**claim.seen.evidence(), "rule": deadline.rule.source}
     if plan_type:
         evidence["plan_type"] = claim.seen.evidence()

@@ -4,9 +4,9 @@
 text (``(page_no, text)`` or ``(page_no, text, source)``), and returns a `Denial` whose
 ``evidence`` gives, for every value, the page, the exact text it came from, how it was found and a
 confidence, and whose ``review_fields`` names every fact a person must check. The steps are
-modules of their own: tables and claims (`tables`, `claims`), labels by geometry (`labels`,
-`facts`), payer (`payer`), codes and reasons (`codes`, `reasons`), deadline (`deadline`), where to
-appeal (`appeal`) and what is unsure (`review`).
+modules of their own: tables and claims (`table_headers`, `table_rows`, `claims`), labels by
+geometry (`labels`, `facts`), payer (`payer`), codes and reasons (`codes`, `reasons`), deadline
+(`deadline`), where to appeal (`appeal`) and what is unsure (`review`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from formservice.denials import claims, facts, tables, taxonomy
+from formservice.denials import claims, facts, taxonomy
 from formservice.denials.appeal import appeal_to, mentions_destination
 from formservice.denials.codes import PROC_CONTEXT, diagnosis_codes, procedure_codes, rarcs_in
 from formservice.denials.dates import parse_date
@@ -28,6 +28,8 @@ from formservice.denials.payer import payer_name
 from formservice.denials.prose import Sentence, sentences
 from formservice.denials.reasons import plan_type, reasons
 from formservice.denials.review import Review
+from formservice.denials.table_headers import find_headers
+from formservice.denials.table_rows import read_rows
 from formservice.model.denial import REVIEWABLE, Denial, ServiceLine
 
 __all__ = ["REVIEW_BELOW", "parse_date", "parse_denial", "parse_layouts"]
@@ -87,8 +89,8 @@ def parse_layouts(
 ) -> Denial:
     """`parse_denial` on pages already laid out."""
     lines = [line for page in layouts for line in page.lines]
-    headers = tables.find_headers(lines)
-    rows = tables.read_rows(lines, headers)
+    headers = find_headers(lines)
+    rows = read_rows(lines, headers)
     index = LabelIndex(lines)
     view = claims.claim_view(lines, rows, index)
     position = {id(line): i for i, line in enumerate(lines)}

@@ -32,7 +32,7 @@ from formservice.model import (
     RenderedDocument,
     TemplateVersion,
 )
-from formservice.reimbursement import billing
+from formservice.reimbursement.claim_lines import codes_caveat
 from formservice.reimbursement.reconciliation import agreed_denial, reconcile
 
 __all__ = ["RenderTools", "RenderedDocument", "render_document", "resolve_kind"]
@@ -164,7 +164,7 @@ _PRINTS_CODES = frozenset(
 
 
 def _add_codes_warning(case: Case, kind: str, details: dict[str, Any]) -> None:
-    caveat = billing.codes_caveat(case) if kind in _PRINTS_CODES else None
+    caveat = codes_caveat(case) if kind in _PRINTS_CODES else None
     if caveat is None:
         return
     warnings = list(details.get("warnings") or [])

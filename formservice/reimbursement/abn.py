@@ -9,7 +9,7 @@ are not allowed (CMS Pub. 100-04, Medicare Claims Processing Manual, ch. 30 §40
 Claim-line modifiers (ch. 30 §50.15 / §90): GA, "waiver of liability statement issued as required
 by payer policy" (an ABN is on file); GZ, "item or service expected to be denied as not
 reasonable and necessary" (no ABN on file). `AbnAdvice.modifier` gives the one that applies, so
-the claim (reimbursement/billing.py) can add it without knowing why.
+the claim (reimbursement/claim_lines.py) can add it without knowing why.
 
 Coverage of scalp cooling under Original Medicare is by contractor policy, and some contractors
 cover only breast, ovarian, fallopian-tube and peritoneal cancers (icd10_labels.yaml): coverage is

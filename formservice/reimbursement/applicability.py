@@ -20,9 +20,10 @@ from functools import lru_cache
 from typing import Any
 
 from formservice.model import Case, CaseFacts
-from formservice.reimbursement import billing, codes, load_data
+from formservice.reimbursement import codes, load_data
 from formservice.reimbursement.abn import AbnAdvice, abn_advice, effective_plan_type
 from formservice.reimbursement.benefits import payer_facts
+from formservice.reimbursement.claim_form import facility_claim_rule
 
 __all__ = [
     "Plan",
@@ -231,9 +232,9 @@ def _codes_detail(case: Case) -> str:
 
 
 def _facility_claim(rule: PlanRule, case: Case, facts: CaseFacts) -> Verdict:
-    # The same test the claim itself refuses on (billing.facility_claim_rule), so the plan
+    # The same test the claim itself refuses on (claim_form.facility_claim_rule), so the plan
     # never lists a CMS-1500 that would then be a 422.
-    return billing.facility_claim_rule(case) is not None
+    return facility_claim_rule(case) is not None
 
 
 def _before_codes(rule: PlanRule, case: Case, facts: CaseFacts) -> Verdict:

@@ -14,7 +14,7 @@ Rules, fact by fact (``absent`` whenever one side does not state it):
 * payer: the same payer of the directory, or the same name ignoring case, spacing and
   punctuation.
 * dates of service: every date the letter bills falls within the case's treatment, from its
-  start date to one cycle after its last planned session (`billing.plan_session_dates`).
+  start date to one cycle after its last planned session (`claim_lines.plan_session_dates`).
 * diagnosis codes: every ICD-10-CM code the letter bills is one of the case's (dots ignored).
 * procedure codes: every code the letter bills is scalp cooling (0662T, 0663T or a successor)
   or chemotherapy administration (96409-96417), the claim lines the case bills.
@@ -36,7 +36,7 @@ from formservice.errors import ClaimBuildError
 from formservice.model import Case, Denial
 from formservice.model.reconciliation import FactCheck, FactValue, Reconciliation
 from formservice.reimbursement.appealed_lines import appealed_codes
-from formservice.reimbursement.billing import plan_session_dates
+from formservice.reimbursement.claim_lines import plan_session_dates
 from formservice.reimbursement.codes import chemo_admin_codes, scalp_cooling_codes
 from formservice.reimbursement.payers import find_payer
 

@@ -126,20 +126,25 @@ def submit_denial(
             if case_row is not None:
                 refresh_next_due(session, case_row)
     if background:
-        try:
-            services.jobs.enqueue(PROCESS_DENIAL, row.id)
-        except QueueUnavailableError:
-            # The broker went away after the check: undo the row and the blob, then say so.
-            with transaction(services.sessions) as session:
-                session.execute(delete(DenialRow).where(DenialRow.id == row.id))
-            if created:
-                services.blobs.delete(digest)
-            raise
-        with services.sessions() as session:
-            refreshed = session.get(DenialRow, row.id)
-            assert refreshed is not None  # noqa: S101  # just written
-            return refreshed
+        return _enqueue_read(services, row, digest=digest, created=created)
     return row
+
+
+def _enqueue_read(services: Services, row: DenialRow, *, digest: str, created: bool) -> DenialRow:
+    """Queue the background read of a stored `processing` letter; the row as stored."""
+    try:
+        services.jobs.enqueue(PROCESS_DENIAL, row.id)
+    except QueueUnavailableError:
+        # The broker went away after the check: undo the row and the blob, then say so.
+        with transaction(services.sessions) as session:
+            session.execute(delete(DenialRow).where(DenialRow.id == row.id))
+        if created:
+            services.blobs.delete(digest)
+        raise
+    with services.sessions() as session:
+        refreshed = session.get(DenialRow, row.id)
+        assert refreshed is not None  # noqa: S101  # just written
+        return refreshed
 
 
 def check_not_uploaded_before(services: Services, principal: Principal, data: bytes) -> None:
@@ -249,36 +254,7 @@ def correct_denial(
             raise ValidationProblem(
                 "the letter has not been read yet", errors={"status": [f"It is {row.status}."]}
             )
-        result = dict(row.result)
-        evidence = dict(result.get("evidence") or {})
-        reviewed = list(result.get("reviewed_fields") or [])
-        unsure = set(result.get("review_fields") or [])
-        for key, value in clean.items():
-            read = result.get(key)
-            result[key] = value.isoformat() if isinstance(value, date) else value
-            if key != "needs_review":
-                original = evidence.get(key)
-                # What the letter was read as, and whether the reader was unsure of it: a
-                # confident reading changed by hand is still checked against the case
-                # (reconciliation.as_read), so a correction cannot make a letter fit a case.
-                as_read, as_read_unsure = read, key in unsure
-                if isinstance(original, dict) and original.get("source") == "staff":
-                    as_read = original.get("as_read")
-                    as_read_unsure = bool(original.get("as_read_unsure", True))
-                    original = original.get("original")  # keep what the letter said, once
-                evidence[key] = {
-                    "source": "staff",
-                    "reviewed_by": principal.label,
-                    "original": original,
-                    "as_read": as_read if isinstance(as_read, str | None) else None,
-                    "as_read_unsure": as_read_unsure,
-                }
-                if key not in reviewed:
-                    reviewed.append(key)
-        result["evidence"], result["reviewed_fields"] = evidence, reviewed
-        # A corrected fact is checked; a person who clears the review has checked them all.
-        pending = [f for f in result.get("review_fields") or [] if f not in clean]
-        result["review_fields"] = [] if clean.get("needs_review") is False else pending
+        result = _corrected_result(dict(row.result), clean, principal.label)
         corrected = Denial.from_json(result)  # checked once more as a whole
         row.result = corrected.to_json()
         row.appeal_deadline = _deadline(row.result)
@@ -296,6 +272,43 @@ def correct_denial(
         if case_row is not None:
             refresh_next_due(session, case_row)
         return row
+
+
+def _corrected_result(
+    result: dict[str, Any], clean: dict[str, Any], reviewer: str
+) -> dict[str, Any]:
+    """The stored result with the corrections in, each fact's evidence naming the reviewer, what
+    the letter said and what it was read as; the review fields left to check."""
+    evidence = dict(result.get("evidence") or {})
+    reviewed = list(result.get("reviewed_fields") or [])
+    unsure = set(result.get("review_fields") or [])
+    for key, value in clean.items():
+        read = result.get(key)
+        result[key] = value.isoformat() if isinstance(value, date) else value
+        if key != "needs_review":
+            original = evidence.get(key)
+            # What the letter was read as, and whether the reader was unsure of it: a
+            # confident reading changed by hand is still checked against the case
+            # (reconciliation.as_read), so a correction cannot make a letter fit a case.
+            as_read, as_read_unsure = read, key in unsure
+            if isinstance(original, dict) and original.get("source") == "staff":
+                as_read = original.get("as_read")
+                as_read_unsure = bool(original.get("as_read_unsure", True))
+                original = original.get("original")  # keep what the letter said, once
+            evidence[key] = {
+                "source": "staff",
+                "reviewed_by": reviewer,
+                "original": original,
+                "as_read": as_read if isinstance(as_read, str | None) else None,
+                "as_read_unsure": as_read_unsure,
+            }
+            if key not in reviewed:
+                reviewed.append(key)
+    result["evidence"], result["reviewed_fields"] = evidence, reviewed
+    # A corrected fact is checked; a person who clears the review has checked them all.
+    pending = [f for f in result.get("review_fields") or [] if f not in clean]
+    result["review_fields"] = [] if clean.get("needs_review") is False else pending
+    return result
 
 
 HUB_ROLES = frozenset({"hub", "hub_admin", "hub_staff"})

@@ -19,7 +19,7 @@ from formservice.store import access
 from formservice.store.audit import record_event
 from formservice.store.db import transaction
 from formservice.store.documents import save_document
-from formservice.store.models import DenialRow, DocumentRow, utcnow
+from formservice.store.models import CaseRow, DenialRow, DocumentRow, utcnow
 from formservice.store.pa import tracked_case
 from formservice.usecases.cases import case_facts
 from formservice.usecases.denials import is_hub
@@ -63,29 +63,9 @@ def build_packet(
     if denial_id and acknowledge_warnings:
         _acknowledge(services, principal, denial_id)
     gaps: dict[str, list[str]] = {}
-    denial_row: DenialRow | None = None
-    with services.sessions() as session:
-        if denial_id:
-            denial_row = access.get_denial(session, principal, denial_id)
-            case_id = case_id or denial_row.case_id
-        if case_id is None:
-            raise ValidationProblem(
-                "Link the letter to a case first.",
-                errors={"case_id": ["The denial is not linked to a case."]},
-            )
-        row = access.get_case(session, principal, case_id)
+    denial_row, row = _rows(services, principal, denial_id, case_id)
     case = tracked_case(row)
-    denial: Denial | None = None
-    found: Reconciliation | None = None
-    if denial_row is not None:
-        if denial_row.case_id != row.id:
-            gaps["denial_id"] = ["The denial is not attached to this case: attach it first."]
-        elif denial_row.status != "done" or denial_row.result is None:
-            gaps["denial_id"] = [f"The denial letter is {denial_row.status}, not read yet."]
-        else:
-            denial = Denial.from_json(denial_row.result)
-            if denial_row.reconciliation:
-                found = Reconciliation.from_stored(denial_row.reconciliation)
+    denial, found = _read_denial(denial_row, row.id, gaps)
     hub_override = bool(override_reason and override_reason.strip()) and is_hub(principal)
     gate = packet_gate(
         case,
@@ -120,15 +100,63 @@ def build_packet(
     rendered = replace(rendered, details={**rendered.details, "warnings": gate.warnings})
     saved = save_document(services.sessions, services.blobs, row.id, rendered)
     if hub_override and "late" in " ".join(gate.warnings):
-        with transaction(services.sessions) as session:
-            record_event(
-                session,
-                actor=principal.label,
-                principal=principal,
-                action="override_late_appeal",
-                path=f"reason:{' '.join((override_reason or '').split())}"[:1000],
-                case_id=row.id,
-                denial_id=denial_id,
-                document_id=saved.id,
-            )
+        _record_late_override(services, principal, override_reason, row.id, denial_id, saved)
     return saved
+
+
+def _rows(
+    services: Services, principal: Principal, denial_id: str | None, case_id: str | None
+) -> tuple[DenialRow | None, CaseRow]:
+    """The denial's row (when one is named) and the case's: the one given, or the denial's."""
+    denial_row: DenialRow | None = None
+    with services.sessions() as session:
+        if denial_id:
+            denial_row = access.get_denial(session, principal, denial_id)
+            case_id = case_id or denial_row.case_id
+        if case_id is None:
+            raise ValidationProblem(
+                "Link the letter to a case first.",
+                errors={"case_id": ["The denial is not linked to a case."]},
+            )
+        return denial_row, access.get_case(session, principal, case_id)
+
+
+def _read_denial(
+    denial_row: DenialRow | None, case_id: str, gaps: dict[str, list[str]]
+) -> tuple[Denial | None, Reconciliation | None]:
+    """The denial and its reconciliation, if one is named, attached to the case and read (a
+    named one that is not is a gap)."""
+    if denial_row is None:
+        return None, None
+    if denial_row.case_id != case_id:
+        gaps["denial_id"] = ["The denial is not attached to this case: attach it first."]
+    elif denial_row.status != "done" or denial_row.result is None:
+        gaps["denial_id"] = [f"The denial letter is {denial_row.status}, not read yet."]
+    else:
+        denial = Denial.from_json(denial_row.result)
+        if denial_row.reconciliation:
+            return denial, Reconciliation.from_stored(denial_row.reconciliation)
+        return denial, None
+    return None, None
+
+
+def _record_late_override(
+    services: Services,
+    principal: Principal,
+    override_reason: str | None,
+    case_id: str,
+    denial_id: str | None,
+    saved: DocumentRow,
+) -> None:
+    """Audit a late packet let through by a hub user's override, with the reason given."""
+    with transaction(services.sessions) as session:
+        record_event(
+            session,
+            actor=principal.label,
+            principal=principal,
+            action="override_late_appeal",
+            path=f"reason:{' '.join((override_reason or '').split())}"[:1000],
+            case_id=case_id,
+            denial_id=denial_id,
+            document_id=saved.id,
+        )

@@ -11,6 +11,7 @@ import uuid
 from formservice.jobs import PROCESS_DENIAL, REGENERATE_CHUNK, Jobs
 from formservice.usecases import denials, regeneration
 from formservice.usecases.recovery import Housekeeper
+from formservice.usecases.regeneration_commit import Committer
 from formservice.usecases.services import Services
 
 __all__ = ["register_tasks", "run_worker"]
@@ -46,7 +47,7 @@ def run_worker(services: Services, workers: int = 1) -> None:
     periodically, work left by killed workers is queued again (`usecases.recovery`).
     """
     jobs = services.jobs
-    committer = regeneration.Committer(services)
+    committer = Committer(services)
     owner = uuid.uuid4().hex
     jobs.worker_state[_COMMITTER] = committer
     jobs.worker_state[_OWNER] = owner

@@ -7,8 +7,8 @@ rewrites ``pap_letter.docx``, ``summary_of_benefits.docx``, ``pa_checklist.docx`
 The look follows the letter of medical necessity (build_templates.py: Calibri 11/10 pt, 1-inch
 margins, navy accent, letterhead with a rule, confidentiality footer); the few helpers are
 repeated here rather than imported, because that script is another template's build and may
-change. Every Jinja tag sits inside one run; facts come from the context
-(formservice.documents.contexts.hub), never from this file.
+change. Every Jinja tag sits inside one run; facts come from the contexts
+(formservice.documents.contexts: pap_letter, benefits_summary, checklist), never from this file.
 """
 
 from __future__ import annotations

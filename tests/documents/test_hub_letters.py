@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from formservice.documents.contexts.hub import hub_context_variables
+from formservice.documents.contexts import hub_context_variables
 from formservice.documents.docx.render import document_text
 from formservice.documents.docx.template_check import check_template
 from formservice.reimbursement import load_data

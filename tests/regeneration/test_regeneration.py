@@ -17,6 +17,7 @@ from formservice.jobs import RUN_FINISHED
 from formservice.settings import Settings
 from formservice.store.models import DocumentRow, RegenerationItem
 from formservice.usecases import Services, build_services, regeneration
+from formservice.usecases.regeneration_commit import Committer
 from formservice.usecases.templates import publish_template
 from tests.conftest import real_redis
 from tests.jobs.conftest import WORKER_SETTINGS
@@ -311,7 +312,7 @@ def test_committer_commits_rendered_chunks_after_their_blobs_are_durable(
     old_ids = seeded(6)
     publish_template(services, LMN, changed_lmn())
     run = regeneration.start_run(services, LMN)
-    committer = regeneration.Committer(services)
+    committer = Committer(services)
     for chunk in regeneration.pending_chunks(services, run.id, size=4):
         regeneration.process_items(services, chunk, committer)
     committer.close()  # drains: everything rendered is committed

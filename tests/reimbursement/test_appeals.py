@@ -15,7 +15,8 @@ import yaml
 from formservice.denials.taxonomy import CATEGORIES
 from formservice.model import Case, Denial, PriorAuthorization
 from formservice.reimbursement import appeals as _appeals
-from formservice.reimbursement.evidence import assemble_evidence, load_evidence
+from formservice.reimbursement.evidence import assemble_evidence
+from formservice.reimbursement.evidence_data import load_evidence
 from formservice.schemas.case import load_case
 
 REPO = Path(__file__).resolve().parents[2]

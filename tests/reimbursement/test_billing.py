@@ -9,19 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from formservice.errors import ChargeMasterError
+from formservice.errors import ChargeMasterError, ClaimBuildError
 from formservice.model import Abn, CaseFacts, Payer
 from formservice.reimbursement import codes
 from formservice.reimbursement.applicability import check_document
-from formservice.reimbursement.billing import (
-    ClaimBuildError,
+from formservice.reimbursement.charge_master import load_charge_master
+from formservice.reimbursement.claim_checks import validate_claim_lines
+from formservice.reimbursement.claim_form import claim_items, facility_claim_rule
+from formservice.reimbursement.claim_lines import (
     build_claim_lines,
-    claim_items,
     diagnosis_letters,
-    facility_claim_rule,
-    load_charge_master,
     plan_session_dates,
-    validate_claim_lines,
 )
 
 CHARGE_MASTER = Path(__file__).resolve().parents[2] / "samples" / "charge_master.yaml"

@@ -7,12 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from formservice.reimbursement.evidence import (
-    assemble_evidence,
-    guidelines_for,
-    load_evidence,
-    site_evidence,
-)
+from formservice.reimbursement.evidence import assemble_evidence, guidelines_for, site_evidence
+from formservice.reimbursement.evidence_data import load_evidence
 
 DATA = Path(__file__).resolve().parents[2] / "formservice/reimbursement/data/evidence.yaml"
 

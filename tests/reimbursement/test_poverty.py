@@ -108,7 +108,9 @@ def test_every_year_has_source_effective_date_and_three_regions():
 
 def test_data_is_not_read_at_import():
     code = (
-        "import formservice.reimbursement.pap, formservice.reimbursement.billing, "
+        "import formservice.reimbursement.pap, formservice.reimbursement.claim_lines, "
+        "formservice.reimbursement.claim_checks, formservice.reimbursement.claim_form, "
+        "formservice.reimbursement.charge_master, "
         "formservice.reimbursement.pa_tracking, formservice.reimbursement.payers\n"
         "from formservice.reimbursement import load_data\n"
         "print(load_data.cache_info().currsize)"

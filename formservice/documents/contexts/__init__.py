@@ -1,7 +1,8 @@
 """Template contexts: the one place a case (with its facts) becomes what a letter template sees.
 
 `build_letter_context(kind, case, facts, today)` is the only entry; `common` builds the blocks
-every letter shares, and the appeal, PAP, SOB and checklist modules add their own key.
+every letter shares, and the appeal (`appeal`), PAP (`pap_letter`), SOB (`benefits_summary`) and
+checklist (`checklist`) modules add their own key.
 """
 
 from __future__ import annotations
@@ -10,22 +11,30 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from formservice.documents.contexts import hub
 from formservice.documents.contexts.abn import abn_context
 from formservice.documents.contexts.appeal import (
     build_appeal_context,
     build_lmn_enclosure_context,
 )
+from formservice.documents.contexts.benefits_summary import sob_context
+from formservice.documents.contexts.checklist import (
+    appeal_checklist_context,
+    claim_checklist_context,
+    pa_checklist_context,
+)
 from formservice.documents.contexts.common import build_context, context_variables
+from formservice.documents.contexts.pap_letter import pap_letter_context
 from formservice.documents.contexts.text import format_date
 from formservice.model import Case, CaseFacts
 
 __all__ = [
     "CONTEXT_BUILDERS",
+    "EXTRA_KEYS",
     "build_context",
     "build_letter_context",
     "context_variables",
     "format_date",
+    "hub_context_variables",
     "letter_variables",
 ]
 
@@ -41,14 +50,28 @@ def _lmn(case: Case, facts: CaseFacts, today: date) -> dict[str, Any]:
 
 CONTEXT_BUILDERS: dict[str, ContextBuilder] = {
     "lmn": _lmn,
-    "pap_letter": hub.pap_letter_context,
-    "sob": hub.sob_context,
-    "pa_checklist": hub.pa_checklist_context,
-    "claim_checklist": hub.claim_checklist_context,
-    "appeal_checklist": hub.appeal_checklist_context,
+    "pap_letter": pap_letter_context,
+    "sob": sob_context,
+    "pa_checklist": pa_checklist_context,
+    "claim_checklist": claim_checklist_context,
+    "appeal_checklist": appeal_checklist_context,
     "appeal": build_appeal_context,
     "abn": abn_context,
 }
+
+# The key each hub kind adds to the common context (template validation uses these).
+EXTRA_KEYS: dict[str, frozenset[str]] = {
+    "pap_letter": frozenset({"pap"}),
+    "sob": frozenset({"sob"}),
+    "pa_checklist": frozenset({"checklist"}),
+    "claim_checklist": frozenset({"checklist"}),
+    "appeal_checklist": frozenset({"checklist"}),
+}
+
+
+def hub_context_variables(kind: str) -> frozenset[str]:
+    """Every top-level variable a hub document kind's context provides."""
+    return context_variables() | EXTRA_KEYS[kind]
 
 
 def build_letter_context(kind: str, case: Case, facts: CaseFacts, today: date) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from formservice.model import Case, CaseFacts, Denial
 from formservice.reimbursement import appeals
 from formservice.reimbursement.appeals.quote import reason_quote
 from formservice.reimbursement.appeals.route import appeal_route
-from formservice.reimbursement.evidence import load_evidence
+from formservice.reimbursement.evidence_data import load_evidence
 from formservice.reimbursement.reconciliation import agreed_denial
 
 __all__ = ["APPEAL_KEYS", "build_appeal_context", "build_lmn_enclosure_context"]

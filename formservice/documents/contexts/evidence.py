@@ -8,12 +8,8 @@ from typing import Any
 
 from formservice.documents.contexts.text import format_date, plain
 from formservice.model import Case
-from formservice.reimbursement.evidence import (
-    Reference,
-    assemble_evidence,
-    guidelines_for,
-    site_evidence,
-)
+from formservice.reimbursement.evidence import assemble_evidence, guidelines_for, site_evidence
+from formservice.reimbursement.evidence_library import Clearance, GuidelineStatement, Reference
 
 __all__ = ["evidence_context"]
 
@@ -44,6 +40,37 @@ def _letter_order(case: Case, assembled: Sequence[Reference]) -> tuple[list[Refe
     return unique, site
 
 
+def _fda(clearance: Clearance) -> dict[str, Any]:
+    """The FDA clearance as the letter states it."""
+    return {
+        "device": clearance.device,
+        "manufacturer": clearance.manufacturer,
+        "submission": clearance.submission,
+        "number": clearance.number,
+        "decision_date": format_date(clearance.decision_date),
+        "product_code": clearance.product_code,
+        "regulation": clearance.regulation,
+        "regulation_name": clearance.regulation_name,
+        "device_class": clearance.device_class,
+        "indication": clearance.indication,
+    }
+
+
+def _nccn(case: Case, guidelines: Sequence[GuidelineStatement]) -> list[dict[str, Any]]:
+    """The guideline statements, each marked where it covers one of the case's diagnoses."""
+    relevant = {g.key for g in guidelines_for(d.code for d in case.diagnoses)}
+    return [
+        {
+            "guideline": g.guideline,
+            "category": g.category,
+            "since_version": g.since_version,
+            "statement": g.statement,
+            "applies": g.key in relevant,
+        }
+        for g in guidelines
+    ]
+
+
 def evidence_context(
     case: Case, categories: Sequence[str], *, by_site: bool = False
 ) -> dict[str, Any]:
@@ -60,30 +87,8 @@ def evidence_context(
     by_category: dict[str, list[dict[str, Any]]] = {c: [] for c in categories}
     for arg in arguments:
         by_category[arg["category"]].append(arg)
-    clearance = found.clearances[0]
-    fda = {
-        "device": clearance.device,
-        "manufacturer": clearance.manufacturer,
-        "submission": clearance.submission,
-        "number": clearance.number,
-        "decision_date": format_date(clearance.decision_date),
-        "product_code": clearance.product_code,
-        "regulation": clearance.regulation,
-        "regulation_name": clearance.regulation_name,
-        "device_class": clearance.device_class,
-        "indication": clearance.indication,
-    }
-    relevant = {g.key for g in guidelines_for(d.code for d in case.diagnoses)}
-    nccn = [
-        {
-            "guideline": g.guideline,
-            "category": g.category,
-            "since_version": g.since_version,
-            "statement": g.statement,
-            "applies": g.key in relevant,
-        }
-        for g in found.guidelines
-    ]
+    fda = _fda(found.clearances[0])
+    nccn = _nccn(case, found.guidelines)
     site_block = {"label": "", "specific": True, "note": ""}
     if by_site:
         ordered, site = _letter_order(case, found.references)

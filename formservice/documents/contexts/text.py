@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from formservice.model import Address
+from formservice.reimbursement.money import usd
 
-__all__ = ["address_lines", "format_date", "in_sentence", "join_words", "plain"]
+__all__ = ["address_lines", "format_date", "in_sentence", "join_words", "money_text", "plain"]
 
 
 def format_date(value: date | None) -> str:
@@ -15,6 +17,11 @@ def format_date(value: date | None) -> str:
     if value is None:
         return ""
     return f"{value:%B} {value.day}, {value.year}"
+
+
+def money_text(value: Any) -> str:
+    """An amount as letters write it (`usd`); '' when unknown."""
+    return "" if value is None else usd(float(value))
 
 
 def plain(value: object) -> str:

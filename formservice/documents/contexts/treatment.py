@@ -141,6 +141,23 @@ def letter_purpose(case: Case, today: date, *, appeal_enclosure: bool = False) -
             "medicare_ffs": medicare_ffs,
             "retroactive": False,
         }
+    ask, start_phrase, closing, salutation = _pathway_words(
+        insured=insured, medicare_ffs=medicare_ffs, started=started, when=when, asked=asked
+    )
+    return {
+        "ask_text": ask,
+        "start_phrase": start_phrase,
+        "closing_text": closing,
+        "salutation": salutation,
+        "medicare_ffs": medicare_ffs,
+        "retroactive": insured and not medicare_ffs and started,
+    }
+
+
+def _pathway_words(
+    *, insured: bool, medicare_ffs: bool, started: bool, when: str, asked: str
+) -> tuple[str, str, str, str]:
+    """A standalone LMN's ask, start phrase, closing and salutation, by pathway."""
     if medicare_ffs:
         ask = (
             "document, for the Medicare claim, the medical necessity of mechanical scalp "
@@ -178,14 +195,7 @@ def letter_purpose(case: Case, today: date, *, appeal_enclosure: bool = False) -
         start_phrase = f", {'from' if started else 'starting'} {when}" if when else ""
         closing = f"For these reasons I ask that you approve {asked}."
         salutation = "Dear Reviewer"
-    return {
-        "ask_text": ask,
-        "start_phrase": start_phrase,
-        "closing_text": closing,
-        "salutation": salutation,
-        "medicare_ffs": medicare_ffs,
-        "retroactive": insured and not medicare_ffs and started,
-    }
+    return ask, start_phrase, closing, salutation
 
 
 _BASIS = {

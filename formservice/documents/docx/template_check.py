@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from docxtpl import DocxTemplate
 from jinja2 import TemplateSyntaxError, meta, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from lxml import etree
 
 from formservice.documents.docx.ooxml import SAFE_XML as _SAFE_XML
@@ -242,6 +243,41 @@ def _variables(ast: nodes.Template) -> set[str]:
     return set(meta.find_undeclared_variables(ast))
 
 
+def _part_variables(
+    env: ImmutableSandboxedEnvironment, patcher: DocxTemplate, part: str, xml: str
+) -> tuple[list[TemplateProblem], set[str] | None]:
+    """One part's tags as docxtpl merges them: the problems, and the variables they name (None
+    when the part does not compile)."""
+    problems: list[TemplateProblem] = []
+    patched = patcher.patch_xml(xml)
+    for tag in _TAG.findall(patched):
+        if "<" in tag:
+            problems.append(
+                TemplateProblem(
+                    "split_tag",
+                    "A tag spans structure docxtpl cannot merge (e.g. a table cell or a "
+                    "field): type it again in one go.",
+                    part,
+                    _paragraph_of(xml, re.sub(r"<[^>]+>", "", tag)[:20]),
+                )
+            )
+            break
+    source = re.sub(r"<w:p([ >])", r"\n<w:p\1", patched)
+    try:
+        # find_undeclared_variables compiles the template, so unknown filters surface too.
+        return problems, _variables(env.parse(source))
+    except TemplateSyntaxError as exc:
+        lines = source.splitlines()
+        line = lines[exc.lineno - 1] if exc.lineno and exc.lineno <= len(lines) else ""
+        paragraph = "".join(_TEXT.findall(line)) or re.sub(r"<[^>]+>", "", line)
+        problems.append(
+            TemplateProblem(
+                "syntax", f"Jinja syntax error: {exc.message}", part, paragraph.strip()[:300]
+            )
+        )
+        return problems, None
+
+
 def check_template(
     data: bytes, known_variables: Iterable[str] = (), rich_variables: Iterable[str] = ()
 ) -> TemplateReport:
@@ -266,32 +302,9 @@ def check_template(
         report.problems.extend(_rich_tags(part, xml, known, rich))
         if any(p.kind == "split_tag" for p in tag_problems):
             continue
-        patched = patcher.patch_xml(xml)
-        for tag in _TAG.findall(patched):
-            if "<" in tag:
-                report.problems.append(
-                    TemplateProblem(
-                        "split_tag",
-                        "A tag spans structure docxtpl cannot merge (e.g. a table cell or a "
-                        "field): type it again in one go.",
-                        part,
-                        _paragraph_of(xml, re.sub(r"<[^>]+>", "", tag)[:20]),
-                    )
-                )
-                break
-        source = re.sub(r"<w:p([ >])", r"\n<w:p\1", patched)
-        try:
-            # find_undeclared_variables compiles the template, so unknown filters surface too.
-            names = _variables(env.parse(source))
-        except TemplateSyntaxError as exc:
-            lines = source.splitlines()
-            line = lines[exc.lineno - 1] if exc.lineno and exc.lineno <= len(lines) else ""
-            paragraph = "".join(_TEXT.findall(line)) or re.sub(r"<[^>]+>", "", line)
-            report.problems.append(
-                TemplateProblem(
-                    "syntax", f"Jinja syntax error: {exc.message}", part, paragraph.strip()[:300]
-                )
-            )
+        part_problems, names = _part_variables(env, patcher, part, xml)
+        report.problems.extend(part_problems)
+        if names is None:
             continue
         for name in names:
             report.variables.add(name)

@@ -43,10 +43,14 @@ from pypdf.generic import (
 )
 
 from formservice.documents.forms.shipped import render_pa_form
-from formservice.errors import ValidationProblem
+from formservice.errors import ClaimBuildError, ValidationProblem
 from formservice.model import Case
-from formservice.reimbursement import billing, codes
+from formservice.reimbursement import codes
+from formservice.reimbursement.charge_master import load_charge_master
 from formservice.reimbursement.checklists import chemo_code
+from formservice.reimbursement.claim_checks import Problem, validate_claim_lines
+from formservice.reimbursement.claim_form import facility_claim_rule
+from formservice.reimbursement.claim_lines import build_claim_lines
 
 __all__ = ["LINES_PER_FORM", "ClaimForm", "FormLine", "claim_form_lines", "render_claim_form"]
 
@@ -99,15 +103,9 @@ def _refuse(problems: dict[str, list[str]], what: str) -> ValidationProblem:
     )
 
 
-def claim_form_lines(
-    case: Case, *, charge_master: Path | str | None = None
-) -> tuple[list[FormLine], list[billing.Problem]]:
-    """Claim lines for the form and the non-error billing problems; 422 on any error.
-
-    ``charge_master``: the facility's charge master file (FORMSERVICE_CHARGE_MASTER); without
-    one, or with a code it does not price, the claim is refused naming the code and date.
-    """
-    facility_rule = billing.facility_claim_rule(case)
+def _refuse_unbillable(case: Case) -> None:
+    """422 before any line is built: a hospital's facility claim, or no code on the start date."""
+    facility_rule = facility_claim_rule(case)
     if facility_rule is not None:
         raise _refuse(
             {"treatment.site_of_care": [facility_rule]},
@@ -119,15 +117,26 @@ def claim_form_lines(
             codes.codes_in_effect(start)
         except codes.CodeNotInEffect as exc:
             raise _refuse({"treatment.start_date": [str(exc)]}, "no code on that date") from exc
-    charges = billing.load_charge_master(charge_master) if charge_master is not None else None
+
+
+def claim_form_lines(
+    case: Case, *, charge_master: Path | str | None = None
+) -> tuple[list[FormLine], list[Problem]]:
+    """Claim lines for the form and the non-error billing problems; 422 on any error.
+
+    ``charge_master``: the facility's charge master file (FORMSERVICE_CHARGE_MASTER); without
+    one, or with a code it does not price, the claim is refused naming the code and date.
+    """
+    _refuse_unbillable(case)
+    charges = load_charge_master(charge_master) if charge_master is not None else None
     try:
-        lines = billing.build_claim_lines(case, chemo_code=chemo_code(case), charge_master=charges)
-    except billing.ClaimBuildError as exc:
+        lines = build_claim_lines(case, chemo_code=chemo_code(case), charge_master=charges)
+    except ClaimBuildError as exc:
         path = _BUILD_FIELDS.get(exc.field, exc.field)
         raise _refuse(
             {path: [str(exc).split(": ", 1)[-1]]}, "the case lacks what lines need"
         ) from exc
-    problems = billing.validate_claim_lines(lines, case)
+    problems = validate_claim_lines(lines, case)
     errors: dict[str, list[str]] = {}
     for p in problems:
         if p.severity == "error":
@@ -325,7 +334,7 @@ def _compact(writer: PdfWriter) -> bytes:
     return buf.getvalue()
 
 
-def _warnings(notes: list[billing.Problem]) -> list[dict[str, Any]]:
+def _warnings(notes: list[Problem]) -> list[dict[str, Any]]:
     out = [
         {"code": p.code, "severity": p.severity, "message": p.message, "line": p.line_index}
         for p in notes

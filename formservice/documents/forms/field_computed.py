@@ -12,7 +12,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from formservice.model import Case
-from formservice.reimbursement import billing, codes
+from formservice.reimbursement import codes
+from formservice.reimbursement.claim_form import claim_items
+from formservice.reimbursement.claim_lines import codes_caveat
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +133,7 @@ def _clinical_documentation(case: Case, today: date, claim_lines: Sequence[Any])
         f"Enclosed: Letter of Medical Necessity signed by {case.prescriber.full_name} "
         f"(NPI {case.prescriber.npi}) with supporting clinical documentation."
     )
-    if billing.codes_caveat(case):
+    if codes_caveat(case):
         # The short form of the caveat: Section VI has room for one more line, not three.
         unverified = [
             line.code
@@ -152,10 +154,10 @@ def _claim_total(case: Case, today: date, claim_lines: Sequence[Any]) -> float |
 
 
 def _claim_items(case: Case, today: date, claim_lines: Sequence[Any]) -> dict[str, Any]:
-    """The CMS-1500 items whose content depends on the payer type (billing.claim_items), as
+    """The CMS-1500 items whose content depends on the payer type (claim_form.claim_items), as
     field-ready values: None leaves the item blank, "NO"/"YES" tick a box."""
     payer = case.coverage.payer
-    rules = billing.claim_items(payer.plan_type if payer else None)
+    rules = claim_items(payer.plan_type if payer else None)
     p = case.patient
     address = p.address
 

@@ -32,7 +32,7 @@ from formservice import model
 from formservice.documents.packet.sanitise import sanitise_pdf
 from formservice.errors import UnreadablePdfError
 from formservice.model import Denial
-from formservice.reimbursement.appeals import appeal_request, appeal_route, format_date
+from formservice.reimbursement.appeals import AppealRoute, appeal_request, appeal_route, format_date
 
 # The reserved band at the foot of every page, in points (0.5 in): page content is scaled to sit
 # above it; the stamp's baseline is at STAMP_Y inside it.
@@ -69,25 +69,13 @@ def _reader(data: bytes, what: str) -> PdfReader:
     return reader
 
 
-def cover_sheet(
-    case: model.Case, denial: Denial, *, today: date, total_pages: int, parts: list[str]
-) -> bytes:
-    """A one-page fax cover sheet, addressed where the denial says appeals go."""
-    route = appeal_route(case, denial)
-    level = appeal_request(denial, case)["level"]
+def _cover_rows(
+    case: model.Case, denial: Denial, route: AppealRoute, level: str, total_pages: int
+) -> list[tuple[str, str]]:
+    """The cover sheet's label: value rows, To and From first (empty values are left out)."""
     facility = case.facility
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=letter, invariant=True)
-    c.setTitle("Fax cover sheet")
-    width, height = letter
-    y = height - 1 * inch
-    c.setFont("Helvetica-Bold", 26)
-    c.drawString(1 * inch, y, "FAX")
-    c.setFont("Helvetica", 11)
-    c.drawRightString(width - 1 * inch, y, f"Date: {format_date(today)}")
-    y -= 0.5 * inch
     claim = denial.claim_number or denial.authorization_number or "not stated"
-    rows = [
+    return [
         ("To", route.name),
         ("Address", route.address or ""),
         ("Fax", route.fax or "not stated: call the payer before sending"),
@@ -99,7 +87,25 @@ def cover_sheet(
         ("Patient", f"{case.patient.full_name} (DOB {format_date(case.patient.date_of_birth)})"),
         ("Pages", f"{total_pages} (including this cover sheet)"),
     ]
-    for label, value in rows:
+
+
+def cover_sheet(
+    case: model.Case, denial: Denial, *, today: date, total_pages: int, parts: list[str]
+) -> bytes:
+    """A one-page fax cover sheet, addressed where the denial says appeals go."""
+    route = appeal_route(case, denial)
+    level = appeal_request(denial, case)["level"]
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=letter, invariant=True)
+    c.setTitle("Fax cover sheet")
+    width, height = letter
+    y = height - 1 * inch
+    c.setFont("Helvetica-Bold", 26)
+    c.drawString(1 * inch, y, "FAX")
+    c.setFont("Helvetica", 11)
+    c.drawRightString(width - 1 * inch, y, f"Date: {format_date(today)}")
+    y -= 0.5 * inch
+    for label, value in _cover_rows(case, denial, route, level, total_pages):
         if not value:
             continue
         c.setFont("Helvetica-Bold", 11)

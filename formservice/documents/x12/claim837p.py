@@ -32,7 +32,7 @@ import yaml
 from formservice.documents.forms.claim import FormLine, claim_form_lines
 from formservice.errors import ValidationProblem
 from formservice.model import Case
-from formservice.reimbursement import billing
+from formservice.reimbursement.claim_lines import diagnosis_letters
 
 __all__ = ["CLAIM_VERSION", "MEDIA_TYPE", "Claim837P", "line_segments", "render_837p"]
 
@@ -124,7 +124,7 @@ def _address(address: Any) -> list[str]:
 
 
 def _diagnoses(case: Case) -> str:
-    codes = [code.replace(".", "").upper() for _, code in billing.diagnosis_letters(case)]
+    codes = [code.replace(".", "").upper() for _, code in diagnosis_letters(case)]
     return _ELE.join(
         ["HI", *(("ABK" if i == 0 else "ABF") + _SUB + c for i, c in enumerate(codes))]
     )

@@ -11,13 +11,9 @@ from dataclasses import dataclass
 from formservice.model import Case, Denial
 from formservice.reimbursement.appeals.dates import parse_date
 from formservice.reimbursement.appeals.placeholders import placeholder_facts
-from formservice.reimbursement.evidence import (
-    AppealText,
-    AppealVariant,
-    EvidenceLibrary,
-    assemble_evidence,
-    load_evidence,
-)
+from formservice.reimbursement.evidence import assemble_evidence
+from formservice.reimbursement.evidence_data import load_evidence
+from formservice.reimbursement.evidence_library import AppealText, AppealVariant, EvidenceLibrary
 
 __all__ = [
     "Argument",

@@ -71,24 +71,7 @@ def packet_gate(
     if denial is None:
         return PacketGate(gaps, warnings)
     if reconciliation is not None:
-        differs = reconciliation.identity_differences
-        if differs and reconciliation.override is None:
-            gaps["reconciliation"] = [
-                f"The letter's {_LABELS[c.fact]} ({_value(c.denial)}) differs from the case's "
-                f"({_value(c.case)})."
-                for c in differs
-            ]
-        if not reconciliation.acknowledged:
-            gaps["acknowledge_warnings"] = [
-                f"Acknowledge: the letter's {_LABELS[c.fact]} ({_value(c.denial)}) differs from "
-                f"the case's ({_value(c.case)})."
-                for c in reconciliation.warnings
-            ]
-        warnings += [
-            f"The letter does not state the {_LABELS[c.fact]}: checked against the case only."
-            for c in reconciliation.checks
-            if c.status == "absent" and c.fact in ("patient_name", "member_id", "payer")
-        ]
+        _check_reconciliation(reconciliation, gaps, warnings)
     route = appeal_route(case, denial)
     if not route.fax:
         warnings.append(
@@ -102,7 +85,44 @@ def packet_gate(
     if denial.review_fields:
         names = ", ".join(f.replace("_", " ") for f in denial.review_fields)
         gaps["review_fields"] = [f"Check these facts against the letter first: {names}."]
-    deadline = denial.appeal_deadline
+    _check_deadline(denial.appeal_deadline, today, late_reason, hub_override, gaps, warnings)
+    return PacketGate(gaps, warnings)
+
+
+def _check_reconciliation(
+    reconciliation: Reconciliation, gaps: dict[str, list[str]], warnings: list[str]
+) -> None:
+    """Identity facts that differ (unless overridden), warnings not acknowledged, facts the
+    letter does not state."""
+    differs = reconciliation.identity_differences
+    if differs and reconciliation.override is None:
+        gaps["reconciliation"] = [
+            f"The letter's {_LABELS[c.fact]} ({_value(c.denial)}) differs from the case's "
+            f"({_value(c.case)})."
+            for c in differs
+        ]
+    if not reconciliation.acknowledged:
+        gaps["acknowledge_warnings"] = [
+            f"Acknowledge: the letter's {_LABELS[c.fact]} ({_value(c.denial)}) differs from "
+            f"the case's ({_value(c.case)})."
+            for c in reconciliation.warnings
+        ]
+    warnings.extend(
+        f"The letter does not state the {_LABELS[c.fact]}: checked against the case only."
+        for c in reconciliation.checks
+        if c.status == "absent" and c.fact in ("patient_name", "member_id", "payer")
+    )
+
+
+def _check_deadline(
+    deadline: date | None,
+    today: date,
+    late_reason: str | None,
+    hub_override: bool,
+    gaps: dict[str, list[str]],
+    warnings: list[str],
+) -> None:
+    """No deadline, a passed one (good cause, a hub override, or a gap) or a near one."""
     if deadline is None:
         warnings.append(
             "No first-level appeal deadline was found or computed: check the plan documents."
@@ -130,4 +150,3 @@ def packet_gate(
             f"The deadline is {format_date(deadline)}: fax the packet today and keep the "
             "confirmation."
         )
-    return PacketGate(gaps, warnings)

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from formservice.model import Case, Denial
 from formservice.reimbursement import codes
 from formservice.reimbursement.appeals.dates import format_date
-from formservice.reimbursement.billing import diagnosis_letters
-from formservice.reimbursement.evidence import EvidenceLibrary, guidelines_for
+from formservice.reimbursement.claim_lines import diagnosis_letters
+from formservice.reimbursement.evidence import guidelines_for
+from formservice.reimbursement.evidence_library import EvidenceLibrary
 
 __all__ = ["DEFAULT_CODES", "codes_text", "pa_number", "placeholder_facts"]
 

@@ -12,7 +12,7 @@ from formservice.reimbursement import load_data
 from formservice.reimbursement.appeals.arguments import Argument, appeal_arguments, denial_sections
 from formservice.reimbursement.appeals.dates import format_date, parse_date
 from formservice.reimbursement.appeals.placeholders import DEFAULT_CODES, codes_text, pa_number
-from formservice.reimbursement.evidence import load_evidence
+from formservice.reimbursement.evidence_data import load_evidence
 
 __all__ = [
     "appeal_enclosures",

@@ -23,7 +23,7 @@ from formservice.reimbursement.checklists.shared_rules import (
     check_generated,
     pa_requirement,
 )
-from formservice.reimbursement.evidence import load_evidence
+from formservice.reimbursement.evidence_data import load_evidence
 
 __all__ = ["APPEAL_RULES", "appeal_checklist"]
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from formservice.errors import ClaimBuildError
 from formservice.model import Case
-from formservice.reimbursement import billing, codes, pa_tracking
+from formservice.reimbursement import codes, pa_tracking
 from formservice.reimbursement.checklists.items import (
     DONE,
     MISSING,
@@ -25,6 +26,8 @@ from formservice.reimbursement.checklists.shared_rules import (
     is_uninsured,
     pa_requirement,
 )
+from formservice.reimbursement.claim_checks import Problem, validate_claim_lines
+from formservice.reimbursement.claim_lines import build_claim_lines
 from formservice.reimbursement.pap_rules import is_valid_npi
 
 __all__ = ["CLAIM_RULES", "DEFAULT_CHEMO_CODE", "chemo_code", "claim_checklist"]
@@ -70,12 +73,12 @@ def chemo_code(case: Case) -> str:
     return case.treatment.chemo_administration_code or DEFAULT_CHEMO_CODE
 
 
-def _claim_problems(case: Case) -> tuple[list[billing.Problem] | None, str]:
+def _claim_problems(case: Case) -> tuple[list[Problem] | None, str]:
     try:
-        lines = billing.build_claim_lines(case, chemo_code=chemo_code(case))
-    except billing.ClaimBuildError as exc:
+        lines = build_claim_lines(case, chemo_code=chemo_code(case))
+    except ClaimBuildError as exc:
         return None, f"cannot build claim lines: {exc}"
-    return billing.validate_claim_lines(lines, case), f"{len(lines)} claim lines"
+    return validate_claim_lines(lines, case), f"{len(lines)} claim lines"
 
 
 def _claim_lines_valid(case: Case, facts: FactsLike, today: date) -> tuple[Status, str]:
