@@ -19,7 +19,8 @@ from formservice.model import CaseFacts, DocumentRequest, Principal
 from formservice.schemas.case import load_case
 from formservice.schemas.jsonschema import write_all
 from formservice.usecases import Services
-from formservice.usecases.denials import check_identity, facts_from_letter_file
+from formservice.usecases.denial_identity import check_identity
+from formservice.usecases.denials import facts_from_letter_file
 from formservice.usecases.documents import render_applicable
 from formservice.usecases.plan import plan_for_payload
 

@@ -16,58 +16,35 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy import delete
 
-from formservice.denials import ExtractLimits, estimate_ocr_pages, read_denial
+from formservice.denials import estimate_ocr_pages, read_denial
 from formservice.errors import (
-    DuplicateUploadError,
-    ForbiddenError,
-    IdentityMismatchError,
-    PayloadTooLargeError,
     QueueUnavailableError,
-    UnsupportedMediaError,
     ValidationProblem,
     flatten_messages,
 )
 from formservice.jobs import PROCESS_DENIAL
-from formservice.model import Case, CaseFacts, Denial, Principal
-from formservice.model.reconciliation import Override, Reconciliation
+from formservice.model import CaseFacts, Denial, Principal
 from formservice.reimbursement.reconciliation import reconcile
 from formservice.schemas.denial import DenialCorrectionSchema
-from formservice.settings import Settings
 from formservice.store import access, leases
 from formservice.store.audit import record_event
 from formservice.store.blobs import sha256_hex
 from formservice.store.db import transaction
 from formservice.store.models import CaseRow, DenialRow, utcnow
 from formservice.store.pa import refresh_next_due, tracked_case
+from formservice.usecases.denial_checks import (
+    check_not_uploaded_before,
+    check_upload,
+    extract_limits,
+    safe_filename,
+)
+from formservice.usecases.denial_identity import (
+    carry_over,
+    check_identity,
+    differences_text,
+    stored_reconciliation,
+)
 from formservice.usecases.services import Services
-
-PDF_MAGIC = b"%PDF-"
-
-
-def extract_limits(settings: Settings) -> ExtractLimits:
-    """The extraction limits named by the settings."""
-    return ExtractLimits(
-        max_bytes=settings.max_upload_bytes,
-        max_pages=settings.max_pdf_pages,
-        ocr_seconds_per_page=settings.ocr_seconds_per_page,
-        ocr_dpi=settings.ocr_dpi,
-        max_ocr_seconds=settings.ocr_seconds_per_page * settings.max_pdf_pages,
-        max_page_pixels=settings.max_page_pixels,
-    )
-
-
-def check_upload(settings: Settings, data: bytes) -> None:
-    """Size and type checks that need no parsing: 413, 415, or 422 for an empty file."""
-    if not data:
-        raise ValidationProblem("the uploaded file is empty", errors={"file": ["Empty file."]})
-    if len(data) > settings.max_upload_bytes:
-        raise PayloadTooLargeError(
-            f"the file is {len(data)} bytes; the limit is {settings.max_upload_bytes}",
-            limit=settings.max_upload_bytes,
-        )
-    # The PDF header may follow some junk (fax gateways prepend bytes): look in the first KiB.
-    if PDF_MAGIC not in data[:1024]:
-        raise UnsupportedMediaError("a denial letter must be a PDF file")
 
 
 def submit_denial(
@@ -87,7 +64,6 @@ def submit_denial(
         with services.sessions() as session:
             case_row = access.get_case(session, principal, case_id)
             facility = case_row.facility_npi
-    check_not_uploaded_before(services, principal, data)
     limits = extract_limits(settings)
     scanned_pages = estimate_ocr_pages(data, limits=limits)  # also runs the structural checks
     background = (
@@ -102,6 +78,8 @@ def submit_denial(
     if read is not None and case_row is not None:
         # Checked before anything is stored: a letter about another patient leaves nothing.
         checked = check_identity(tracked_case(case_row), read, principal, None)
+    # After the identity check: a letter naming another patient is refused as that first.
+    check_not_uploaded_before(services, principal, data)
     digest, created = services.blobs.put(data)
     try:
         with transaction(services.sessions) as session:
@@ -110,7 +88,7 @@ def submit_denial(
                 facility_npi=facility,
                 status="processing" if background else "done",
                 source_sha256=digest,
-                filename=_safe_filename(filename),
+                filename=safe_filename(filename),
                 result=result,
                 appeal_deadline=_deadline(result),
                 reconciliation=checked.stored_json() if checked else None,
@@ -145,40 +123,6 @@ def _enqueue_read(services: Services, row: DenialRow, *, digest: str, created: b
         refreshed = session.get(DenialRow, row.id)
         assert refreshed is not None  # noqa: S101  # just written
         return refreshed
-
-
-def check_not_uploaded_before(services: Services, principal: Principal, data: bytes) -> None:
-    """409 (DuplicateUploadError) when the caller can already see this very file as a denial.
-
-    The same bytes are the same letter, and a letter belongs to one patient: a second copy would
-    be a second denial to review, attach and appeal, or the same letter linked to another case.
-    A copy whose reading failed does not count (uploading again is the retry). Two uploads of
-    one file at the same moment can both pass; each is then an ordinary denial.
-    """
-    digest = sha256_hex(data)
-    query = (
-        access.denials_for(principal)
-        .where(DenialRow.source_sha256 == digest, DenialRow.status != "failed")
-        .order_by(DenialRow.created_at)
-        .limit(1)
-    )
-    with services.sessions() as session:
-        earlier = session.scalars(query).first()
-    if earlier is None:
-        return
-    when = earlier.created_at.strftime("%Y-%m-%d %H:%M UTC")
-    where = "attached to a case" if earlier.case_id else "not attached to a case yet"
-    raise DuplicateUploadError(
-        f"this file was already uploaded on {when} as denial {earlier.id} ({where})",
-        errors={
-            "file": [
-                "Already uploaded: open the earlier upload (and attach it to the case) "
-                "instead of uploading it again."
-            ]
-        },
-        existing_denial_id=earlier.id,
-        uploaded_at=earlier.created_at.isoformat(),
-    )
 
 
 def finish_denial(services: Services, denial_id: str, *, owner: str | None = None) -> None:
@@ -231,7 +175,7 @@ def _read_claimed(services: Services, denial_id: str) -> None:
                 # Read in the background after an upload to a case: about another patient, so
                 # it is not attached; the review page shows why.
                 stored.case_id = None
-                stored.error = "not attached: " + _differences_text(found)
+                stored.error = "not attached: " + differences_text(found)
         session.flush()
         if case_row is not None:
             refresh_next_due(session, case_row)
@@ -260,10 +204,10 @@ def correct_denial(
         row.appeal_deadline = _deadline(row.result)
         case_row = session.get(CaseRow, row.case_id) if row.case_id else None
         if case_row is not None:
-            before = _stored(row)
+            before = stored_reconciliation(row)
             found = reconcile(tracked_case(case_row), corrected)
             if before is not None:
-                found = _carry_over(before, found)
+                found = carry_over(before, found)
             if clean.get("needs_review") is False:
                 # "I have checked these facts": the person also saw the differences shown.
                 found = found.acknowledge(principal.label, utcnow().isoformat())
@@ -311,74 +255,6 @@ def _corrected_result(
     return result
 
 
-HUB_ROLES = frozenset({"hub", "hub_admin", "hub_staff"})
-
-
-def is_hub(principal: Principal) -> bool:
-    """Whether the caller works for the hub (an API key or a user that sees every facility)."""
-    return principal.role in HUB_ROLES and principal.facility_npi is None
-
-
-def _differences_text(found: Reconciliation) -> str:
-    return "; ".join(
-        f"{c.fact.replace('_', ' ')}: the case says {_shown(c.case)}, "
-        f"the denial says {_shown(c.denial)}"
-        for c in found.identity_differences
-    )
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, tuple | list):
-        return ", ".join(value) or "nothing"
-    return str(value) if value else "nothing"
-
-
-def check_identity(
-    case: Case, denial: Denial, principal: Principal, override_reason: str | None
-) -> Reconciliation:
-    """Reconcile a denial with a case; 409 when the patient differs and nobody may override.
-
-    A hub user's `override_reason` lets the letter through (the override is kept with its
-    reason); anyone else gets 403 for trying.
-    """
-    found = reconcile(case, denial)
-    if not found.identity_differences:
-        return found
-    reason = (override_reason or "").strip()
-    if not reason:
-        raise IdentityMismatchError(
-            "the denial does not name this case's patient: " + _differences_text(found),
-            errors={
-                c.fact: [f"The case says {_shown(c.case)}; the denial says {_shown(c.denial)}."]
-                for c in found.identity_differences
-            },
-            reconciliation=found.to_json(),
-        )
-    if not is_hub(principal):
-        raise ForbiddenError(
-            "only a hub user may attach a denial that names another patient",
-            errors={"override_reason": ["Ask the hub to review this letter."]},
-        )
-    return found.with_override(Override(principal.label, utcnow().isoformat(), reason[:500]))
-
-
-def _stored(row: DenialRow) -> Reconciliation | None:
-    return Reconciliation.from_stored(row.reconciliation) if row.reconciliation else None
-
-
-def _carry_over(before: Reconciliation, found: Reconciliation) -> Reconciliation:
-    """Keep an override and an acknowledgement while the differences they covered stand."""
-    if before.override and {c.fact for c in found.identity_differences} <= {
-        c.fact for c in before.identity_differences
-    }:
-        found = found.with_override(before.override)
-    if before.acknowledged_by and [c.to_json() for c in found.warnings] == [
-        c.to_json() for c in before.warnings
-    ]:
-        found = found.acknowledge(before.acknowledged_by, before.acknowledged_at or "")
-    return found
-
-
 def attach_denial(
     services: Services,
     principal: Principal,
@@ -399,13 +275,13 @@ def attach_denial(
         row = access.get_denial(session, principal, denial_id)
         found = None
         if row.status == "done" and row.result is not None:
-            before = _stored(row) if row.case_id == case.id else None
+            before = stored_reconciliation(row) if row.case_id == case.id else None
             denial = Denial.from_json(row.result)
             again = reconcile(tracked_case(case), denial)
             if before is not None and not override_reason:
                 # Attached again (to acknowledge, say): an override given before still covers
                 # the differences it was given for.
-                found = _carry_over(before, again)
+                found = carry_over(before, again)
                 if found.identity_differences and found.override is None:
                     found = check_identity(tracked_case(case), denial, principal, None)
             else:
@@ -447,15 +323,10 @@ def denial_json(row: DenialRow) -> dict[str, Any]:
         error=row.error,
     )
     out.setdefault("reviewed_fields", [])
-    found = _stored(row) if row.case_id else None
+    found = stored_reconciliation(row) if row.case_id else None
     out["reconciliation"] = found.to_json() if found else None
     out["reconciliation_state"] = found.state_json() if found else None
     return out
-
-
-def reconciliation_of(row: DenialRow) -> Reconciliation | None:
-    """The stored reconciliation of a denial attached to a case, or None."""
-    return _stored(row) if row.case_id else None
 
 
 def _deadline(result: dict[str, Any] | None) -> date | None:
@@ -463,22 +334,12 @@ def _deadline(result: dict[str, Any] | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _safe_filename(name: str) -> str:
-    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "denial.pdf"
-    return "".join(c for c in base if c.isprintable())[:200]
-
-
 __all__ = [
     "facts_from_letter_file",
     "read_letter",
     "attach_denial",
-    "check_identity",
-    "check_upload",
-    "is_hub",
-    "reconciliation_of",
     "correct_denial",
     "denial_json",
-    "extract_limits",
     "finish_denial",
     "read_denial_row",
     "submit_denial",

@@ -22,7 +22,7 @@ from formservice.store.documents import save_document
 from formservice.store.models import CaseRow, DenialRow, DocumentRow, utcnow
 from formservice.store.pa import tracked_case
 from formservice.usecases.cases import case_facts
-from formservice.usecases.denials import is_hub
+from formservice.usecases.denial_identity import is_hub
 from formservice.usecases.documents import render_stored_case
 from formservice.usecases.plan import check_applicable
 from formservice.usecases.services import Services
