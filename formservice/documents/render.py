@@ -252,6 +252,7 @@ def _render_pdf_kind(
             forms_dir=tools.forms_dir,
             properties=properties,
             charge_master=tools.charge_master,
+            facts=facts,
         )
         details: dict[str, Any] = {
             "forms": claim.forms,

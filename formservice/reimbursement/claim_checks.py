@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from formservice.model import Case
+from formservice.model import Case, CaseFacts
 from formservice.reimbursement import codes
+from formservice.reimbursement.abn import abn_advice
 from formservice.reimbursement.claim_lines import MAX_DIAGNOSES, ClaimLine, diagnosis_letters
 
 __all__ = ["Problem", "validate_claim_lines"]
@@ -140,11 +141,27 @@ def _check_time_units(lines: list[ClaimLine], case: Case) -> list[Problem]:
     ]
 
 
-def _check_abn(case: Case) -> list[Problem]:
-    """ABN options 2 and 3 mean Medicare is not to be billed (CMS-R-131 options)."""
+def _check_abn(case: Case, facts: CaseFacts | None) -> list[Problem]:
+    """ABN options 2 and 3 mean Medicare is not to be billed (CMS-R-131 options); an ABN the
+    rules advise (`abn.abn_advice`) but the case does not record leaves the lines without GA or
+    GZ, which is said rather than guessed: a signed ABN on file (GA) or none given (GZ) decides
+    who pays a denied claim (SSA §1879)."""
     payer = case.coverage.payer
-    if case.abn is None or payer is None or payer.plan_type != "medicare_ffs":
+    if payer is None or payer.plan_type != "medicare_ffs":
         return []
+    if case.abn is None:
+        advice = abn_advice(case, facts or CaseFacts())
+        if not advice.required:
+            return []
+        return [
+            Problem(
+                "abn_not_recorded",
+                "warning",
+                f"{advice.why} The case records no ABN (abn.issued_on), so the scalp-cooling "
+                "lines carry neither GA (a signed ABN on file) nor GZ (none given): record "
+                "which before billing",
+            )
+        ]
     if case.abn.option in (2, 3):
         what = {2: "not to bill Medicare", 3: "not to receive the service"}[case.abn.option]
         return [
@@ -205,15 +222,21 @@ def _diagnosis_problems(case: Case) -> list[Problem]:
     return problems
 
 
-def validate_claim_lines(lines: list[ClaimLine], case: Case) -> list[Problem]:
-    """Every problem with a set of claim lines, each explained (and its line when it has one)."""
+def validate_claim_lines(
+    lines: list[ClaimLine], case: Case, facts: CaseFacts | None = None
+) -> list[Problem]:
+    """Every problem with a set of claim lines, each explained (and its line when it has one).
+
+    ``facts`` (the benefits investigation, documents made) refine the ABN advice; without them
+    it is taken from the case alone.
+    """
     letters = {letter for letter, _ in diagnosis_letters(case)}
     problems = (
         _check_in_effect(lines)
         + _check_sessions(lines)
         + _check_initial(lines, case)
         + _check_time_units(lines, case)
-        + _check_abn(case)
+        + _check_abn(case, facts)
         + _check_fields(lines, letters)
         + _diagnosis_problems(case)
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from formservice.errors import ChargeMasterError, ClaimBuildError
-from formservice.model import Abn, CaseFacts, Payer
+from formservice.model import Abn, Benefits, CaseFacts, Payer
 from formservice.reimbursement import codes
 from formservice.reimbursement.applicability import check_document
 from formservice.reimbursement.charge_master import load_charge_master
@@ -367,3 +367,35 @@ def test_the_plan_refuses_the_cms1500_for_hospital_outpatient_care(make_case):
     assert "UB-04" in refused.why
     office = make_case(coverage_status="insured")
     assert check_document(office, CaseFacts(), "cms1500") is None
+
+
+def _abn_problems(case, facts=None):
+    problems = validate_claim_lines(build_claim_lines(case), case, facts)
+    return [p for p in problems if p.code == "abn_not_recorded"]
+
+
+def test_an_abn_the_rules_advise_but_the_case_does_not_record_is_said_not_guessed(make_case):
+    # Coverage not confirmed: the rules advise an ABN; with none recorded there is no GA or GZ.
+    case = _medicare(make_case(sessions=1, start_date=START), None)
+    assert {ln.modifiers for ln in build_claim_lines(case)} == {()}
+    [problem] = _abn_problems(case)
+    assert problem.severity == "warning"
+    assert "neither GA" in problem.message
+    assert "nor GZ" in problem.message
+    assert "coverage of scalp cooling is not confirmed" in problem.message
+
+
+def test_no_abn_warning_when_recorded_or_coverage_confirmed_on_label(make_case):
+    recorded = _medicare(make_case(sessions=1, start_date=START), Abn(date(2025, 1, 20), 1))
+    assert _abn_problems(recorded) == []
+    confirmed = _medicare(make_case(sessions=1, start_date=START, scalp_cooling_covered=True), None)
+    assert _abn_problems(confirmed) == []  # breast cancer (on label), coverage confirmed
+    commercial = make_case(sessions=1, start_date=START, coverage_status="insured")
+    assert _abn_problems(commercial) == []
+
+
+def test_the_benefits_investigation_settles_the_abn_advice(make_case):
+    case = _medicare(make_case(sessions=1, start_date=START), None)
+    assert _abn_problems(case, CaseFacts())  # nothing known: advised
+    found = Benefits(coverage_active=True, plan_type="medicare_ffs", scalp_cooling_covered=True)
+    assert _abn_problems(case, CaseFacts(benefits=found)) == []

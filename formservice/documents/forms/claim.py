@@ -44,7 +44,7 @@ from pypdf.generic import (
 
 from formservice.documents.forms.shipped import render_pa_form
 from formservice.errors import ClaimBuildError, ValidationProblem
-from formservice.model import Case
+from formservice.model import Case, CaseFacts
 from formservice.reimbursement import codes
 from formservice.reimbursement.charge_master import load_charge_master
 from formservice.reimbursement.checklists import chemo_code
@@ -120,7 +120,7 @@ def _refuse_unbillable(case: Case) -> None:
 
 
 def claim_form_lines(
-    case: Case, *, charge_master: Path | str | None = None
+    case: Case, *, charge_master: Path | str | None = None, facts: CaseFacts | None = None
 ) -> tuple[list[FormLine], list[Problem]]:
     """Claim lines for the form and the non-error billing problems; 422 on any error.
 
@@ -136,7 +136,7 @@ def claim_form_lines(
         raise _refuse(
             {path: [str(exc).split(": ", 1)[-1]]}, "the case lacks what lines need"
         ) from exc
-    problems = validate_claim_lines(lines, case)
+    problems = validate_claim_lines(lines, case, facts)
     errors: dict[str, list[str]] = {}
     for p in problems:
         if p.severity == "error":
@@ -212,13 +212,14 @@ def render_claim_form(
     forms_dir: Path | str | None = None,
     properties: Mapping[str, str] | None = None,
     charge_master: Path | str | None = None,
+    facts: CaseFacts | None = None,
 ) -> ClaimForm:
     """Fill as many CMS-1500 copies as the claim lines need and merge them into one PDF.
 
     ValidationProblem (422) when the case cannot make a claim a payer accepts (see the module
     docstring); ChargeMasterError (500) when the charge master file is unreadable.
     """
-    lines, notes = claim_form_lines(case, charge_master=charge_master)
+    lines, notes = claim_form_lines(case, charge_master=charge_master, facts=facts)
     chunks = _chunks(lines)
     flat = flatten or len(chunks) > 1
     filled_case = _primary_first(case)

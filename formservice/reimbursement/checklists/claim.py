@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from formservice.errors import ClaimBuildError
-from formservice.model import Case
+from formservice.model import Case, CaseFacts
 from formservice.reimbursement import codes, pa_tracking
 from formservice.reimbursement.checklists.items import (
     DONE,
@@ -73,16 +73,17 @@ def chemo_code(case: Case) -> str:
     return case.treatment.chemo_administration_code or DEFAULT_CHEMO_CODE
 
 
-def _claim_problems(case: Case) -> tuple[list[Problem] | None, str]:
+def _claim_problems(case: Case, facts: FactsLike) -> tuple[list[Problem] | None, str]:
     try:
         lines = build_claim_lines(case, chemo_code=chemo_code(case))
     except ClaimBuildError as exc:
         return None, f"cannot build claim lines: {exc}"
-    return validate_claim_lines(lines, case), f"{len(lines)} claim lines"
+    known = CaseFacts(benefits=facts.benefits, documents=frozenset(facts.documents))
+    return validate_claim_lines(lines, case, known), f"{len(lines)} claim lines"
 
 
 def _claim_lines_valid(case: Case, facts: FactsLike, today: date) -> tuple[Status, str]:
-    problems, summary = _claim_problems(case)
+    problems, summary = _claim_problems(case, facts)
     if problems is None:
         return MISSING, summary
     errors = [p.message for p in problems if p.severity == "error"]
@@ -94,7 +95,7 @@ def _claim_lines_valid(case: Case, facts: FactsLike, today: date) -> tuple[Statu
 
 
 def _chemo_pairing(case: Case, facts: FactsLike, today: date) -> tuple[Status, str]:
-    problems, summary = _claim_problems(case)
+    problems, summary = _claim_problems(case, facts)
     if problems is None:
         return MISSING, summary
     unpaired = [p.message for p in problems if p.code == "0663T_without_chemo_admin"]
