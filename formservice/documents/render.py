@@ -361,10 +361,8 @@ def _render_packet(
         denial_title=denial_title,
         properties=provenance("appeal_packet", "appeal_packet", 1, identity, inputs),
     )
-    if (form_id is not None) != contents.pa_form or len(details["parts"]) != 2 + len(
-        contents.parts
-    ):
-        raise AssertionError("the packet's parts are not the ones its letters list")
+    if len(details["parts"]) != 2 + len(contents.parts):  # cover, letter, then what it lists
+        raise RuntimeError("the packet's parts are not the ones its letters list")
     details["enclosures"] = {"listed": list(enclosures.listed), "to_add": list(enclosures.to_add)}
     details["enclosure_warnings"] = appeals.enclosure_warnings(enclosures)
     return _Made(pdf, "appeal_packet", identity, 1, details)

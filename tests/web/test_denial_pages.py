@@ -241,6 +241,8 @@ def test_link_generate_and_download_the_appeal_packet(
     document_id = document_url.rsplit("/", 1)[1]
     page = browser.get(document_url)
     assert "Download PDF" in page.text
+    # What the letter's argument calls for and the packet cannot hold: to add before sending.
+    assert "Add before sending: copies of the references cited" in page.text
     pdf = browser.get(f"/documents/{document_id}/download")
     assert pdf.mimetype == "application/pdf"
     assert pdf.data.startswith(b"%PDF")
