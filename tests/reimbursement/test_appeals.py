@@ -361,7 +361,7 @@ def test_a_packets_letter_lists_only_the_packets_parts_and_the_rest_is_to_add() 
         "Letter of medical necessity from the treating physician",
         f"Remittance advice (835) for claim {d['claim_number']}",
         "Clinical notes",
-        "Prior authorization request form (PA-9), as submitted",
+        "Prior authorization request form (PA-9)",
     )
     assert found.to_add == (
         "the chemotherapy treatment plan",
