@@ -69,6 +69,9 @@ def input_hash(case: Case, request: DocumentRequest, facts: CaseFacts, today: da
             "forms": list(facts.forms),
             "documents": sorted(facts.documents),
             **({"pa_history": list(facts.pa_history)} if request.kind == "appeal_packet" else {}),
+            # A packet's letters list what the packet holds: only when set (standalone letters
+            # keep their hash).
+            **({"packet": list(facts.packet.parts)} if facts.packet is not None else {}),
         },
         sort_keys=True,
         separators=(",", ":"),

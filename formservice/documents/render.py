@@ -32,8 +32,9 @@ from formservice.model import (
     RenderedDocument,
     TemplateVersion,
 )
+from formservice.reimbursement import appeals
 from formservice.reimbursement.claim_lines import codes_caveat
-from formservice.reimbursement.reconciliation import agreed_denial, reconcile
+from formservice.reimbursement.reconciliation import agreed_denial
 
 __all__ = ["RenderTools", "RenderedDocument", "render_document", "resolve_kind"]
 
@@ -205,6 +206,8 @@ def _render_letter(
     details: dict[str, Any] = {"letter_date": today.isoformat()}
     # Only the letter that asks for authorization says "retroactive"; checklists don't ask.
     warnings = _letter_warnings(context) if spec.name == "lmn" else []
+    if spec.name == "appeal" and facts.packet is None:
+        warnings += _enclosure_warnings(context)
     if warnings:
         details["warnings"] = warnings
     return _Made(data, template.name, template.sha256, template.version, details)
@@ -227,6 +230,23 @@ def _letter_warnings(context: dict[str, Any]) -> list[dict[str, Any]]:
             }
         ]
     return []
+
+
+def _enclosure_warnings(context: dict[str, Any]) -> list[dict[str, Any]]:
+    """A letter of appeal made on its own lists what the clinic must enclose with it: say so."""
+    items = list(context.get("appeal", {}).get("to_assemble") or [])
+    if not items:
+        return []
+    return [
+        {
+            "code": "enclosures_to_assemble",
+            "severity": "warning",
+            "message": "This letter lists enclosures that are not attached to it: enclose them "
+            "before sending (or make the appeal packet, which holds what it can and lists only "
+            "that): " + "; ".join(items) + ".",
+            "line": None,
+        }
+    ]
 
 
 def _render_pdf_kind(
@@ -282,17 +302,8 @@ def _render_pdf_kind(
 
 def submitted_pa_form(case: Case, facts: CaseFacts) -> str | None:
     """The payer form of the PA request sent to this denial's payer, as the PA record states it
-    (the form of its latest `submitted` step), or None: no form was sent, or the PA went to
-    another payer than the one that denied."""
-    form = None
-    for step in reversed(facts.pa_history):
-        if step.get("status") == "submitted" and step.get("form"):
-            form = str(step["form"])
-            break
-    if form is None or facts.denial is None:
-        return None
-    payer = reconcile(case, facts.denial).get("payer")
-    return form if payer.status != "differs" else None
+    (`reimbursement.appeals.submitted_pa_form`), or None."""
+    return appeals.submitted_pa_form(case, facts.denial, facts.pa_history)
 
 
 def _render_packet(
@@ -307,19 +318,24 @@ def _render_packet(
     claim's remittance page), clinical notes, and the PA form only when the PA record says one
     was sent to this payer (flattened). Never the staff checklist."""
     denial_pdf, denial_title = facts.denial_pdf, "Copy of the denial letter"
+    remittance = False
     if facts.denial is not None and facts.denial.text_source == "x12" and not denial_pdf:
         # A denial read from an 835 has no letter: the packet encloses the claim's remittance.
         denial_pdf, denial_title = render_remittance_page(facts.denial), "Remittance advice (835)"
+        remittance = True
     if not facts.denial or not denial_pdf:
         raise ValidationProblem(
             "an appeal packet needs the denial letter it answers",
             errors={"denial_id": ["Upload the denial and give its denial_id."]},
         )
+    # What the packet holds after the letter of appeal: the letters list exactly that.
+    contents = appeals.packet_contents(case, facts.denial, facts.pa_history, remittance=remittance)
+    packed = replace(facts, packet=contents)
 
     def letter(kind: str) -> bytes:
         ask = replace(request, kind=kind, format="pdf", form=None, flatten=False)
         # The packet's LMN is an enclosure documenting the claim under appeal, not a PA request.
-        made_for = replace(facts, lmn_purpose="appeal_enclosure") if kind == "lmn" else facts
+        made_for = replace(packed, lmn_purpose="appeal_enclosure") if kind == "lmn" else packed
         return render_document(case, ask, made_for, today=today, tools=tools).data
 
     form_id = submitted_pa_form(case, facts)
@@ -332,9 +348,13 @@ def _render_packet(
     for name in PACKET_LETTERS:
         digest.update(tools.templates(name).sha256.encode())
     identity = digest.hexdigest()
+    agreed = agreed_denial(case, facts.denial)
+    enclosures = appeals.appeal_enclosure_list(
+        agreed, case, appeals.appeal_arguments(agreed, case), contents
+    )
     pdf, details = build_appeal_packet(
         case,
-        agreed_denial(case, facts.denial),
+        agreed,
         today=today,
         render_letter=letter,
         denial_pdf=denial_pdf,
@@ -342,4 +362,8 @@ def _render_packet(
         denial_title=denial_title,
         properties=provenance("appeal_packet", "appeal_packet", 1, identity, inputs),
     )
+    if len(details["parts"]) != 2 + len(contents.parts):  # cover, letter, then what it lists
+        raise RuntimeError("the packet's parts are not the ones its letters list")
+    details["enclosures"] = {"listed": list(enclosures.listed), "to_add": list(enclosures.to_add)}
+    details["enclosure_warnings"] = appeals.enclosure_warnings(enclosures)
     return _Made(pdf, "appeal_packet", identity, 1, details)

@@ -41,6 +41,7 @@ from formservice.model.denial import CATEGORIES, DENIAL_FACT_KEYS, Denial, Denia
 from formservice.model.documents import (
     CaseFacts,
     DocumentRequest,
+    PacketContents,
     RenderedDocument,
     TemplateVersion,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "DocumentRequest",
     "Facility",
     "Household",
+    "PacketContents",
     "Patient",
     "Payer",
     "PlanType",

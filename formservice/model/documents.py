@@ -29,6 +29,29 @@ class DocumentRequest:
 
 
 @dataclass(frozen=True)
+class PacketContents:
+    """What an appeal packet encloses after its letter of appeal, in the packet's order: the
+    letter of medical necessity, the copy of the denial (``denial_copy``: ``"letter"``, or
+    ``"remittance"`` for a denial read from an 835), the clinical notes page and the PA request
+    form, the last two only when the packet holds them."""
+
+    denial_copy: str = "letter"
+    clinical_notes: bool = False
+    pa_form: bool = False
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The enclosed parts' keys, in order (appeals.yaml `packet_enclosures`)."""
+        copy = "remittance" if self.denial_copy == "remittance" else "denial_letter"
+        return (
+            "lmn",
+            copy,
+            *(("clinical_notes",) if self.clinical_notes else ()),
+            *(("pa_form",) if self.pa_form else ()),
+        )
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     """What the service knows about a case beyond its payload.
 
@@ -53,6 +76,9 @@ class CaseFacts:
     # or retroactive authorization) or "appeal_enclosure" (the LMN of an appeal packet documents
     # the medical necessity of the claim under appeal and asks for no authorization).
     lmn_purpose: str = "request"
+    # Set for the letters of an appeal packet: what the packet encloses, so that their
+    # enclosure lists name exactly that (`reimbursement.appeals.enclosures`).
+    packet: PacketContents | None = None
 
 
 @dataclass(frozen=True)

@@ -417,3 +417,22 @@ def test_the_letter_routes_to_the_denials_appeal_address() -> None:
     assert f"VIA FAX: {to['fax']}" in text
     assert to["name"] in text
     assert "617-555-0121" not in text  # the directory's Contoso fax: only a fallback
+
+
+def test_a_standalone_letter_says_its_enclosures_are_for_the_clinic_to_assemble(
+    services: Services,
+) -> None:
+    """A letter made on its own lists everything the appeal calls for (the clinic sends it with
+    them): its warning names each one to enclose before sending."""
+    c, d = case(), denial("02_erisa_experimental_records")
+    rendered = render_document(
+        services,
+        c,
+        DocumentRequest(kind="appeal", denial_id="den-1"),
+        CaseFacts(denial=Denial.from_json(d)),
+        letter_date=TODAY,
+    )
+    (found,) = [w for w in rendered.details["warnings"] if w["code"] == "enclosures_to_assemble"]
+    for item in ("Pathology report", "Copies of the references cited", "FDA 510(k) clearance"):
+        assert item in found["message"]
+        assert item in flat(rendered.data)

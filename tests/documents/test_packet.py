@@ -4,6 +4,7 @@ a reserved band, with nothing active from the uploaded letter (issue 13 items 2-
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -27,6 +28,7 @@ from pypdf.generic import (
 from formservice.documents.packet.assemble import BAND
 from formservice.model import CaseFacts, Denial, DocumentRequest
 from formservice.reimbursement.appeals import appeal_route
+from formservice.reimbursement.checklists import appeal_checklist
 from formservice.reimbursement.codes import chemo_admin_codes, scalp_cooling_codes
 from formservice.reimbursement.reconciliation import agreed_denial
 from formservice.schemas.case import load_case
@@ -193,7 +195,13 @@ def test_packet_holds_only_what_the_payer_should_see(
         "Copy of the denial letter",
         "Clinical notes",
     ]
-    assert made.json["details"]["warnings"] == []
+    # No gate warning; only what the appeal calls for and the packet cannot hold.
+    warnings = made.json["details"]["warnings"]
+    assert [w.split(".")[0] for w in warnings] == [
+        "Add before sending: the chemotherapy treatment plan",
+        "Add before sending: copies of the references cited (the articles and guidelines under "
+        "References in the letter of appeal)",
+    ]
 
     # Recorded as sent to this payer on that form: now it is enclosed, flattened.
     step = client.post(
@@ -420,3 +428,141 @@ def test_the_packets_lmn_documents_the_claim_and_asks_for_no_authorization(
     assert [w["code"] for w in standalone.details.get("warnings", [])].count(
         "retroactive_request"
     ) == 1
+
+
+# The parts a packet's letters may name as enclosed: each named item starts with one of them.
+_PART_TITLES = (
+    "Letter of medical necessity",
+    "Copy of the denial letter",
+    "Remittance advice (835)",
+    "Clinical notes",
+    "Prior authorization request form",
+)
+
+
+def _part_pages(texts: list[str], part: dict[str, Any]) -> str:
+    start = int(part["first_page"]) - 1
+    return "\n".join(texts[start : start + int(part["pages"])])
+
+
+def _letter_enclosures(letter_text: str) -> list[str]:
+    """The items of the appeal letter's numbered "Enclosures" list, as the reviewer reads them
+    (each item's first line; the list may run onto the next page)."""
+    lines = [line.strip() for line in letter_text.splitlines()]
+    start = max(i for i, line in enumerate(lines) if line == "Enclosures")
+    items: list[str] = []
+    for line in lines[start + 1 :]:
+        if line == "References":
+            break
+        found = re.match(r"(\d+)\.\s+(.*)", line)
+        if found and int(found.group(1)) == len(items) + 1:
+            items.append(found.group(2))
+    return items
+
+
+def _lmn_enclosures(lmn_text: str) -> list[str]:
+    flat = " ".join(lmn_text.split())
+    found = re.search(r"Enclosures: (.*?)(?: References | Page \d+ of \d+|$)", flat)
+    assert found is not None, flat[-600:]
+    return [item.strip() for item in found.group(1).split(";") if item.strip()]
+
+
+def _cover_contents(cover_text: str) -> list[str]:
+    lines = [line.strip() for line in cover_text.splitlines()]
+    start = lines.index("Enclosed:")
+    return [m.group(1) for line in lines[start + 1 :] if (m := re.match(r"\d+\. (.*)", line))]
+
+
+def _titled(item: str) -> str:
+    """The packet part an enclosure item names (its title starts the item), or ''."""
+    return next((t for t in _PART_TITLES if item.lower().startswith(t.lower())), "")
+
+
+ENCLOSURE_CASES = [
+    # A medical-necessity argument that cites references; no PA on file.
+    ("01_erisa_medical_necessity", {}, ("copies of the references cited",)),
+    # Experimental (FDA letter) and missing records (pathology report ...), references.
+    (
+        "02_erisa_experimental_records",
+        {},
+        ("FDA 510(k) clearance letter", "pathology report", "copies of the references cited"),
+    ),
+    # No PA on file and no clinical notes on the case: neither listed, the notes to add.
+    ("04_medicaid_no_auth", {"notes": None}, ("clinical notes and chemotherapy treatment plan",)),
+    # A PA on file but no form sent on the PA record: the PA and its determination to add.
+    ("12_fax_auth_mismatch_scan", {}, ("prior authorization PA-2026-00417 and its determination",)),
+    # A PA form sent to this payer: enclosed and listed; its determination is not.
+    (
+        "14_erisa_eligibility",
+        {"pa": "PA-1", "form": "nwhp_scalp_cooling_precert"},
+        ("the payer's determination on prior authorization PA-1", "eligibility verification"),
+    ),
+]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize(
+    ("stem", "change", "to_add"), ENCLOSURE_CASES, ids=[c[0] for c in ENCLOSURE_CASES]
+)
+def test_the_letters_list_exactly_what_the_packet_encloses(
+    stem: str, change: dict[str, Any], to_add: tuple[str, ...], services: Services
+) -> None:
+    """Read as the payer's reviewer reads it: every enclosure the letter of appeal (and the LMN,
+    and the cover) names is a part of the packet, in the packet's order, and nothing else; what
+    the appeal calls for that the packet cannot hold is a warning to add it before sending."""
+    require_tool("soffice", "make test (apt-get install libreoffice-writer-nogui)")
+    case = load_case(denial_case(stem))
+    history: tuple[dict[str, object], ...] = ()
+    if "notes" in change:
+        case = dataclasses.replace(case, clinical_notes=change["notes"])
+    if "pa" in change:
+        pa = dataclasses.replace(case.prior_authorization, number=change["pa"])
+        case = dataclasses.replace(case, prior_authorization=pa)
+        history = ({"status": "submitted", "form": change["form"], "number": change["pa"]},)
+    denial = Denial.from_json(json.loads((SAMPLES / "denials" / f"{stem}.json").read_text()))
+    facts = CaseFacts(
+        denial=denial,
+        denial_pdf=(SAMPLES / "denials" / f"{stem}.pdf").read_bytes(),
+        pa_history=history,
+    )
+    made = render_for_case(
+        services,
+        case,
+        DocumentRequest("appeal_packet", "pdf", denial_id="sample"),
+        facts,
+        letter_date=date(2026, 11, 30),
+    )
+    texts = _texts(made.data)
+    parts = made.details["parts"]
+    titles = [p["title"] for p in parts]
+    assert titles[:2] == ["Fax cover sheet", "Letter of appeal"]
+    enclosed = titles[2:]  # what the packet holds after the letter, in order
+
+    named = _letter_enclosures(_part_pages(texts, parts[1]))
+    assert [_titled(item) for item in named] == enclosed, named
+    lmn = next(p for p in parts if p["title"] == "Letter of medical necessity")
+    assert [_titled(item) for item in _lmn_enclosures(_part_pages(texts, lmn))] == enclosed[1:]
+    assert _cover_contents(texts[0]) == titles[1:]
+    # Each part named is there to read: its pages are in the packet and not blank.
+    for part in parts[2:]:
+        assert _part_pages(texts, part).strip(), part["title"]
+    if "Prior authorization request form" in enclosed:
+        assert "(PA-1)" in " ".join(named)
+    everything = " ".join(" ".join(texts).split())
+    assert "Copies of the references cited" not in everything
+    assert "and its determination" not in everything
+    assert "Most recent office visit note" not in everything  # the standalone LMN's list
+
+    # What the appeal calls for and the packet cannot hold: a warning to add it.
+    warnings = [str(w) for w in made.details.get("enclosure_warnings") or []]
+    assert all(w.startswith("Add before sending: ") for w in warnings), warnings
+    for item in to_add:
+        assert any(item.lower() in w.lower() for w in warnings), (item, warnings)
+    assert not any(_titled(w.removeprefix("Add before sending: ")) in enclosed for w in warnings)
+    # ... and on the appeal checklist.
+    row = next(
+        i for i in appeal_checklist(case, facts, date(2026, 11, 30)) if i.id == "enclosures_to_add"
+    )
+    assert row.status == "missing"
+    for item in to_add:
+        assert item.lower() in row.detail.lower(), (item, row.detail)

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from formservice.denials.taxonomy import CATEGORIES
-from formservice.model import Case, Denial, PriorAuthorization
+from formservice.model import Case, Denial, PacketContents, PriorAuthorization
 from formservice.reimbursement import appeals as _appeals
 from formservice.reimbursement.evidence import assemble_evidence
 from formservice.reimbursement.evidence_data import load_evidence
@@ -329,3 +329,54 @@ def test_an_unknown_category_is_answered_as_other_with_its_quote() -> None:
     (arg,) = appeals.appeal_arguments(d, case())
     assert arg.category == "other"
     assert [q.evidence for q in arg.quotes] == ["Denied for reasons."]
+
+
+def test_a_packets_letter_lists_only_the_packets_parts_and_the_rest_is_to_add() -> None:
+    """In a packet the list is the packet's parts after the letter, in its order; what the
+    appeal calls for besides becomes "Add before sending: ..." (and the standalone list, the
+    same call, is unchanged)."""
+    d = denial("02_erisa_experimental_records")
+    arguments = appeals.appeal_arguments(d, case())
+    standalone = appeals.appeal_enclosures(d, case(), arguments)
+    bare = PacketContents()  # LMN and the denial letter only: no notes, no PA form
+    found = appeals.appeal_enclosure_list(d, case(), arguments, bare)
+    assert found.listed == (
+        "Letter of medical necessity from the treating physician",
+        "Copy of the denial letter dated April 2, 2026",
+    )
+    assert appeals.appeal_enclosures(d, case(), arguments, bare) == list(found.listed)
+    assert "Pathology report" in standalone
+    assert "pathology report" in found.to_add
+    assert "FDA 510(k) clearance letter for the scalp cooling system" in found.to_add
+    assert found.to_add[-1].startswith("copies of the references cited")
+    warnings = appeals.enclosure_warnings(found)
+    assert warnings[0].startswith("Add before sending: FDA 510(k) clearance letter")
+    # A denial read from an 835 with a PA form sent: the remittance page and the form listed;
+    # the determination is still to add.
+    pa_case = with_pa(case(), required=True, status="denied", number="PA-9")
+    remit = PacketContents(denial_copy="remittance", clinical_notes=True, pa_form=True)
+    d = denial("04_medicaid_no_auth")
+    found = appeals.appeal_enclosure_list(d, pa_case, appeals.appeal_arguments(d, pa_case), remit)
+    assert found.listed == (
+        "Letter of medical necessity from the treating physician",
+        f"Remittance advice (835) for claim {d['claim_number']}",
+        "Clinical notes",
+        "Prior authorization request form (PA-9)",
+    )
+    assert found.to_add == (
+        "the chemotherapy treatment plan",
+        "the payer's determination on prior authorization PA-9",
+    )
+
+
+def test_the_packets_contents_follow_the_case_and_the_pa_record() -> None:
+    d = Denial.from_json(denial("01_erisa_medical_necessity"))
+    noteless = dataclasses.replace(case(), clinical_notes="  ")
+    assert appeals.packet_contents(noteless, d, ()).parts == ("lmn", "denial_letter")
+    sent = ({"status": "submitted", "form": "nwhp_scalp_cooling_precert"},)
+    assert appeals.packet_contents(case(), d, sent, remittance=True).parts == (
+        "lmn",
+        "remittance",
+        "clinical_notes",
+        "pa_form",
+    )

@@ -241,6 +241,8 @@ def test_link_generate_and_download_the_appeal_packet(
     document_id = document_url.rsplit("/", 1)[1]
     page = browser.get(document_url)
     assert "Download PDF" in page.text
+    # What the letter's argument calls for and the packet cannot hold: to add before sending.
+    assert "Add before sending: copies of the references cited" in page.text
     pdf = browser.get(f"/documents/{document_id}/download")
     assert pdf.mimetype == "application/pdf"
     assert pdf.data.startswith(b"%PDF")
@@ -394,3 +396,22 @@ def test_uploading_the_same_letter_again_opens_the_earlier_upload(browser: Staff
     assert _denial_id(again) == first
     page = browser.get(again.headers["Location"]).text
     assert "This letter was already uploaded" in page
+
+
+def test_a_standalone_appeal_says_what_the_clinic_must_enclose_on_its_page(
+    browser: StaffBrowser, client: FlaskClient, cases: dict[str, str], hub_headers: dict[str, str]
+) -> None:
+    """A letter of appeal made on its own lists what the clinic must put with it: its page says
+    so, in words (not the warning's raw record)."""
+    browser.login("clinic_a")
+    denial_id = _denial_id(_upload(browser, TEXT_LETTER, cases["letter01"]))
+    made = client.post(
+        f"/api/v1/cases/{cases['letter01']}/documents",
+        json={"kind": "appeal", "denial_id": denial_id},
+        headers=hub_headers,
+    )
+    assert made.status_code == 201, made.json
+    page = browser.get(f"/documents/{made.json['id']}").text
+    assert "This letter lists enclosures that are not attached to it" in page
+    assert "Copies of the references cited" in page
+    assert "enclosures_to_assemble" not in page

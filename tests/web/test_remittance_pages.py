@@ -93,6 +93,10 @@ def test_an_835_denial_makes_an_appeal_packet_with_its_remittance(
     text = "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "Remittance advice (X12 835) for this claim" in text
     assert "2026031500123" in text
+    # The letter encloses the remittance page, not a denial letter the packet does not hold.
+    flat = " ".join(text.split())
+    assert "Remittance advice (835) for claim 2026031500123" in flat
+    assert "Copy of the denial letter" not in flat
 
 
 def test_the_case_page_offers_its_837p(browser: StaffBrowser, cases: dict[str, str]) -> None:

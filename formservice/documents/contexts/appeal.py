@@ -8,7 +8,9 @@ numbered evidence for the categories the appeal argues):
   where the denial is silent (codes, member ID);
 * ``arguments``: one numbered section per reason category (formservice.reimbursement.appeals);
 * ``remedy``: the one thing the letter asks for; ``appeal_deadline``: the deadline sentence;
-* ``appeal``: title, review asked for, addressee, ERISA requests, enclosures.
+* ``appeal``: title, review asked for, addressee, ERISA requests, enclosures (in a packet,
+  ``facts.packet``: exactly the parts the packet holds after the letter, in order) and
+  ``to_assemble`` (what the clinic must still put with it).
 """
 
 from __future__ import annotations
@@ -166,6 +168,7 @@ def build_appeal_context(case: Case, facts: CaseFacts, today: date) -> dict[str,
     arguments = appeals.appeal_arguments(denial, case)
     labels = {k: v.label for k, v in load_evidence().appeals.items()}
     request = appeals.appeal_request(denial, case)
+    enclosed = appeals.appeal_enclosure_list(denial, case, arguments, facts.packet)
     extra = {
         "denial": _denial_block(denial, case, labels),
         "arguments": [_argument(i, a) for i, a in enumerate(arguments, 1)],
@@ -179,7 +182,10 @@ def build_appeal_context(case: Case, facts: CaseFacts, today: date) -> dict[str,
             "addressee": _addressee(denial, case),
             "erisa": appeals.is_erisa(denial, case),
             "erisa_requests": appeals.erisa_requests(denial, case),
-            "enclosures": appeals.appeal_enclosures(denial, case, arguments),
+            "enclosures": list(enclosed.listed),
+            # What the clinic must still put with the letter: everything listed when the letter
+            # goes alone; what the packet cannot hold when it is a packet's letter.
+            "to_assemble": list(enclosed.to_add if facts.packet else enclosed.listed),
             "sections": len(arguments),
             "sections_word": _NUMBER_WORDS.get(len(arguments), str(len(arguments))),
         },
@@ -199,8 +205,10 @@ def build_lmn_enclosure_context(case: Case, facts: CaseFacts, today: date) -> di
     The LMN's own context (`common.build_context`) with the appeal-enclosure purpose: it
     documents the medical necessity of the claim under appeal and asks for no prior or
     retroactive authorization (`treatment.letter_purpose`). It is addressed to the appeals
-    unit, not utilization review: ``payer.attention`` is "Attn: <the letter's send-appeals-to
-    name>" when the denial states one, else "Attn: Appeals"; ``payer.fax`` the appeal's fax
+    unit, not utilization review, and its ``enclosures`` are the packet's other parts after the
+    letter of appeal and itself (with ``facts.packet``). ``payer.attention`` is "Attn: <the
+    letter's send-appeals-to name>" when the denial states one, else "Attn: Appeals";
+    ``payer.fax`` the appeal's fax
     (`reimbursement.appeals.route`) when one is known. Without a denial (a 422 elsewhere) the
     attention line is "Attn: Appeals" and the fax the case's.
     """
@@ -216,4 +224,11 @@ def build_lmn_enclosure_context(case: Case, facts: CaseFacts, today: date) -> di
         if fax:
             payer["fax"] = fax
     ctx["payer"] = payer
+    if facts.denial is not None and facts.packet is not None:
+        # It travels in the packet: it lists what the packet holds besides the two letters.
+        denial = agreed_denial(case, facts.denial)
+        listed = appeals.appeal_enclosure_list(
+            denial, case, appeals.appeal_arguments(denial, case), facts.packet
+        ).listed
+        ctx["enclosures"] = list(listed[1:])
     return ctx

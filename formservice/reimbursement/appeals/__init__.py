@@ -4,7 +4,9 @@ Pure: the denial is a `model.Denial`, the case a `model.Case`. The words come fr
 (evidence.yaml `arguments`, shared with the LMN, and appeals.yaml); `arguments` picks the variant
 that fits the case, fills the placeholders (`placeholders`) and numbers the citations the way the
 LMN does (`assemble_evidence` over `evidence_categories`), so the context's reference list
-matches; `request` writes what the letter asks for around them; `dates` reads and writes dates.
+matches; `request` writes what the letter asks for around them; `enclosures` what it lists as
+enclosed (in a packet: exactly the packet's parts) and what staff must add; `dates` reads and
+writes dates.
 """
 
 from formservice.reimbursement.appeals.arguments import (
@@ -14,6 +16,13 @@ from formservice.reimbursement.appeals.arguments import (
     evidence_categories,
 )
 from formservice.reimbursement.appeals.dates import format_date, parse_date
+from formservice.reimbursement.appeals.enclosures import (
+    Enclosures,
+    appeal_enclosure_list,
+    enclosure_warnings,
+    packet_contents,
+    submitted_pa_form,
+)
 from formservice.reimbursement.appeals.gate import PacketGate, packet_gate
 from formservice.reimbursement.appeals.placeholders import placeholder_facts
 from formservice.reimbursement.appeals.request import (
@@ -30,6 +39,11 @@ from formservice.reimbursement.appeals.route import AppealRoute, appeal_route
 __all__ = [
     "AppealRoute",
     "Argument",
+    "Enclosures",
+    "appeal_enclosure_list",
+    "enclosure_warnings",
+    "packet_contents",
+    "submitted_pa_form",
     "PacketGate",
     "appeal_route",
     "packet_gate",

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from formservice.model import Case, Denial
+from formservice.model import Case, Denial, PacketContents
 from formservice.reimbursement import load_data
 from formservice.reimbursement.appeals.arguments import Argument, appeal_arguments, denial_sections
 from formservice.reimbursement.appeals.dates import format_date, parse_date
-from formservice.reimbursement.appeals.placeholders import DEFAULT_CODES, codes_text, pa_number
+from formservice.reimbursement.appeals.enclosures import appeal_enclosure_list
+from formservice.reimbursement.appeals.placeholders import DEFAULT_CODES, codes_text
 from formservice.reimbursement.evidence_data import load_evidence
 
 __all__ = [
@@ -178,24 +179,13 @@ def erisa_requests(denial: Denial, case: Case | None = None) -> list[str]:
     return [str(p) for p in _data()["erisa_requests"]] if is_erisa(denial, case) else []
 
 
-def appeal_enclosures(denial: Denial, case: Case, arguments: Sequence[Argument]) -> list[str]:
-    """What the appeal packet encloses: the common items, then each reason's own."""
-    categories = {a.category for a in arguments}
-    facts = {
-        "always": True,
-        "no_records_list": "missing_documentation" not in categories,
-        "pa_on_file": bool(pa_number(denial, case)),
-        "references": any(a.cites for a in arguments),
-    }
-    values = {
-        "letter_date": format_date(denial.letter_date) or "(date not stated)",
-        "pa_number": pa_number(denial, case),
-    }
-    items = [i for i in _data()["enclosures"] if facts[str(i["when"])]]
-    # The references go last, after the records each reason needs.
-    first = [str(i["text"]).format(**values) for i in items if i["when"] != "references"]
-    last = [str(i["text"]).format(**values) for i in items if i["when"] == "references"]
-    found = first
-    for argument in arguments:
-        found += [e for e in argument.enclosures if e not in found]
-    return found + [e for e in last if e not in found]
+def appeal_enclosures(
+    denial: Denial,
+    case: Case,
+    arguments: Sequence[Argument],
+    packet: PacketContents | None = None,
+) -> list[str]:
+    """What the letter lists as enclosed: for a standalone letter, the common items, then each
+    reason's own (the clinic assembles them); for a packet's letter (`packet`), exactly the
+    parts the packet holds after it, in order (`enclosures.appeal_enclosure_list`)."""
+    return list(appeal_enclosure_list(denial, case, arguments, packet).listed)

@@ -8,6 +8,8 @@ from datetime import date
 from typing import Any
 
 from formservice.model import Case, Denial, DenialReason
+from formservice.reimbursement.appeals.arguments import appeal_arguments
+from formservice.reimbursement.appeals.enclosures import appeal_enclosure_list, packet_contents
 from formservice.reimbursement.checklists.items import (
     DONE,
     MISSING,
@@ -145,6 +147,20 @@ def _evidence(case: Case, facts: FactsLike, today: date) -> tuple[Status, str]:
     return DONE, f"{len(keys)} reference(s) in the evidence library for {words(answerable)}"
 
 
+def _enclosures_to_add(case: Case, facts: FactsLike, today: date) -> tuple[Status, str]:
+    """What the appeal calls for that its packet cannot hold (the packet's own warnings)."""
+    denial = facts.denial
+    if denial is None:
+        return MISSING, "no denial on file"
+    history = getattr(facts, "pa_history", ())  # CaseFacts has it; a bare FactsLike may not
+    remittance = denial.text_source == "x12" and not getattr(facts, "denial_pdf", None)
+    contents = packet_contents(case, denial, history, remittance=remittance)
+    found = appeal_enclosure_list(denial, case, appeal_arguments(denial, case), contents)
+    if not found.to_add:
+        return DONE, "the appeal packet holds every enclosure the appeal calls for"
+    return MISSING, "add before sending: " + "; ".join(found.to_add)
+
+
 APPEAL_RULES: dict[str, Rule] = {
     "denial_on_file": _denial_rule(_denial_on_file),
     "deadline": _denial_rule(_deadline),
@@ -158,6 +174,7 @@ APPEAL_RULES: dict[str, Rule] = {
     "denial_letter_copy": _denial_rule(_denial_copy),
     "clinical_records": check_clinical_notes,
     "evidence_citations": _evidence,
+    "enclosures_to_add": _enclosures_to_add,
 }
 
 
