@@ -4,8 +4,9 @@ Before anything is rendered the packet is gated (`reimbursement.appeals.gate`): 
 denial or LMN essentials, a passed first-level deadline without a good cause or a hub user's
 override, a letter naming another patient, unacknowledged differences or unchecked facts
 refuse it with one 422 naming each gap. Warnings come back in the document's
-``details["warnings"]``: the gate's, then one "Add before sending: ..." for each enclosure the
-appeal calls for that the packet cannot hold (`reimbursement.appeals.enclosures`).
+``details["warnings"]`` (sentences): the gate's, then one "Add before sending: ..." for each
+enclosure the appeal calls for that the packet cannot hold (`reimbursement.appeals.enclosures`),
+then the renderer's own (e.g. codes not verified for the date of service).
 """
 
 from __future__ import annotations
@@ -98,11 +99,15 @@ def build_packet(
         facts = case_facts(session, principal, row, request, blobs=services.blobs)
     check_applicable(case, request, facts, principal)  # the plan's rules (422 naming the rule)
     rendered = render_stored_case(services, row, request, facts)
-    # The gate's warnings, then what the appeal calls for that the packet cannot hold.
+    # The gate's warnings, then what the appeal calls for that the packet cannot hold, then the
+    # renderer's own (codes not verified for the date of service...), each as its sentence.
     to_add = [str(w) for w in rendered.details.get("enclosure_warnings") or []]
-    rendered = replace(
-        rendered, details={**rendered.details, "warnings": [*gate.warnings, *to_add]}
-    )
+    own = [
+        str(w.get("message", "")) if isinstance(w, dict) else str(w)
+        for w in rendered.details.get("warnings") or []
+    ]
+    warnings = [*gate.warnings, *to_add, *[w for w in own if w]]
+    rendered = replace(rendered, details={**rendered.details, "warnings": warnings})
     saved = save_document(services.sessions, services.blobs, row.id, rendered)
     if hub_override and "late" in " ".join(gate.warnings):
         _record_late_override(services, principal, override_reason, row.id, denial_id, saved)

@@ -195,12 +195,15 @@ def test_packet_holds_only_what_the_payer_should_see(
         "Copy of the denial letter",
         "Clinical notes",
     ]
-    # No gate warning; only what the appeal calls for and the packet cannot hold.
+    # No gate warning; what the appeal calls for and the packet cannot hold; and the renderer's
+    # own caveat on the 2026 codes the letters print (it was once dropped on the way).
     warnings = made.json["details"]["warnings"]
     assert [w.split(".")[0] for w in warnings] == [
         "Add before sending: the chemotherapy treatment plan",
         "Add before sending: copies of the references cited (the articles and guidelines under "
         "References in the letter of appeal)",
+        "Codes not yet confirmed: 97008 and 97009 (from 01/01/2026) come from secondary sources "
+        "only; check them against the payer's current code list before submitting",
     ]
 
     # Recorded as sent to this payer on that form: now it is enclosed, flattened.
