@@ -10,8 +10,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import hashlib
+import itertools
 import os
-import tempfile
+import re
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,9 +56,12 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
 def blob_key(sha256: str) -> str:
     """Where a blob lives inside a store: ``ab/cd/<sha256>``; ValueError for a non-digest."""
-    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+    if not _DIGEST.fullmatch(sha256):
         raise ValueError(f"not a sha256 hex digest: {sha256!r}")
     return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
@@ -71,6 +76,10 @@ def _load_syncfs() -> Any:
 
 
 _syncfs = _load_syncfs()
+# Temporary names unique to a process and thread (O_EXCL settles a stale one left by a process
+# whose id was reused): no random name and no path resolution per blob.
+_temp_numbers = itertools.count()
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 class LocalBlobStore:
@@ -96,8 +105,7 @@ class LocalBlobStore:
             return digest, False
         except FileNotFoundError:
             pass
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        fd, tmp = self._create_temp(path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -109,6 +117,18 @@ class LocalBlobStore:
             Path(tmp).unlink(missing_ok=True)
             raise
         return digest, True
+
+    @staticmethod
+    def _create_temp(folder: Path) -> tuple[int, str]:
+        """A new empty temp file in `folder`, made if missing (most blobs find theirs made)."""
+        while True:
+            tmp = f"{folder}/.tmp-{os.getpid()}-{threading.get_ident()}-{next(_temp_numbers)}"
+            try:
+                return os.open(tmp, _TEMP_FLAGS, 0o600), tmp
+            except FileExistsError:
+                continue
+            except FileNotFoundError:
+                folder.mkdir(parents=True, exist_ok=True)
 
     def get(self, sha256: str) -> bytes:
         """The bytes of a blob; FileNotFoundError when it is not stored."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -10,7 +12,34 @@ from formservice.store.blobs import BlobStore
 from formservice.store.db import transaction
 from formservice.store.models import DocumentRow, new_id
 
-__all__ = ["case_documents", "document_row", "save_document"]
+__all__ = ["case_documents", "document_row", "document_values", "save_document"]
+
+
+def document_values(
+    rendered: RenderedDocument,
+    case_id: str,
+    *,
+    blob_sha256: str,
+    supersedes_id: str | None = None,
+) -> dict[str, Any]:
+    """The column values of the row that records a rendered document (a new id included)."""
+    return {
+        "id": new_id(),
+        "case_id": case_id,
+        "kind": rendered.kind,
+        "format": rendered.format,
+        "form": rendered.form,
+        "template_name": rendered.template_name,
+        "template_sha256": rendered.template_sha256,
+        "template_version": rendered.template_version,
+        "input_sha256": rendered.input_sha256,
+        "blob_sha256": blob_sha256,
+        "media_type": rendered.media_type,
+        "size": len(rendered.data),
+        "filename": rendered.filename,
+        "details": rendered.details or None,
+        "supersedes_id": supersedes_id,
+    }
 
 
 def document_row(
@@ -22,21 +51,7 @@ def document_row(
 ) -> DocumentRow:
     """The row that records a rendered document (its provenance and where its bytes are)."""
     return DocumentRow(
-        id=new_id(),
-        case_id=case_id,
-        kind=rendered.kind,
-        format=rendered.format,
-        form=rendered.form,
-        template_name=rendered.template_name,
-        template_sha256=rendered.template_sha256,
-        template_version=rendered.template_version,
-        input_sha256=rendered.input_sha256,
-        blob_sha256=blob_sha256,
-        media_type=rendered.media_type,
-        size=len(rendered.data),
-        filename=rendered.filename,
-        details=rendered.details or None,
-        supersedes_id=supersedes_id,
+        **document_values(rendered, case_id, blob_sha256=blob_sha256, supersedes_id=supersedes_id)
     )
 
 

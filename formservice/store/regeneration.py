@@ -7,12 +7,12 @@ table), so whatever races or crashes, each document is regenerated exactly once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import Table, and_, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from formservice.errors import NotFoundError
@@ -32,8 +32,10 @@ __all__ = [
     "active_version",
     "add_items",
     "create_run",
+    "ItemOutcome",
     "finish_if_complete",
     "pending_chunks",
+    "record_outcomes",
     "remove_unstarted_run",
     "stale_count_and_list",
     "stale_documents",
@@ -244,6 +246,13 @@ def finish_if_complete(sessions: sessionmaker[Session], run_id: str) -> bool:
     A run ends `succeeded` when every item is done or unchanged, `failed` when one or more
     failed (the summary lists them with their reasons).
     """
+    pending = exists().where(
+        RegenerationItem.run_id == run_id, RegenerationItem.status == "pending"
+    )
+    with sessions() as session:
+        # Every chunk asks; only the last finds nothing pending (an index lookup, no counting).
+        if session.scalar(select(pending)):
+            return False
     with transaction(sessions) as session:
         counts = dict(
             session.execute(
@@ -258,6 +267,70 @@ def finish_if_complete(sessions: sessionmaker[Session], run_id: str) -> bool:
             run.finished_at = datetime.now(UTC)
             return True
     return False
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """What became of one item: its new status, the reason it failed, the new document's row."""
+
+    item_id: str
+    status: str  # done | unchanged | failed
+    error: str | None = None
+    document: dict[str, Any] | None = None  # `store.documents.document_values`, when done
+
+
+def record_outcomes(session: Session, outcomes: Sequence[ItemOutcome]) -> None:
+    """Write the outcomes of a chunk's items that are still pending, and clear their leases.
+
+    Items already finished (by another worker) are left alone. The new document rows go in as
+    one INSERT batch and the items change in one UPDATE batch per kind of outcome, without the
+    ORM's unit of work: a worker's time goes to rendering. IntegrityError when a document was
+    superseded onto this template version already (the caller settles those items one by one).
+    """
+    if not outcomes:
+        return
+    pending = set(
+        session.scalars(
+            select(RegenerationItem.id).where(
+                RegenerationItem.id.in_([o.item_id for o in outcomes]),
+                RegenerationItem.status == "pending",
+            )
+        )
+    )
+    live = [o for o in outcomes if o.item_id in pending]
+    if not live:
+        return
+    documents = [o.document for o in live if o.status == "done" and o.document is not None]
+    if documents:
+        session.execute(insert(cast(Table, DocumentRow.__table__)), documents)
+    items = cast(Table, RegenerationItem.__table__)
+    now = datetime.now(UTC)
+    done = [
+        {"item_id": o.item_id, "new_id": (o.document or {}).get("id")}
+        for o in live
+        if o.status == "done"
+    ]
+    other = [
+        {"item_id": o.item_id, "new_status": o.status, "reason": o.error}
+        for o in live
+        if o.status != "done"
+    ]
+    where = (items.c.id == bindparam("item_id"), items.c.status == "pending")
+    cleared = {"lease_owner": None, "leased_until": None, "updated_at": now}
+    if done:
+        session.execute(
+            update(items)
+            .where(*where)
+            .values(status="done", new_document_id=bindparam("new_id"), **cleared),
+            done,
+        )
+    if other:
+        session.execute(
+            update(items)
+            .where(*where)
+            .values(status=bindparam("new_status"), error=bindparam("reason"), **cleared),
+            other,
+        )
 
 
 def summarize(

@@ -19,7 +19,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from formservice.errors import QueueUnavailableError
@@ -140,9 +139,10 @@ def process_items(
     `Settings.lease_seconds`: items held by another live worker are skipped, and items left by a
     killed one are handed back by the reaper (`usecases.recovery`). Reads the chunk in one query
     and writes it in one transaction (a worker's time goes to rendering, not to the database); a
-    conflict falls back to item-by-item commits. With a `committer` (queue workers), making the
-    blobs durable and committing happen on its thread while this one renders the next chunk;
-    nothing is committed before its blobs are durable.
+    conflict falls back to item-by-item commits. This thread only renders: storing the new blobs,
+    making them durable and committing are `commit_chunk`'s, which with a `committer` (queue
+    workers) runs on its thread while this one renders the next chunk. Nothing is committed
+    before its blobs are durable.
     """
     owner = owner or uuid.uuid4().hex
     claimed = leases.claim_items(
@@ -152,12 +152,7 @@ def process_items(
         return
     try:
         work = load_chunk(services, claimed)
-        # Blob writes run on a small thread pool while the next item renders.
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="blob") as pool:
-            outcomes = [render_item(services, w, pool) for w in work]
-            for outcome in outcomes:
-                if outcome.pending_put is not None:
-                    outcome.digest, outcome.created_blob = outcome.pending_put.result()
+        outcomes = [render_item(services, w) for w in work]
         if committer is None:
             commit_chunk(services, work, outcomes)
         else:

@@ -1,10 +1,11 @@
-"""Writing rendered regeneration chunks: blobs made durable first, then the rows, in order.
+"""Writing rendered regeneration chunks: blobs stored and made durable first, then the rows.
 
-`commit_chunk` flushes the blob store once for the chunk, then writes every item's outcome in one
-transaction; a conflict (another worker superseded a document first) falls back to item by item,
-and the loser takes the winner's document. A blob this chunk created that no row references is
-deleted. `Committer` does this on a background thread per queue worker while the worker renders
-the next chunk. A run whose last item is written is finished here (`RUN_FINISHED` is published).
+`commit_chunk` stores the chunk's new blobs, flushes the blob store once for the chunk, then
+writes every item's outcome in one transaction (one INSERT and one UPDATE batch); a conflict
+(another worker superseded a document first) falls back to item by item, and the loser takes the
+winner's document. A blob this chunk created that no row references is deleted. `Committer` does
+this on a background thread per queue worker while the worker renders the next chunk. A run
+whose last item is written is finished here (`RUN_FINISHED` is published).
 """
 
 from __future__ import annotations
@@ -15,16 +16,15 @@ import threading
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from formservice.jobs import RUN_FINISHED
 from formservice.store import leases
 from formservice.store import regeneration as runs
 from formservice.store.db import transaction
-from formservice.store.documents import document_row
+from formservice.store.documents import document_values
 from formservice.store.models import DocumentRow, RegenerationItem
 from formservice.store.orphans import referenced_digests
-from formservice.store.regeneration import TERMINAL
+from formservice.store.regeneration import TERMINAL, ItemOutcome
 from formservice.usecases.regeneration_render import Outcome, Work
 from formservice.usecases.services import Services
 
@@ -34,21 +34,18 @@ log = logging.getLogger(__name__)
 
 
 def commit_chunk(services: Services, work: list[Work], outcomes: list[Outcome]) -> None:
-    """Make a rendered chunk's blobs durable (one filesystem flush), then write its rows."""
+    """Store a rendered chunk's new blobs, make them durable (one filesystem flush), then write
+    its rows in one transaction."""
+    for outcome in outcomes:
+        if outcome.status == "done" and outcome.digest is None:
+            outcome.digest, outcome.created_blob = services.blobs.put(
+                outcome.rendered.data, sync=False
+            )
     if any(o.created_blob for o in outcomes):
         services.blobs.sync()
     try:
         with transaction(services.sessions) as session:
-            items = {
-                i.id: i
-                for i in session.scalars(
-                    select(RegenerationItem).where(
-                        RegenerationItem.id.in_([o.work.item_id for o in outcomes])
-                    )
-                )
-            }
-            for outcome in outcomes:
-                _write_outcome(session, outcome, items.get(outcome.work.item_id))
+            runs.record_outcomes(session, [_record(o) for o in outcomes])
         for outcome in outcomes:
             if outcome.status == "done":
                 outcome.created_blob = False  # committed: the blob is referenced now
@@ -57,9 +54,7 @@ def commit_chunk(services: Services, work: list[Work], outcomes: list[Outcome]) 
         for outcome in outcomes:
             try:
                 with transaction(services.sessions) as session:
-                    _write_outcome(
-                        session, outcome, session.get(RegenerationItem, outcome.work.item_id)
-                    )
+                    runs.record_outcomes(session, [_record(outcome)])
                 if outcome.status == "done":
                     outcome.created_blob = False
             except IntegrityError:
@@ -73,13 +68,15 @@ def commit_chunk(services: Services, work: list[Work], outcomes: list[Outcome]) 
 
 
 class Committer:
-    """One background thread per worker that makes chunks durable and commits them, in order.
+    """One background thread per worker that stores chunks' blobs, makes them durable and
+    commits their rows, in order.
 
-    The flush of the blob store waits on the disk; doing it here lets the worker's own thread
-    render the next chunk meanwhile. At most `depth` rendered chunks wait (bounded memory);
-    `close()` drains them. A worker killed before a chunk commits leaves its items leased to
-    it; once the lease expires the reaper queues them again: still exactly once. A chunk that
-    cannot be committed gives its leases up at once, for the reaper to queue again.
+    Writing blobs and flushing the blob store wait on the disk, and the rows on the database;
+    doing it here lets the worker's own thread render the next chunk meanwhile. At most `depth`
+    rendered chunks wait (bounded memory); `close()` drains them. A worker killed before a chunk
+    commits leaves its items leased to it; once the lease expires the reaper queues them again:
+    still exactly once. A chunk that cannot be committed gives its leases up at once, for the
+    reaper to queue again.
     """
 
     def __init__(self, services: Services, depth: int = 2) -> None:
@@ -124,20 +121,15 @@ class Committer:
         self._thread.join()
 
 
-def _write_outcome(session: Session, outcome: Outcome, item: RegenerationItem | None) -> None:
+def _record(outcome: Outcome) -> ItemOutcome:
+    """The row values of an outcome (a done item's new document, with a new id each time)."""
     w = outcome.work
-    if item is None or item.status in TERMINAL:
-        return
-    item.lease_owner, item.leased_until = None, None
     if outcome.status != "done":
-        item.status, item.error = outcome.status, outcome.error
-        return
-    # The id is set on the row, so rows need no flush each: one INSERT batch per chunk.
-    new = document_row(
+        return ItemOutcome(w.item_id, outcome.status, error=outcome.error)
+    document = document_values(
         outcome.rendered, w.case_row.id, blob_sha256=str(outcome.digest), supersedes_id=w.old.id
     )
-    session.add(new)
-    item.status, item.new_document_id = "done", new.id
+    return ItemOutcome(w.item_id, "done", document=document)
 
 
 def _take_winner(services: Services, outcome: Outcome) -> None:

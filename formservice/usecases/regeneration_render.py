@@ -3,13 +3,12 @@
 `load_chunk` reads a chunk's pending items with their document and case rows in one query, and
 each case's facts (as the system principal); `render_item` renders one onto the run's template
 version with the letter's original date, and says whether the text came out the same
-(`unchanged`) or new (`done`, its blob written on the pool) or the render failed (`failed`). The
-`Outcome`s are written by `regeneration_commit`.
+(`unchanged`) or new (`done`) or the render failed (`failed`). The `Outcome`s, blobs and rows,
+are written by `regeneration_commit`.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -27,9 +26,22 @@ from formservice.usecases.cases import case_facts
 from formservice.usecases.documents import render_for_case
 from formservice.usecases.services import Services
 
-__all__ = ["Outcome", "Work", "load_chunk", "render_item"]
+__all__ = ["OldDocument", "Outcome", "Work", "load_chunk", "render_item"]
 
 _SYSTEM = Principal("user", "regeneration", "regeneration", "ops", None)
+
+
+@dataclass(frozen=True)
+class OldDocument:
+    """What regeneration needs of the document an item supersedes (columns, not an ORM row)."""
+
+    id: str
+    kind: str
+    format: str
+    form: str | None
+    template_name: str
+    blob_sha256: str
+    details: dict[str, Any] | None
 
 
 @dataclass
@@ -39,7 +51,7 @@ class Work:
     item_id: str
     run_id: str
     sha: str
-    old: DocumentRow
+    old: OldDocument
     case_row: CaseRow
     facts: Any = None
     error: str | None = None
@@ -55,28 +67,41 @@ class Outcome:
     digest: str | None = None
     created_blob: bool = False
     error: str | None = None
-    pending_put: Future[tuple[str, bool]] | None = None
 
 
 def load_chunk(services: Services, item_ids: list[str]) -> list[Work]:
     """The chunk's pending items with their rows and facts (an item whose facts fail: `error`)."""
     with services.sessions() as session:
+        # Only the case is loaded as an ORM row (what the case readers take); the item and the
+        # old document as plain columns.
         rows = session.execute(
-            select(RegenerationItem, DocumentRow, CaseRow)
+            select(
+                RegenerationItem.id,
+                RegenerationItem.run_id,
+                RegenerationItem.template_sha256,
+                DocumentRow.id,
+                DocumentRow.kind,
+                DocumentRow.format,
+                DocumentRow.form,
+                DocumentRow.template_name,
+                DocumentRow.blob_sha256,
+                DocumentRow.details,
+                CaseRow,
+            )
             .join(DocumentRow, DocumentRow.id == RegenerationItem.document_id)
             .join(CaseRow, CaseRow.id == DocumentRow.case_id)
             .where(RegenerationItem.id.in_(item_ids), RegenerationItem.status == "pending")
         ).all()
-        made = documents_made(session, list({case_row.id for _, _, case_row in rows}))
+        made = documents_made(session, list({row[-1].id for row in rows}))
         work = []
-        for item, old, case_row in rows:
-            w = Work(item.id, item.run_id, item.template_sha256, old, case_row)
+        for item_id, run_id, sha, *columns, case_row in rows:
+            w = Work(item_id, run_id, sha, OldDocument(*columns), case_row)
             try:
                 w.facts = case_facts(
                     session,
                     _SYSTEM,
                     case_row,
-                    _request_for(old),
+                    _request_for(w.old),
                     made=made[case_row.id],
                     blobs=services.blobs,
                 )
@@ -87,7 +112,7 @@ def load_chunk(services: Services, item_ids: list[str]) -> list[Work]:
     return work
 
 
-def _request_for(old: DocumentRow) -> DocumentRequest:
+def _request_for(old: OldDocument) -> DocumentRequest:
     details = old.details or {}
     return DocumentRequest(
         kind=old.kind,
@@ -98,8 +123,8 @@ def _request_for(old: DocumentRow) -> DocumentRequest:
     )
 
 
-def render_item(services: Services, w: Work, pool: ThreadPoolExecutor) -> Outcome:
-    """Render one item; its new blob is put on `pool` (`Outcome.pending_put`)."""
+def render_item(services: Services, w: Work) -> Outcome:
+    """Render one item (its new blob is stored by `regeneration_commit.commit_chunk`)."""
     if w.error:
         return Outcome(w, "failed", error=w.error)
     letter_date = (w.old.details or {}).get("letter_date")
@@ -118,9 +143,4 @@ def render_item(services: Services, w: Work, pool: ThreadPoolExecutor) -> Outcom
         return Outcome(w, "failed", error=reason[:2000])
     if content_sha256(rendered.data) == content_sha256(services.blobs.get(w.old.blob_sha256)):
         return Outcome(w, "unchanged", rendered=rendered)
-    return Outcome(
-        w,
-        "done",
-        rendered=rendered,
-        pending_put=pool.submit(services.blobs.put, rendered.data, sync=False),
-    )
+    return Outcome(w, "done", rendered=rendered)
