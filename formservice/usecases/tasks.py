@@ -6,6 +6,7 @@ an enqueued name always has its handler; in immediate mode (tests) the producer 
 
 from __future__ import annotations
 
+import gc
 import uuid
 
 from formservice.jobs import PROCESS_DENIAL, REGENERATE_CHUNK, Jobs
@@ -47,6 +48,9 @@ def run_worker(services: Services, workers: int = 1) -> None:
     periodically, work left by killed workers is queued again (`usecases.recovery`).
     """
     jobs = services.jobs
+    # What the worker has loaded by now (modules, settings, the queue) lives as long as it does:
+    # full garbage collections, which a long regeneration run triggers, need not walk it again.
+    gc.freeze()
     committer = Committer(services)
     owner = uuid.uuid4().hex
     jobs.worker_state[_COMMITTER] = committer
