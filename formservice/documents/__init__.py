@@ -12,7 +12,7 @@ makes the file, and `formservice.store` keeps it. Sub-packages by medium:
 """
 
 from formservice.documents.catalog import KINDS, MEDIA_TYPES, DocumentKind, get_kind
-from formservice.documents.provenance import content_sha256, input_hash, provenance
+from formservice.documents.provenance import content_sha256, input_hash, provenance, same_content
 from formservice.documents.render import (
     RenderedDocument,
     RenderTools,
@@ -32,4 +32,5 @@ __all__ = [
     "provenance",
     "render_document",
     "resolve_kind",
+    "same_content",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from formservice.documents import content_sha256
+from formservice.documents import same_content
 from formservice.errors import FormserviceError
 from formservice.model import DocumentRequest, Principal
 from formservice.schemas.case import case_from_stored
@@ -141,6 +141,6 @@ def render_item(services: Services, w: Work) -> Outcome:
     except Exception as exc:  # noqa: BLE001  # any failure of one item is recorded, the rest go on
         reason = exc.detail if isinstance(exc, FormserviceError) else f"{type(exc).__name__}: {exc}"
         return Outcome(w, "failed", error=reason[:2000])
-    if content_sha256(rendered.data) == content_sha256(services.blobs.get(w.old.blob_sha256)):
+    if same_content(rendered.data, services.blobs.get(w.old.blob_sha256)):
         return Outcome(w, "unchanged", rendered=rendered)
     return Outcome(w, "done", rendered=rendered)

@@ -319,3 +319,14 @@ def test_committer_commits_rendered_chunks_after_their_blobs_are_durable(
     summary = regeneration.summarize(services, run.id)
     assert (summary.done, summary.pending, summary.status) == (6, 0, "succeeded")
     assert set(_superseding_counts(services)) == set(old_ids)
+
+
+def test_same_content_agrees_with_the_content_hash() -> None:
+    from formservice.documents.provenance import content_sha256, same_content
+    from tests.conftest import REPO
+
+    lmn = (REPO / "templates" / "docx" / f"{LMN}.docx").read_bytes()
+    documents = [lmn, changed_lmn(), changed_lmn(), b"%PDF-1.7 x", b"%PDF-1.7 y"]
+    for a in documents:
+        for b in documents:
+            assert same_content(a, b) == (content_sha256(a) == content_sha256(b))
