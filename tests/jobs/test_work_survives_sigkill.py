@@ -94,13 +94,10 @@ def test_item5_regeneration_worker_killed_then_restarted_finishes_the_run(
     assert chunks >= 3  # several chunks: the kill lands between and inside them
 
     worker = start_worker(services.settings)
-    # Kill once a chunk is committed, while the worker holds the next one and has written a
-    # blob no row names yet: the moment the old code lost a chunk and leaked a blob. (An
-    # uncommitted blob appears while each chunk renders, so this comes within a chunk or two.)
-    caught_orphan = True
 
+    # Kill once a chunk is committed, while the worker holds the next one, at best when it has
+    # written a blob no row names yet: the moment the old code lost a chunk and leaked a blob.
     def mid_chunk() -> bool:
-        nonlocal caught_orphan
         done = regeneration.summarize(services, run.id).done
         held = _held_items(services) > 0
         if done > 0 and held and orphan_blobs(services):
@@ -109,7 +106,6 @@ def test_item5_regeneration_worker_killed_then_restarted_finishes_the_run(
             # A third done and no uncommitted blob caught (the worker writes a chunk's blobs
             # just before its commit, a narrow window): kill while it holds a chunk, before
             # the run can end. Waiting longer for the blob once let the run finish first.
-            caught_orphan = False
             return True
         return False
 
@@ -119,10 +115,11 @@ def test_item5_regeneration_worker_killed_then_restarted_finishes_the_run(
     killed = regeneration.summarize(services, run.id)
     assert killed.status == "running"
     assert killed.pending > 0, "the kill came after the run ended: nothing was tested"
-    assert killed.done > 0 or not caught_orphan
+    assert killed.done > 0
     assert _held_items(services) > 0  # the dead worker's claim is still on the rows
-    if caught_orphan:
-        assert orphan_blobs(services), "the killed worker left no uncommitted blob"
+    # Not asserted: that the kill left the blob seen just before it. The worker writes a chunk's
+    # blobs just before committing them, so the commit can land between the look and the kill
+    # (it did, once). If one was left, the sweep below must remove it.
 
     # Restart the worker only: no new run, nothing queued by hand.
     start_worker(services.settings)
