@@ -12,6 +12,7 @@ then the renderer's own (e.g. codes not verified for the date of service).
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from formservice.errors import ValidationProblem
 from formservice.model import Denial, DocumentRequest, Principal
@@ -42,6 +43,17 @@ def _acknowledge(services: Services, principal: Principal, denial_id: str) -> No
             row.reconciliation = found.acknowledge(
                 principal.label, utcnow().isoformat()
             ).stored_json()
+
+
+def _packet_warnings(gate: list[str], details: dict[str, Any]) -> list[str]:
+    """The gate's warnings, then what the appeal calls for that the packet cannot hold, then
+    the renderer's own (codes not verified for the date of service...), each as its sentence."""
+    to_add = [str(w) for w in details.get("enclosure_warnings") or []]
+    own = [
+        str(w.get("message", "")) if isinstance(w, dict) else str(w)
+        for w in details.get("warnings") or []
+    ]
+    return [*gate, *to_add, *[w for w in own if w]]
 
 
 def build_packet(
@@ -99,14 +111,7 @@ def build_packet(
         facts = case_facts(session, principal, row, request, blobs=services.blobs)
     check_applicable(case, request, facts, principal)  # the plan's rules (422 naming the rule)
     rendered = render_stored_case(services, row, request, facts)
-    # The gate's warnings, then what the appeal calls for that the packet cannot hold, then the
-    # renderer's own (codes not verified for the date of service...), each as its sentence.
-    to_add = [str(w) for w in rendered.details.get("enclosure_warnings") or []]
-    own = [
-        str(w.get("message", "")) if isinstance(w, dict) else str(w)
-        for w in rendered.details.get("warnings") or []
-    ]
-    warnings = [*gate.warnings, *to_add, *[w for w in own if w]]
+    warnings = _packet_warnings(gate.warnings, rendered.details)
     rendered = replace(rendered, details={**rendered.details, "warnings": warnings})
     saved = save_document(services.sessions, services.blobs, row.id, rendered)
     if hub_override and "late" in " ".join(gate.warnings):
