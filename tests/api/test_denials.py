@@ -32,6 +32,15 @@ def _upload(
     )
 
 
+def _clinic_keys(
+    services: Services, case_payload: dict[str, Any]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Auth headers of the case's own clinic and of another clinic."""
+    own = make_key(services, "clinic", case_payload["facility"]["npi"])
+    other = make_key(services, "clinic", "1234567893")
+    return {"Authorization": f"Bearer {own}"}, {"Authorization": f"Bearer {other}"}
+
+
 def _label(stem: str) -> dict[str, Any]:
     result: dict[str, Any] = json.loads((DENIALS / f"{stem}.json").read_text())
     return result
@@ -191,10 +200,7 @@ def test_review_correction_and_attach_to_case(
 def test_other_facility_cannot_see_a_denial(
     client: FlaskClient, services: Services, case_payload: dict[str, Any]
 ) -> None:
-    own = {
-        "Authorization": f"Bearer {make_key(services, 'clinic', case_payload['facility']['npi'])}"
-    }
-    other = {"Authorization": f"Bearer {make_key(services, 'clinic', '1234567893')}"}
+    own, other = _clinic_keys(services, case_payload)
     pdf = DENIALS / "01_erisa_medical_necessity.pdf"
     denial = _upload(client, own, pdf.read_bytes(), pdf.name).json
     assert client.get(denial["status_url"], headers=own).status_code == 200
@@ -220,10 +226,7 @@ def test_nothing_recognisable_needs_review(client: FlaskClient, auth: dict[str, 
 def test_the_same_file_uploaded_again_is_409_naming_the_earlier_upload(
     client: FlaskClient, services: Services, case_payload: dict[str, Any]
 ) -> None:
-    own = {
-        "Authorization": f"Bearer {make_key(services, 'clinic', case_payload['facility']['npi'])}"
-    }
-    other = {"Authorization": f"Bearer {make_key(services, 'clinic', '1234567893')}"}
+    own, other = _clinic_keys(services, case_payload)
     pdf = DENIALS / "01_erisa_medical_necessity.pdf"
     first = _upload(client, own, pdf.read_bytes(), pdf.name)
     assert first.status_code == 201

@@ -280,6 +280,26 @@ def test_packet_without_denial_is_422(client: FlaskClient, auth: dict[str, str])
     assert "denial_id" in response.json["errors"]
 
 
+def _sample_packet(
+    services: Services, case: Any, stem: str, pa_history: tuple[dict[str, object], ...] = ()
+) -> tuple[CaseFacts, Any]:
+    """Sample letter `stem` as facts, and its packet for `case` (the renderer only, no gate)."""
+    denial = Denial.from_json(json.loads((SAMPLES / "denials" / f"{stem}.json").read_text()))
+    facts = CaseFacts(
+        denial=denial,
+        denial_pdf=(SAMPLES / "denials" / f"{stem}.pdf").read_bytes(),
+        pa_history=pa_history,
+    )
+    made = render_for_case(
+        services,
+        case,
+        DocumentRequest("appeal_packet", "pdf", denial_id="sample"),
+        facts,
+        letter_date=date(2026, 11, 30),
+    )
+    return facts, made
+
+
 def _facts_codes(case: Any, agreed: Denial) -> set[str]:
     """The reconciled facts' codes, and the codebook's procedure codes the arguments explain
     (0662T once per course, 0663T with chemotherapy administration 96409-96417)."""
@@ -298,16 +318,9 @@ def test_every_sample_pair_gives_a_clean_packet(stem: str, services: Services) -
     """Issue 13 item 8 (and 2): each sample letter with its own sample case."""
     require_tool("soffice", "make test (apt-get install libreoffice-writer-nogui)")
     case = load_case(denial_case(stem))
-    denial = Denial.from_json(json.loads((SAMPLES / "denials" / f"{stem}.json").read_text()))
-    letter = (SAMPLES / "denials" / f"{stem}.pdf").read_bytes()
-    facts = CaseFacts(denial=denial, denial_pdf=letter)
-    made = render_for_case(
-        services,
-        case,
-        DocumentRequest("appeal_packet", "pdf", denial_id="sample"),
-        facts,
-        letter_date=date(2026, 11, 30),
-    )
+    facts, made = _sample_packet(services, case, stem)
+    denial = facts.denial
+    assert denial is not None
     texts = _texts(made.data)
     parts = {p["title"]: p for p in made.details["parts"]}
     everything = "\n".join(texts)
@@ -522,19 +535,7 @@ def test_the_letters_list_exactly_what_the_packet_encloses(
         pa = dataclasses.replace(case.prior_authorization, number=change["pa"])
         case = dataclasses.replace(case, prior_authorization=pa)
         history = ({"status": "submitted", "form": change["form"], "number": change["pa"]},)
-    denial = Denial.from_json(json.loads((SAMPLES / "denials" / f"{stem}.json").read_text()))
-    facts = CaseFacts(
-        denial=denial,
-        denial_pdf=(SAMPLES / "denials" / f"{stem}.pdf").read_bytes(),
-        pa_history=history,
-    )
-    made = render_for_case(
-        services,
-        case,
-        DocumentRequest("appeal_packet", "pdf", denial_id="sample"),
-        facts,
-        letter_date=date(2026, 11, 30),
-    )
+    facts, made = _sample_packet(services, case, stem, history)
     texts = _texts(made.data)
     parts = made.details["parts"]
     titles = [p["title"] for p in parts]

@@ -133,24 +133,18 @@ def letter_purpose(case: Case, today: date, *, appeal_enclosure: bool = False) -
             f"This letter documents the medical necessity of {asked} for the claim under appeal."
         )
         salutation = "Dear Medical Reviewer" if medicare_ffs else "Dear Medical Director"
-        return {
-            "ask_text": ask,
-            "start_phrase": start_phrase,
-            "closing_text": closing,
-            "salutation": salutation,
-            "medicare_ffs": medicare_ffs,
-            "retroactive": False,
-        }
-    ask, start_phrase, closing, salutation = _pathway_words(
-        insured=insured, medicare_ffs=medicare_ffs, started=started, when=when, asked=asked
-    )
+    else:
+        ask, start_phrase, closing, salutation = _pathway_words(
+            insured=insured, medicare_ffs=medicare_ffs, started=started, when=when, asked=asked
+        )
     return {
         "ask_text": ask,
         "start_phrase": start_phrase,
         "closing_text": closing,
         "salutation": salutation,
         "medicare_ffs": medicare_ffs,
-        "retroactive": insured and not medicare_ffs and started,
+        # An appeal enclosure documents a claim already made: it asks for no authorization.
+        "retroactive": not appeal_enclosure and insured and not medicare_ffs and started,
     }
 
 
