@@ -132,10 +132,13 @@ def test_item5_orphan_sweep_on_both_stores(store: BlobStore, settings: Settings)
         named, _ = store.put(b"%PDF-1.7 an uploaded letter")
         with transaction(services.sessions) as session:
             session.add(DenialRow(status="done", source_sha256=named, filename="letter.pdf"))
-        time.sleep(2.5)  # S3 dates objects to the second: let both be over a 1 s grace period
+        # S3 dates objects to the second (truncated), so a blob can look up to 1 s older than
+        # it is: with a 1 s grace the young blob was once swept too. A 2 s grace keeps it; the
+        # old ones are 3.5 s old.
+        time.sleep(3.5)
         young, _ = store.put(b"%PDF-1.7 written a moment ago, its row on the way")
-        assert set(store.older_than(1)) == {orphan, named}
-        assert sweep_orphan_blobs(services.sessions, store, grace_seconds=1) == 1
+        assert set(store.older_than(2)) == {orphan, named}
+        assert sweep_orphan_blobs(services.sessions, store, grace_seconds=2) == 1
         assert not store.exists(orphan)
         assert store.exists(named)
         assert store.exists(young)
