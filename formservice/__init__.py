@@ -13,6 +13,7 @@ from flask import Flask, Response, jsonify, request
 from formservice.api import register_api as mount_api
 from formservice.api.problems import register_error_handlers as mount_error_handlers
 from formservice.audit import register_audit as mount_audit
+from formservice.audit import register_request_transaction as mount_request_transaction
 from formservice.settings import Settings, load_settings
 from formservice.usecases import Services, build_services
 from formservice.usecases.readiness import check_readiness
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     services = services or build_services(settings)
     register_config(app, settings)
     register_services(app, services)
+    register_request_transaction(app, services)
     register_logging(app)
     register_error_handlers(app)
     register_health(app, services)
@@ -60,6 +62,11 @@ def register_services(app: Flask, services: Services) -> None:
     """Database, blobs, converter: shared by every request."""
     app.extensions["formservice"] = services
     atexit.register(services.close)
+
+
+def register_request_transaction(app: Flask, services: Services) -> None:
+    """One database transaction per request, committed with its audit row (`register_audit`)."""
+    mount_request_transaction(app, services)
 
 
 def register_logging(app: Flask) -> None:

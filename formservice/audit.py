@@ -16,6 +16,7 @@ has stopped short (with 500).
 from __future__ import annotations
 
 import getpass
+import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -23,15 +24,26 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
+from markupsafe import escape
+from sqlalchemy import Connection
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from formservice.errors import FormserviceError
 from formservice.model import Principal
 from formservice.schemas.common import scrub
 from formservice.store.audit import case_of, record_event
+from formservice.store.unit_of_work import close_unit_of_work, current_unit, open_unit_of_work
 from formservice.usecases.services import Services
 
-__all__ = ["ACTIONS", "ID_FIELDS", "Action", "cli_actor", "register_audit"]
+__all__ = [
+    "ACTIONS",
+    "ID_FIELDS",
+    "Action",
+    "cli_actor",
+    "register_audit",
+    "register_request_transaction",
+]
 
 log = logging.getLogger(__name__)
 ID_FIELDS = ("case_id", "document_id", "denial_id")
@@ -121,26 +133,26 @@ def _ids_from_location(location: str | None) -> dict[str, str]:
     return {k: str(v) for k, v in args.items() if k in ID_FIELDS}
 
 
-def _ids(action: Action, response: Response) -> dict[str, str | None]:
+def _ids(action: Action, response: Response, status: int) -> dict[str, str | None]:
     ids: dict[str, str | None] = dict.fromkeys(ID_FIELDS)
     for key, value in (request.view_args or {}).items():
         if key in ID_FIELDS:
             ids[key] = str(value)
-    if response.status_code in (301, 302, 303):
+    if status in (301, 302, 303):
         for key, value in _ids_from_location(response.headers.get("Location")).items():
             ids[key] = ids[key] or value
-    elif action.created and response.status_code < 300 and response.is_json:
+    elif action.created and status < 300 and response.is_json:
         body = response.get_json(silent=True)
         if isinstance(body, dict) and isinstance(body.get("id"), str):
             ids[action.created] = body["id"]
     return ids
 
 
-def _external_id(action: Action, response: Response) -> str | None:
+def _external_id(action: Action, status: int) -> str | None:
     # A stateless render stores no case: the payload's own id is what names the patient's case.
     # Read only from a body the schema accepted (already parsed, so no second parse), never
     # from one refused (too deep, not JSON).
-    if action.name != "render_document" or response.status_code >= 400:
+    if action.name != "render_document" or status >= 400:
         return None
     body = request.get_json(silent=True)
     value = body.get("external_id") if isinstance(body, dict) else None
@@ -189,11 +201,15 @@ class _AfterBody(Iterator[Any]):
 
 
 def _write(services: Services, values: dict[str, Any], status: int) -> None:
-    # One short transaction on a plain connection (no ORM session): the lookup and the row.
+    # Its own short transaction on a plain connection (no ORM session): the lookup and the row.
     with services.engine.begin() as conn:
-        if values["case_id"] is None:
-            values["case_id"] = case_of(conn, values["document_id"], values["denial_id"])
-        record_event(conn, status=status, **values)
+        _append(conn, dict(values), status)
+
+
+def _append(conn: Connection, values: dict[str, Any], status: int) -> None:
+    if values["case_id"] is None:
+        values["case_id"] = case_of(conn, values["document_id"], values["denial_id"])
+    record_event(conn, status=status, **values)
 
 
 def _write_after_body(services: Services, values: dict[str, Any]) -> Callable[[int], None]:
@@ -209,37 +225,99 @@ def _write_after_body(services: Services, values: dict[str, Any]) -> Callable[[i
     return done
 
 
-def _record_request(services: Services, response: Response) -> Response:
+def _values(response: Response, status: int) -> dict[str, Any] | None:
+    """The audit row's fields for this request answered `status`, or None when it records
+    nothing. A status other than the response's (500: its changes were not kept) takes no id
+    from the response: what it created does not exist."""
     if request.endpoint is None:
-        return response
+        return None
     action = ACTIONS.get((request.endpoint, request.method))
     if action is None:
-        return response
-    failed = response.status_code >= 400
+        return None
+    failed = status >= 400
     who = _actor(action)
     if who is None:
-        return response
+        return None
     name = action.failed if failed and action.failed else action.name
-    values: dict[str, Any] = {
+    return {
         "actor": who[0],
         "principal": who[1],
         "action": name,
         "method": request.method,
         "path": scrub(request.path)[:500],
         "remote_addr": request.remote_addr,
-        "external_id": _external_id(action, response),
-        **_ids(action, response),
+        "external_id": _external_id(action, status),
+        **_ids(action, response, status),
     }
-    if response.is_streamed and response.response is not None:
+
+
+_NOT_SAVED = "The changes could not be saved, so nothing was changed. Try again."
+
+
+def _not_saved() -> Response:
+    """The answer when the request's transaction could not commit (500): nothing was kept."""
+    if request.path.startswith("/api/"):
+        problem = FormserviceError(_NOT_SAVED).to_problem()
+        return Response(json.dumps(problem), status=500, mimetype="application/problem+json")
+    page = f"<!doctype html><title>Not saved</title><p>{escape(_NOT_SAVED)}</p>"
+    return Response(page, status=500, mimetype="text/html")
+
+
+def _finish_request(services: Services, response: Response) -> Response:
+    """Add the request's audit row to its transaction, then commit both (or neither).
+
+    A streamed file commits first and records its row once the body is out (`_AfterBody`): a
+    download changes nothing, and its row must carry the status the client really got. If the
+    COMMIT fails, nothing the request did is kept: its row is recorded alone with status 500
+    and the client gets a 500 saying nothing was changed.
+    """
+    unit = current_unit(services.sessions)
+    values = _values(response, response.status_code)
+    streamed = response.is_streamed and response.response is not None
+    try:
+        if unit is not None:
+            if values is not None and not streamed:
+                _append(unit.writing().connection(), dict(values), response.status_code)
+            unit.commit()
+        elif values is not None and not streamed:
+            _write(services, values, response.status_code)
+    except Exception as exc:
+        if unit is not None:
+            unit.rollback()
+        log.error(
+            "%s %s: the request's transaction could not commit (%s); nothing was kept",
+            request.method,
+            request.url_rule.rule if request.url_rule else "?",
+            type(exc).__name__,
+        )
+        refused = _values(response, 500)
+        if refused is not None:
+            _write_after_body(services, refused)(500)
+        return _not_saved()
+    if values is not None and streamed:
         # A file (send_file's wrapper) goes out after this hook: record what was really sent.
         response.response = _AfterBody(
             response.response, response.status_code, _write_after_body(services, values)
         )
-        return response
-    _write(services, values, response.status_code)
     return response
 
 
+def register_request_transaction(app: Flask, services: Services) -> None:
+    """One database transaction per request (`store.unit_of_work`), opened before anything else
+    runs and always ended; `register_audit`'s hook commits it with the request's audit row."""
+
+    @app.before_request
+    def _open() -> None:
+        g.unit_of_work = open_unit_of_work(services.sessions)
+
+    @app.teardown_request
+    def _close(_exc: BaseException | None) -> None:
+        token = g.pop("unit_of_work", None)
+        if token is not None:
+            close_unit_of_work(token)
+
+
 def register_audit(app: Flask, services: Services) -> None:
-    """Record every request that reads or changes patient data, and every login."""
-    app.after_request(lambda response: _record_request(services, response))
+    """Record every request that reads or changes patient data, and every login, in the
+    request's own transaction (registered last, so this hook runs first after the request)."""
+    app.after_request(lambda response: _finish_request(services, response))

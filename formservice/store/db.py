@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from formservice.errors import DatabaseNotReadyError
+from formservice.store.unit_of_work import current_unit
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +71,39 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session that commits on success and rolls back on any error."""
-    with factory() as session, session.begin():
+    """A session that commits on success and rolls back on any error.
+
+    Inside a request's unit of work (`store.unit_of_work`) the block is a SAVEPOINT of the
+    request's transaction instead: undone alone if it raises, committed with the request (and
+    its audit row) if it ends.
+    """
+    unit = current_unit(factory)
+    if unit is None:
+        with factory() as session, session.begin():
+            yield session
+        return
+    with unit.block(unit.writing()) as session, session.begin_nested():
         yield session
+
+
+@contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session to read with (nothing it changes is written).
+
+    Inside a request's unit of work: the request's session, which sees what the request wrote.
+    """
+    unit = current_unit(factory)
+    if unit is None:
+        with factory() as session:
+            yield session
+        return
+    outermost = not unit.in_block
+    with unit.block(unit.session()) as session:
+        if not outermost:  # inside a write block: its pending rows must be seen (autoflush)
+            yield session
+            return
+        with session.no_autoflush:  # a row changed while reading is never flushed
+            yield session
 
 
 def upgrade_database(url: str, revision: str = "head") -> None:

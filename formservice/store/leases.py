@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
-from formservice.store.db import transaction
+from formservice.store.db import reading, transaction
 from formservice.store.models import DenialRow, RegenerationItem, RegenerationRun
 
 __all__ = [
@@ -284,7 +284,7 @@ def unfinished_runs(sessions: sessionmaker[Session]) -> list[str]:
     pending = exists().where(
         RegenerationItem.run_id == RegenerationRun.id, RegenerationItem.status == "pending"
     )
-    with sessions() as session:
+    with reading(sessions) as session:
         return list(
             session.scalars(
                 select(RegenerationRun.id).where(RegenerationRun.status == "running", ~pending)
@@ -295,7 +295,7 @@ def unfinished_runs(sessions: sessionmaker[Session]) -> list[str]:
 def leased_count(sessions: sessionmaker[Session]) -> int:
     """Rows held by a worker right now (regeneration items and letters)."""
     now = _now()
-    with sessions() as session:
+    with reading(sessions) as session:
         items = session.scalar(
             select(func.count()).where(
                 RegenerationItem.status == "pending", RegenerationItem.leased_until >= now

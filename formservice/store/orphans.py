@@ -22,6 +22,7 @@ from sqlalchemy import Column, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from formservice.store.blobs import BlobStore
+from formservice.store.db import reading
 from formservice.store.models import Base
 
 __all__ = ["blob_columns", "referenced_digests", "sweep_orphan_blobs"]
@@ -77,7 +78,7 @@ def sweep_orphan_blobs(
     """Remove blobs older than `grace_seconds` that no row names; how many were removed."""
     removed = 0
     for batch in _batches(blobs.older_than(grace_seconds), _BATCH):
-        with sessions() as session:
+        with reading(sessions) as session:
             used = referenced_digests(session, batch)
         for digest in batch:
             if digest not in used and blobs.delete_if_older(digest, grace_seconds):

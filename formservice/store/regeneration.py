@@ -16,7 +16,7 @@ from sqlalchemy import Table, and_, bindparam, delete, exists, func, insert, sel
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from formservice.errors import NotFoundError
-from formservice.store.db import transaction
+from formservice.store.db import reading, transaction
 from formservice.store.models import (
     CaseRow,
     DocumentRow,
@@ -206,7 +206,7 @@ def pending_chunks(
     sessions: sessionmaker[Session], run_id: str, size: int = CHUNK_SIZE
 ) -> Iterator[list[str]]:
     """The run's unfinished item ids, in chunks, for the queue."""
-    with sessions() as session:
+    with reading(sessions) as session:
         chunk: list[str] = []
         for item_id in session.scalars(
             select(RegenerationItem.id)
@@ -249,7 +249,7 @@ def finish_if_complete(sessions: sessionmaker[Session], run_id: str) -> bool:
     pending = exists().where(
         RegenerationItem.run_id == run_id, RegenerationItem.status == "pending"
     )
-    with sessions() as session:
+    with reading(sessions) as session:
         # Every chunk asks; only the last finds nothing pending (an index lookup, no counting).
         if session.scalar(select(pending)):
             return False
@@ -337,7 +337,7 @@ def summarize(
     sessions: sessionmaker[Session], run_id: str, *, max_failures: int = 100
 ) -> RunSummary:
     """Counts, failures and elapsed time of a run."""
-    with sessions() as session:
+    with reading(sessions) as session:
         run = session.get(RegenerationRun, run_id)
         if run is None:
             raise NotFoundError(f"no regeneration run {run_id}")

@@ -15,8 +15,8 @@ Actions and their functions:
   `packets.build_packet`;
 * publish, activate, preview a template: `templates.publish_template`,
   `templates.activate_template`, `templates.preview_template`;
-* start a regeneration: `regeneration.start_run` then `regeneration.enqueue_run`; the worker:
-  `tasks.run_worker`;
+* start a regeneration: `regeneration.start_run` then `regeneration.enqueue_run` (sent once
+  committed); the worker: `tasks.run_worker`;
 * API keys and staff accounts: `keys.issue_api_key`, `accounts.add_user`, `accounts.log_in`.
 """
 

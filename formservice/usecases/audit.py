@@ -8,6 +8,7 @@ from typing import Any
 from formservice.errors import ValidationProblem
 from formservice.schemas.common import BAD_CHARACTER_MESSAGE, bad_characters, is_id
 from formservice.store.audit import ChainReport, event_json, list_events, verify_chain
+from formservice.store.db import reading
 from formservice.usecases.services import Services
 
 __all__ = ["read_audit", "verify_audit"]
@@ -32,7 +33,7 @@ def read_audit(
         errors["case_id"] = ["Not an id (32 lower-case hex digits)."]
     if errors:
         raise ValidationProblem(f"invalid filter(s): {', '.join(sorted(errors))}", errors=errors)
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         events = list_events(
             session,
             actor=actor,
@@ -56,5 +57,5 @@ def verify_audit(services: Services, *, head: str | None = None) -> ChainReport:
         raise ValidationProblem(
             "invalid head", errors={"head": ["Not a row hash (64 lower-case hex digits)."]}
         )
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         return verify_chain(session, head=head)

@@ -8,7 +8,7 @@ from formservice.errors import NotFoundError
 from formservice.model import Benefits, Principal
 from formservice.reimbursement.benefits import estimate_patient_cost, payer_facts
 from formservice.store import access
-from formservice.store.db import transaction
+from formservice.store.db import reading, transaction
 from formservice.store.models import CaseRow
 from formservice.store.pa import refresh_next_due, tracked_case
 from formservice.usecases.services import Services
@@ -30,7 +30,7 @@ def benefits_view(row: CaseRow) -> dict[str, Any]:
 
 def read_benefits(services: Services, principal: Principal, case_id: str) -> dict[str, Any]:
     """The case's benefits investigation; 404 when there is none on file."""
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         row = access.get_case(session, principal, case_id)
         if row.benefits is None:
             raise NotFoundError(f"no benefits investigation on file for case {case_id}")

@@ -26,7 +26,7 @@ from formservice.store import access
 from formservice.store.blobs import BlobStore
 from formservice.store.case_list import RANKS, CaseSummary, DuePosition, list_case_summaries
 from formservice.store.cases import documents_made, save_case
-from formservice.store.db import transaction
+from formservice.store.db import reading, transaction
 from formservice.store.documents import case_documents
 from formservice.store.models import CaseRow, DenialRow, DocumentRow
 from formservice.store.pa import refresh_next_due, tracked_case
@@ -73,7 +73,7 @@ def create_case(services: Services, principal: Principal, case: Case) -> tuple[C
 
 def read_case(services: Services, principal: Principal, case_id: str) -> CaseView:
     """A case the caller may see, with its documents and checklists (404 otherwise)."""
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         row = access.get_case(session, principal, case_id)
         return _view(session, services.today(), principal, row, case_documents(session, row.id))
 
@@ -136,7 +136,7 @@ def list_cases(
     the payer (the staff page). The cursor is opaque to clients; a bad one is a 422.
     """
     after = decode_cursor(cursor) if cursor else None
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         rows = list_case_summaries(
             session, principal, due_before=due_before, after=after, limit=limit + 1, names=names
         )
@@ -232,7 +232,7 @@ def case_checklists(
     request = DocumentRequest(
         "appeal_checklist", denial_id=denial.id if denial and denial.result else None
     )
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         facts = case_facts(
             session, principal, row, request, made=[(d.kind, d.form) for d in documents]
         )

@@ -12,6 +12,7 @@ from datetime import datetime, time
 from formservice.documents.x12 import Claim837P, render_837p
 from formservice.model import Case, Principal
 from formservice.store import access
+from formservice.store.db import reading
 from formservice.store.pa import tracked_case
 from formservice.usecases.services import Services
 
@@ -35,6 +36,6 @@ def claim_837p(services: Services, case: Case, *, key: str | None = None) -> Cla
 
 def case_837p(services: Services, principal: Principal, case_id: str) -> tuple[Claim837P, Case]:
     """The 837P of a stored case the caller may see (404 otherwise), and the case."""
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         case = tracked_case(access.get_case(session, principal, case_id))
     return claim_837p(services, case, key=case_id), case

@@ -17,6 +17,7 @@ from formservice.model import Principal
 from formservice.settings import Settings
 from formservice.store import access
 from formservice.store.blobs import sha256_hex
+from formservice.store.db import reading
 from formservice.store.models import DenialRow
 from formservice.usecases.services import Services
 
@@ -72,7 +73,7 @@ def check_not_uploaded_before(services: Services, principal: Principal, data: by
         .order_by(DenialRow.created_at)
         .limit(1)
     )
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         earlier = session.scalars(query).first()
     if earlier is None:
         return

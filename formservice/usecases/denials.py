@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date
+from functools import partial
 from typing import Any
 
 from marshmallow import ValidationError
@@ -29,9 +30,10 @@ from formservice.schemas.denial import DenialCorrectionSchema
 from formservice.store import access, leases
 from formservice.store.audit import record_event
 from formservice.store.blobs import sha256_hex
-from formservice.store.db import transaction
+from formservice.store.db import reading, transaction
 from formservice.store.models import CaseRow, DenialRow, utcnow
 from formservice.store.pa import refresh_next_due, tracked_case
+from formservice.store.unit_of_work import current_unit, on_commit
 from formservice.usecases.denial_checks import (
     check_not_uploaded_before,
     check_upload,
@@ -61,7 +63,7 @@ def submit_denial(
     facility = principal.facility_npi
     case_row = None
     if case_id:
-        with services.sessions() as session:
+        with reading(services.sessions) as session:
             case_row = access.get_case(session, principal, case_id)
             facility = case_row.facility_npi
     limits = extract_limits(settings)
@@ -109,7 +111,16 @@ def submit_denial(
 
 
 def _enqueue_read(services: Services, row: DenialRow, *, digest: str, created: bool) -> DenialRow:
-    """Queue the background read of a stored `processing` letter; the row as stored."""
+    """Queue the background read of a stored `processing` letter; the row as stored.
+
+    In a request the letter is queued once the request has committed (a worker must find the
+    row); if the broker fails then, the row stays `processing` and the reaper queues it. Outside
+    one (the CLI), a broker that fails undoes the row and the blob and raises 503.
+    """
+    if current_unit(services.sessions) is not None:
+        on_commit(services.sessions, partial(services.jobs.enqueue, PROCESS_DENIAL, row.id))
+        with reading(services.sessions) as session:
+            return session.get_one(DenialRow, row.id)
     try:
         services.jobs.enqueue(PROCESS_DENIAL, row.id)
     except QueueUnavailableError:
@@ -119,7 +130,7 @@ def _enqueue_read(services: Services, row: DenialRow, *, digest: str, created: b
         if created:
             services.blobs.delete(digest)
         raise
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         refreshed = session.get(DenialRow, row.id)
         assert refreshed is not None  # noqa: S101  # just written
         return refreshed
@@ -148,7 +159,7 @@ def finish_denial(services: Services, denial_id: str, *, owner: str | None = Non
 
 
 def _read_claimed(services: Services, denial_id: str) -> None:
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         row = session.get(DenialRow, denial_id)
         if row is None:
             return
@@ -308,7 +319,7 @@ def attach_denial(
 
 def read_denial_row(services: Services, principal: Principal, denial_id: str) -> DenialRow:
     """A denial the caller may see, or NotFoundError."""
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         return access.get_denial(session, principal, denial_id)
 
 

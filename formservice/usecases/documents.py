@@ -13,7 +13,7 @@ from formservice.documents import RenderedDocument, render_document
 from formservice.model import Case, CaseFacts, DocumentRequest, Principal, TemplateVersion
 from formservice.store import access
 from formservice.store.audit import record_event
-from formservice.store.db import transaction
+from formservice.store.db import reading, transaction
 from formservice.store.documents import save_document
 from formservice.store.models import CaseRow, DocumentRow
 from formservice.store.pa import tracked_case
@@ -84,7 +84,7 @@ def make_document(
     services: Services, principal: Principal, case_id: str, request: DocumentRequest
 ) -> DocumentRow:
     """Make a document for a case the caller may see, store it, and return its row."""
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         row = access.get_case(session, principal, case_id)
         facts = case_facts(session, principal, row, request, blobs=services.blobs)
     overridden = check_applicable(tracked_case(row), request, facts, principal)
@@ -112,6 +112,6 @@ def document_file(
     services: Services, principal: Principal, document_id: str
 ) -> tuple[DocumentRow, bytes]:
     """A stored document the caller may see, and its bytes."""
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         row = access.get_document(session, principal, document_id)
     return row, services.blobs.get(row.blob_sha256)

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from formservice.errors import UnauthorizedError, ValidationProblem
 from formservice.model import Principal
 from formservice.schemas.common import npi_is_valid
-from formservice.store.db import transaction
+from formservice.store.db import reading, transaction
 from formservice.store.models import ApiKey
+from formservice.store.unit_of_work import on_commit
 from formservice.usecases.services import Services
 
 KEY_ROLES = ("hub", "clinic", "ops")
@@ -82,7 +83,7 @@ def authenticate(services: Services, authorization: str | None) -> Principal:
         cached: Principal | None = services.api_keys.get(digest)
         if cached is not None:
             return cached
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         principal = authenticate_key(session, authorization)
     if digest is not None:
         services.api_keys.put(digest, principal)
@@ -93,7 +94,7 @@ def revoke_key(services: Services, key_id: str) -> bool:
     """Revoke a key; this process stops accepting it at once, others within `cache_seconds`."""
     with transaction(services.sessions) as session:
         found = revoke_api_key(session, key_id)
-    services.api_keys.clear()
+    on_commit(services.sessions, services.api_keys.clear)  # once the revocation is committed
     return found
 
 

@@ -11,7 +11,7 @@ from formservice.errors import ValidationProblem
 from formservice.model import Principal
 from formservice.reimbursement import pa_tracking
 from formservice.store import access
-from formservice.store.db import transaction
+from formservice.store.db import reading, transaction
 from formservice.store.models import CaseRow
 from formservice.store.pa import last_step_value, refresh_next_due
 from formservice.usecases.services import Services
@@ -47,7 +47,7 @@ def pa_state(row: CaseRow) -> dict[str, Any]:
 
 def read_pa(services: Services, principal: Principal, case_id: str) -> dict[str, Any]:
     """The PA state of a case the caller may see."""
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         return pa_state(access.get_case(session, principal, case_id))
 
 

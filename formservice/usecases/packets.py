@@ -20,7 +20,7 @@ from formservice.model.reconciliation import Reconciliation
 from formservice.reimbursement.appeals.gate import packet_gate
 from formservice.store import access
 from formservice.store.audit import record_event
-from formservice.store.db import transaction
+from formservice.store.db import reading, transaction
 from formservice.store.documents import save_document
 from formservice.store.models import CaseRow, DenialRow, DocumentRow, utcnow
 from formservice.store.pa import tracked_case
@@ -106,7 +106,7 @@ def build_packet(
         denial_id=denial_id,
         late_reason=(late_reason or "").strip() or None,
     )
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         row = access.get_case(session, principal, row.id)
         facts = case_facts(session, principal, row, request, blobs=services.blobs)
     check_applicable(case, request, facts, principal)  # the plan's rules (422 naming the rule)
@@ -124,7 +124,7 @@ def _rows(
 ) -> tuple[DenialRow | None, CaseRow]:
     """The denial's row (when one is named) and the case's: the one given, or the denial's."""
     denial_row: DenialRow | None = None
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         if denial_id:
             denial_row = access.get_denial(session, principal, denial_id)
             case_id = case_id or denial_row.case_id

@@ -13,6 +13,7 @@ from formservice.errors import DocumentNotApplicable, ForbiddenError
 from formservice.model import Case, CaseFacts, DocumentRequest, Principal
 from formservice.reimbursement.applicability import Plan, PlanEntry, check_document, plan_for
 from formservice.store import access
+from formservice.store.db import reading
 from formservice.store.models import DenialRow
 from formservice.store.pa import tracked_case
 from formservice.usecases.cases import case_facts
@@ -34,7 +35,7 @@ def plan_for_payload(services: Services, case: Case, facts: CaseFacts | None = N
 
 def case_plan(services: Services, principal: Principal, case_id: str) -> Plan:
     """The plan of a stored case the caller may see, with what is on file (404 otherwise)."""
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         row = access.get_case(session, principal, case_id)
         denial = session.scalars(
             access.denials_for(principal)

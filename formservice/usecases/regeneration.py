@@ -19,13 +19,16 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from formservice.errors import QueueUnavailableError
 from formservice.jobs import REGENERATE_CHUNK, RUN_FINISHED
 from formservice.store import leases
 from formservice.store import regeneration as runs
+from formservice.store.db import reading
 from formservice.store.regeneration import CHUNK_SIZE, RunSummary
+from formservice.store.unit_of_work import on_commit
 from formservice.usecases.regeneration_commit import Committer, commit_chunk
 from formservice.usecases.regeneration_render import load_chunk, render_item
 from formservice.usecases.services import Services
@@ -35,6 +38,7 @@ __all__ = [
     "RunSummary",
     "dry_run",
     "enqueue_run",
+    "send_run",
     "pending_chunks",
     "process_items",
     "start_run",
@@ -46,7 +50,7 @@ __all__ = [
 def dry_run(services: Services, name: str, *, limit: int = 1000) -> dict[str, Any]:
     """Count and list what a run would regenerate; change nothing."""
     services.sync_templates()
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         active = runs.active_version(session, name)
         count, listed = runs.stale_count_and_list(session, name, active.sha256, limit)
     return {
@@ -78,8 +82,18 @@ def pending_chunks(services: Services, run_id: str, size: int = CHUNK_SIZE) -> I
     return runs.pending_chunks(services.sessions, run_id, size)
 
 
-def enqueue_run(services: Services, run_id: str) -> int:
-    """Queue every pending item of a run in chunks; return how many chunks.
+def enqueue_run(services: Services, run_id: str) -> None:
+    """Queue every pending item of a run in chunks.
+
+    In a request, the chunks are queued once the request has committed (a worker must find the
+    items); if the broker fails then, the run stays `running` and the reaper queues its pending
+    items once the broker is back (`usecases.recovery`). Outside one (the CLI): `send_run`.
+    """
+    on_commit(services.sessions, partial(send_run, services, run_id))
+
+
+def send_run(services: Services, run_id: str) -> int:
+    """Queue every pending item of a committed run in chunks; return how many chunks.
 
     If the broker fails before the first chunk is queued, the run and its items are removed
     (nothing was started: the caller gets the 503 and nothing is left `running`); after that,

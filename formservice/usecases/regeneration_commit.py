@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from formservice.jobs import RUN_FINISHED
 from formservice.store import leases
 from formservice.store import regeneration as runs
-from formservice.store.db import transaction
+from formservice.store.db import reading, transaction
 from formservice.store.documents import document_values
 from formservice.store.models import DocumentRow, RegenerationItem
 from formservice.store.orphans import referenced_digests
@@ -147,7 +147,7 @@ def _take_winner(services: Services, outcome: Outcome) -> None:
 
 
 def _drop_if_unreferenced(services: Services, digest: str) -> None:
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         used = referenced_digests(session, [digest])
     if not used:
         services.blobs.delete(digest)

@@ -20,6 +20,7 @@ from formservice.errors import FormserviceError
 from formservice.model import DocumentRequest, Principal
 from formservice.schemas.case import case_from_stored
 from formservice.store.cases import documents_made
+from formservice.store.db import reading
 from formservice.store.models import CaseRow, DocumentRow, RegenerationItem
 from formservice.store.pa import tracked_case
 from formservice.usecases.cases import case_facts
@@ -71,7 +72,7 @@ class Outcome:
 
 def load_chunk(services: Services, item_ids: list[str]) -> list[Work]:
     """The chunk's pending items with their rows and facts (an item whose facts fail: `error`)."""
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         # Only the case is loaded as an ORM row (what the case readers take); the item and the
         # old document as plain columns.
         rows = session.execute(

@@ -24,7 +24,7 @@ from formservice.reimbursement.reconciliation import reconcile
 from formservice.reimbursement.remittance_match import match_case, same_member_id
 from formservice.store import access
 from formservice.store.blobs import sha256_hex
-from formservice.store.db import transaction
+from formservice.store.db import reading, transaction
 from formservice.store.models import CaseRow, DenialRow
 from formservice.store.pa import refresh_next_due, tracked_case
 from formservice.usecases.denials import denial_json
@@ -71,7 +71,7 @@ def _candidates(
     member = CaseRow.payload["coverage"]["member_id"].as_string()
     normalized = func.replace(func.replace(func.upper(member), "-", ""), " ", "")
     out = []
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         for row in session.scalars(access.cases_for(principal).where(normalized.in_(keys))):
             case_member = (row.payload.get("coverage") or {}).get("member_id")
             if any(same_member_id(case_member, w) for w in wanted):
@@ -80,7 +80,7 @@ def _candidates(
 
 
 def _stored(services: Services, principal: Principal, digest: str) -> list[DenialRow]:
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         query = access.denials_for(principal).where(DenialRow.source_sha256 == digest)
         return list(session.scalars(query.order_by(DenialRow.created_at, DenialRow.id)))
 

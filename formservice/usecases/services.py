@@ -26,8 +26,9 @@ from formservice.jobs import Jobs, make_huey
 from formservice.model import TemplateVersion
 from formservice.settings import Settings
 from formservice.store.blobs import BlobStore
-from formservice.store.db import transaction
+from formservice.store.db import reading, transaction
 from formservice.store.templates import get_version, sync_shipped
+from formservice.store.unit_of_work import on_commit
 
 __all__ = ["Services", "TtlCache"]
 
@@ -135,6 +136,9 @@ class Services:
                 # Another process recorded the same version at the same moment: read it again.
                 if attempt == 2:
                     raise
+        on_commit(self.sessions, self._mark_templates_synced)  # not before the rows are kept
+
+    def _mark_templates_synced(self) -> None:
         self._templates_synced = True
 
     def active_template(self, name: str) -> TemplateVersion:
@@ -151,7 +155,7 @@ class Services:
         if sha256 is not None and (name, sha256) in self._pinned:
             return self._pinned[(name, sha256)]
         self.sync_templates()
-        with self.sessions() as session:
+        with reading(self.sessions) as session:
             found = get_version(
                 session, self.blobs, name, version, sha256=sha256, cache=self._template_bytes
             )

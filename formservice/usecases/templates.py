@@ -22,8 +22,9 @@ from formservice.settings import Settings
 from formservice.store import templates as registry
 from formservice.store.audit import record_event
 from formservice.store.blobs import sha256_hex
-from formservice.store.db import transaction
+from formservice.store.db import reading, transaction
 from formservice.store.models import TemplateVersionRow
+from formservice.store.unit_of_work import on_commit
 from formservice.usecases.documents import render_for_case
 from formservice.usecases.services import Services, template_limits
 
@@ -134,7 +135,7 @@ def publish_template(
     are recorded by the web layer's audit hook.
     """
     services.sync_templates()
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         if name not in registry.known_names(session):
             raise NotFoundError(f"no template named {name!r}")
     check_for_publish(services.settings, name, data)
@@ -146,7 +147,8 @@ def publish_template(
             record_event(
                 session, actor=actor, action="publish_template", path=f"{name}@v{row.version}"
             )
-    services.active_templates.clear()  # this process renders with it at once; others within TTL
+    # Once committed, this process renders with it at once; others within the cache's TTL.
+    on_commit(services.sessions, services.active_templates.clear)
     return row
 
 
@@ -182,14 +184,15 @@ def activate_template(services: Services, name: str, version: int) -> TemplateVe
     services.sync_templates()
     with transaction(services.sessions) as session:
         row = registry.activate(session, name, version)
-    services.active_templates.clear()  # this process renders with it at once; others within TTL
+    # Once committed, this process renders with it at once; others within the cache's TTL.
+    on_commit(services.sessions, services.active_templates.clear)
     return row
 
 
 def list_template_versions(services: Services) -> list[dict[str, Any]]:
     """Names, versions and which is active, as plain data."""
     services.sync_templates()
-    with services.sessions() as session:
+    with reading(services.sessions) as session:
         return [
             {
                 "name": info.name,

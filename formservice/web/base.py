@@ -31,6 +31,7 @@ from markupsafe import Markup, escape
 
 from formservice.errors import CsrfError
 from formservice.model import Principal
+from formservice.store.db import reading
 from formservice.usecases.accounts import session_principal
 from formservice.usecases.services import Services
 
@@ -137,7 +138,7 @@ def _load_principal() -> None:
         session.clear()
         flash("Your session timed out after a period of inactivity. Please log in again.")
         return
-    with web_services().sessions() as db:
+    with reading(web_services().sessions) as db:
         principal = session_principal(db, str(session["uid"]), str(session.get("nonce", "")))
     if principal is None:
         session.clear()

@@ -22,6 +22,7 @@ from formservice.errors import (
 from formservice.pdfium import PDFIUM_LOCK
 from formservice.schemas.denial import PLAN_TYPES
 from formservice.store import access
+from formservice.store.db import reading
 from formservice.store.models import DenialRow
 from formservice.usecases.denial_identity import is_hub, reconciliation_of
 from formservice.usecases.denials import (
@@ -60,7 +61,7 @@ def _review(row: DenialRow, *, errors: dict[str, list[str]] | None = None, statu
     denial = denial_json(row)
     case_row = None
     cases: list[Any] = []
-    with svc.sessions() as db:
+    with reading(svc.sessions) as db:
         if row.case_id:
             case_row = access.get_case(db, who, row.case_id)
         else:
@@ -109,7 +110,7 @@ def upload_page(
 ) -> tuple[str, int]:
     """The upload form, with a message when the last upload was refused."""
     who = current_principal()
-    with web_services().sessions() as db:
+    with reading(web_services().sessions) as db:
         cases = list(db.scalars(access.cases_for(who).limit(200)))
     return (
         render_template(
@@ -167,7 +168,7 @@ def denial(denial_id: str) -> BaseResponse | tuple[str, int]:
     """The review page: facts beside the letter; POST saves corrections."""
     svc = web_services()
     who = current_principal()
-    with svc.sessions() as db:
+    with reading(svc.sessions) as db:
         row = access.get_denial(db, who, denial_id)
     if request.method == "GET":
         return _review(row)
@@ -187,7 +188,7 @@ def denial(denial_id: str) -> BaseResponse | tuple[str, int]:
 def denial_page(denial_id: str, page: int) -> Response:
     """One page of the uploaded letter as a PNG image."""
     svc = web_services()
-    with svc.sessions() as db:
+    with reading(svc.sessions) as db:
         row = access.get_denial(db, current_principal(), denial_id)
     data = svc.blobs.get(row.source_sha256)
     with PDFIUM_LOCK:
@@ -212,7 +213,7 @@ def denial_attach(denial_id: str) -> BaseResponse | tuple[str, int]:
     """Link the letter to one of the user's cases."""
     case_id = request.form.get("case_id", "")
     if not case_id:
-        with web_services().sessions() as db:
+        with reading(web_services().sessions) as db:
             row = access.get_denial(db, current_principal(), denial_id)
         return _review(row, status=422, message="Choose the case this letter belongs to.")
     try:
@@ -224,7 +225,7 @@ def denial_attach(denial_id: str) -> BaseResponse | tuple[str, int]:
             override_reason=request.form.get("override_reason", "").strip() or None,
         )
     except IdentityMismatchError as error:
-        with web_services().sessions() as db:
+        with reading(web_services().sessions) as db:
             row = access.get_denial(db, current_principal(), denial_id)
         return _review(
             row,
@@ -250,7 +251,7 @@ def denial_packet(denial_id: str) -> BaseResponse | tuple[str, int]:
     except FormserviceError as error:
         if error.status >= 500 and error.status not in (503, 504):
             raise
-        with web_services().sessions() as db:
+        with reading(web_services().sessions) as db:
             row = access.get_denial(db, current_principal(), denial_id)
         gaps = error.errors if isinstance(error, ValidationProblem) else None
         message = error.detail if gaps else problem_message(error)

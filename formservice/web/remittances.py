@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from formservice.documents.x12.claim837p import MEDIA_TYPE
 from formservice.errors import FormserviceError, NotFoundError, PayloadTooLargeError
 from formservice.store import access
+from formservice.store.db import reading
 from formservice.store.models import CaseRow
 from formservice.usecases.claims_837p import case_837p
 from formservice.usecases.denials import denial_json
@@ -74,7 +75,7 @@ def remittance(remittance_id: str) -> str:
     case_ids = {r.case_id for r in rows if r.case_id}
     cases: dict[str, Any] = {}
     if case_ids:
-        with web_services().sessions() as session:
+        with reading(web_services().sessions) as session:
             query = access.cases_for(who).where(CaseRow.id.in_(case_ids))
             cases = {c.id: c.external_id for c in session.scalars(query)}
     items = [(denial_json(r), cases.get(r.case_id or "")) for r in rows]

@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from formservice.errors import NotFoundError, ValidationProblem
 from formservice.store import access
+from formservice.store.db import reading
 from formservice.store.models import DenialRow, DocumentRow
 from formservice.usecases.accounts import LoginFailedError, log_in, log_out
 from formservice.usecases.audit import read_audit
@@ -122,7 +123,7 @@ def cases() -> str:
     # The same list, in the same order, as GET /api/v1/cases (appeal deadlines first).
     cursor = request.args.get("cursor") or None
     page = list_cases(web_services(), who, limit=PAGE_SIZE, cursor=cursor, names=True)
-    with web_services().sessions() as db:
+    with reading(web_services().sessions) as db:
         denials = list(db.scalars(access.denials_for(who).where(DenialRow.case_id.is_(None))))
     loose = sorted(
         (d for d in denials if d.case_id is None),
@@ -142,7 +143,7 @@ def cases() -> str:
 def case(case_id: str) -> str:
     """One case: its facts, denial letters, documents and checklists."""
     who = current_principal()
-    with web_services().sessions() as db:
+    with reading(web_services().sessions) as db:
         row = access.get_case(db, who, case_id)
         documents = list(
             db.scalars(
@@ -174,7 +175,7 @@ def case(case_id: str) -> str:
 @bp.get("/documents/<id:document_id>")
 def document(document_id: str) -> str:
     """A generated document with its download link."""
-    with web_services().sessions() as db:
+    with reading(web_services().sessions) as db:
         row = access.get_document(db, current_principal(), document_id)
         case_row = access.get_case(db, current_principal(), row.case_id)
     return render_template(

@@ -90,7 +90,7 @@ def test_item5_regeneration_worker_killed_then_restarted_finishes_the_run(
     old_ids = seed_letters(services, LETTERS)
     publish_template(services, LMN, changed_lmn())
     run = regeneration.start_run(services, LMN)
-    chunks = regeneration.enqueue_run(services, run.id)
+    chunks = regeneration.send_run(services, run.id)
     assert chunks >= 3  # several chunks: the kill lands between and inside them
 
     worker = start_worker(services.settings)

@@ -203,7 +203,7 @@ def test_redis_queue_shared_by_worker_processes(
         publish_template(services, LMN, changed_lmn())
         _queue_env(on_redis, monkeypatch)
         summary = regeneration.start_run(services, LMN)
-        chunks = regeneration.enqueue_run(services, summary.id)
+        chunks = regeneration.send_run(services, summary.id)
         assert services.jobs.queued() == chunks  # the tasks wait in Redis, not in memory
         with services.jobs.listen(RUN_FINISHED) as next_message:
             assert next_message is not None  # Redis pushes the end of a run
