@@ -2,10 +2,10 @@
 
 Starts the app under gunicorn (gthread workers, ``--threads`` each; one process per worker) on
 its own data folder and SQLite database, then drives it with a bounded client: ``--clients``
-threads, each with one kept-alive HTTP/1.1 connection (`RawClient`: the same request bytes each
-time, the answer read whole by its Content-Length), each sending its next request when the last
-one is answered. The client's own CPU per request is printed beside the servers'. Measured per
-variant: requests/s, p50 and p95 latency, for
+threads (`RawClient`: the same request bytes each time, the answer read whole by its
+Content-Length, a new connection per request unless ``--keep-alive``), each sending its next
+request when the last one is answered. The client's own CPU per request is printed beside the
+servers'. Measured per variant: requests/s, p50 and p95 latency, for
 
 * LMN DOCX: ``POST /api/v1/render/lmn?format=docx`` (sample case body; auth and audit included),
 * LMN PDF: the same with ``format=pdf`` (the warm LibreOffice; the converter pool is
@@ -200,7 +200,13 @@ def _post(conn: http.client.HTTPConnection, server: Server, path: str) -> bytes:
 
 
 class RawClient:
-    """One kept-alive HTTP/1.1 connection that sends a prebuilt request and reads the answer.
+    """An HTTP/1.1 client that sends a prebuilt request and reads the answer.
+
+    By default each request has a connection of its own (``Connection: close``), as a reverse
+    proxy without upstream keep-alive sends them (nginx's default): each is accepted by whichever
+    worker process takes it first. With `keep_alive` one connection carries every request, and it
+    stays with the process that accepted it: with few clients one process can hold them all
+    while the other idles (seen: a 2-process round at the 1-process rate).
 
     Why not http.client here: the client shares the machine's cores with the servers it loads,
     and http.client's header parsing costs about 1 ms of CPU per request on this kind of
@@ -210,13 +216,23 @@ class RawClient:
     error that `drive` counts.
     """
 
-    def __init__(self, port: int, raw_request: bytes) -> None:
+    def __init__(self, port: int, raw_request: bytes, *, keep_alive: bool) -> None:
         self.port = port
         self.raw_request = raw_request
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=300)
+        self.keep_alive = keep_alive
+        self.sock: socket.socket | None = None
         self.buffer = b""
+        self.scratch = memoryview(bytearray(1 << 20))
+        if keep_alive:
+            self._connect()
+
+    def _connect(self) -> socket.socket:
+        self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=300)
+        self.buffer = b""
+        return self.sock
 
     def _fill(self) -> None:
+        assert self.sock is not None
         chunk = self.sock.recv(262144)
         if not chunk:
             raise OSError("connection closed by the server")
@@ -224,7 +240,8 @@ class RawClient:
 
     def request(self) -> int:
         """Send the request, read the whole answer; the body's length in bytes."""
-        self.sock.sendall(self.raw_request)
+        sock = self.sock if self.keep_alive and self.sock is not None else self._connect()
+        sock.sendall(self.raw_request)
         while b"\r\n\r\n" not in self.buffer:
             self._fill()
         head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
@@ -238,35 +255,48 @@ class RawClient:
         )  # fmt: skip
         if length is None:
             raise RuntimeError("answer without Content-Length")
-        while len(self.buffer) < length:
-            self._fill()
-        self.buffer = self.buffer[length:]
+        # The body is counted, not kept (a client holds one request at a time, so nothing of the
+        # next answer can follow it): reading into one reused buffer costs no copies.
+        remaining = length - len(self.buffer)
+        self.buffer = b""
+        while remaining > 0:
+            got = sock.recv_into(self.scratch, min(remaining, len(self.scratch)))
+            if not got:
+                raise OSError("connection closed by the server")
+            remaining -= got
+        if not self.keep_alive:
+            self.close()
         return length
 
     def close(self) -> None:
-        self.sock.close()
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
 
 
-def raw_request(server: Server, path: str) -> bytes:
+def raw_request(server: Server, path: str, *, keep_alive: bool) -> bytes:
     """The bytes of one POST of the sample case to `path`, as every client sends them."""
     head = (
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
-        f"Authorization: Bearer {server.key}\r\nContent-Type: application/json\r\n"
+        + ("" if keep_alive else "Connection: close\r\n")
+        + f"Authorization: Bearer {server.key}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(CASE)}\r\n\r\n"
     )
     return head.encode("ascii") + CASE
 
 
-def drive(server: Server, path: str, clients: int, seconds: float, timing: Timing) -> int:
-    """`clients` connections sending requests back to back for `seconds`; errors counted."""
+def drive(
+    server: Server, path: str, clients: int, seconds: float, timing: Timing, keep_alive: bool
+) -> int:
+    """`clients` clients sending requests back to back for `seconds`; errors counted."""
     barrier = threading.Barrier(clients + 1)
     samples: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
     stop_at = [0.0]
-    request_bytes = raw_request(server, path)
+    request_bytes = raw_request(server, path, keep_alive=keep_alive)
 
     def client(i: int) -> None:
-        conn = RawClient(server.port, request_bytes)
+        conn = RawClient(server.port, request_bytes, keep_alive=keep_alive)
         barrier.wait()
         while time.perf_counter() < stop_at[0]:
             before = time.perf_counter()
@@ -275,7 +305,7 @@ def drive(server: Server, path: str, clients: int, seconds: float, timing: Timin
             except (RuntimeError, OSError, ValueError):
                 errors[i] += 1
                 conn.close()
-                conn = RawClient(server.port, request_bytes)
+                conn = RawClient(server.port, request_bytes, keep_alive=keep_alive)
                 continue
             samples[i].append(time.perf_counter() - before)
         conn.close()
@@ -363,8 +393,17 @@ def main() -> None:
     parser.add_argument("--pdf-pools", default="1,2", help="converter pool sizes for 1 process")
     parser.add_argument("--baseline", default="", help="a git revision to compare per process")
     parser.add_argument("--only", default="", help="comma-separated requests to run")
+    parser.add_argument(
+        "--keep-alive",
+        action="store_true",
+        help="keep each client's connection (pins it to the worker process that accepted it)",
+    )
     args = parser.parse_args()
-    header(f"HTTP load: gunicorn gthread x{args.threads} threads, {args.clients} clients")
+    connections = "kept alive" if args.keep_alive else "a new connection per request"
+    header(
+        f"HTTP load: gunicorn gthread x{args.threads} threads, {args.clients} clients, "
+        + connections
+    )
     kinds = [k for k in REQUESTS if not args.only or k in args.only.split(",")]
     pools = [int(p) for p in args.pdf_pools.split(",")]
     with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
@@ -417,6 +456,7 @@ def main() -> None:
                             args.clients,
                             args.seconds / args.rounds,
                             results[kind][name],
+                            args.keep_alive,
                         )
                 print(f"\n{kind} (load average {loadavg()}):")
                 for timing in results[kind].values():
