@@ -130,6 +130,8 @@ def render_document(
         made = _render_letter(spec, fmt, case, request, facts, today, tools, inputs, template)
     details = dict(made.details)
     _add_codes_warning(case, spec.name, details)
+    if spec.name in _ANSWERS_DENIAL:
+        _add_retired_codes_warning(facts, details)
     if request.denial_id:
         details["denial_id"] = request.denial_id
     return RenderedDocument(
@@ -162,6 +164,23 @@ _PRINTS_CODES = frozenset(
         "cms1500",
     }
 )
+
+
+# Kinds that ask a payer to pay the codes a denial names.
+_ANSWERS_DENIAL = frozenset({"appeal", "appeal_packet"})
+
+
+def _add_retired_codes_warning(facts: CaseFacts, details: dict[str, Any]) -> None:
+    """A denial of codes out of effect on its date of service: say so beside the appeal."""
+    message = appeals.retired_code_warning(facts.denial)
+    if message is None:
+        return
+    warnings = list(details.get("warnings") or [])
+    if not any(w.get("code") == "codes_out_of_effect" for w in warnings):
+        warnings.append(
+            {"code": "codes_out_of_effect", "severity": "warning", "message": message, "line": None}
+        )
+    details["warnings"] = warnings
 
 
 def _add_codes_warning(case: Case, kind: str, details: dict[str, Any]) -> None:

@@ -265,6 +265,31 @@ def code_for(role: str, date_of_service: date) -> CrosswalkRow | None:
     return next((r for r in _crosswalk() if r.role == role and r.in_effect(date_of_service)), None)
 
 
+def out_of_effect(named: list[tuple[str, date]]) -> list[tuple[CodeRow, date]]:
+    """The scalp-cooling codes of `named` ((code, date of service) pairs) that the table has
+    out of effect on their date (0662T/0663T after 2025-12-31, say), each code once, at its
+    first such date, in the order named. Codes the table does not know are left out."""
+    found: dict[str, tuple[CodeRow, date]] = {}
+    scalp = scalp_cooling_codes()
+    for code, on in named:
+        wanted = code.strip().upper()
+        if wanted not in scalp or wanted in found:
+            continue
+        rows = [r for r in _rows() if r.code == wanted]
+        if rows and not any(r.in_effect(on) for r in rows):
+            found[wanted] = (rows[0], on)
+    return list(found.values())
+
+
+def codes_on(on: date) -> list[str]:
+    """The scalp-cooling codes the crosswalk bills on a date of service, by role."""
+    return [
+        row.code
+        for role in ("initial", "session", "continued")
+        if (row := code_for(role, on)) is not None and row.code
+    ]
+
+
 def unverified_rows(codes_: set[str] | frozenset[str], dates: list[date]) -> list[CodeRow]:
     """Rows of the given codes, in effect on one of the dates, whose numbers are not verified."""
     out: list[CodeRow] = []

@@ -436,3 +436,54 @@ def test_a_standalone_letter_says_its_enclosures_are_for_the_clinic_to_assemble(
     for item in ("Pathology report", "Copies of the references cited", "FDA 510(k) clearance"):
         assert item in found["message"]
         assert item in flat(rendered.data)
+
+
+def _warning_codes(rendered: Any) -> list[str]:
+    return [w["code"] for w in rendered.details.get("warnings") or []]
+
+
+def test_a_denial_of_codes_out_of_effect_on_its_date_warns_beside_the_appeal(
+    services: Services,
+) -> None:
+    """0662T/0663T billed for a 2026 date: the table has them retired after 2025, so the payer
+    may have refused the code itself; the person sending the appeal is told, the letter is not
+    changed (the 2026 rows are not verified against AMA CPT)."""
+    c, d = case(), denial("01_erisa_medical_necessity")  # 0662T, 0663T on 2026-03-02
+    facts = CaseFacts(denial=Denial.from_json(d))
+    rendered = render_document(
+        services, c, DocumentRequest(kind="appeal"), facts, letter_date=TODAY
+    )
+    warning = next(w for w in rendered.details["warnings"] if w["code"] == "codes_out_of_effect")
+    assert "CPT 0662T, 0663T for services on March 2, 2026" in warning["message"]
+    assert "97008, 97009" in warning["message"]
+    assert "corrected claim" in warning["message"]
+    assert "corrected claim" not in flat(rendered.data)  # beside the letter, never in it
+
+    in_2025 = {**d, "date_of_service": "2025-12-19"}
+    same = render_document(
+        services, c, DocumentRequest(kind="appeal"), CaseFacts(denial=Denial.from_json(in_2025)),
+        letter_date=TODAY,
+    )  # fmt: skip
+    assert "codes_out_of_effect" not in _warning_codes(same)
+    new_codes = {**d, "procedure_codes": ["97008", "97009"]}
+    current = render_document(
+        services, c, DocumentRequest(kind="appeal"), CaseFacts(denial=Denial.from_json(new_codes)),
+        letter_date=TODAY,
+    )  # fmt: skip
+    assert "codes_out_of_effect" not in _warning_codes(current)
+
+
+def test_a_service_line_dated_after_the_codes_retired_is_named_alone() -> None:
+    from formservice.reimbursement.appeals import retired_code_warning
+
+    d = denial("05_eob_bundled_records")
+    lines = [
+        {**line, "date_of_service": on}
+        for line, on in zip(d["service_lines"], ["2025-12-30", "2026-01-06"], strict=True)
+    ]
+    found = retired_code_warning(Denial.from_json({**d, "service_lines": lines,
+                                                   "procedure_codes": []}))  # fmt: skip
+    assert found is not None
+    codes_part = found.split(" for services on ")[0]
+    assert codes_part == f"The denial is about CPT {lines[1]['code']}"
+    assert "January 6, 2026" in found

@@ -204,6 +204,10 @@ def test_packet_holds_only_what_the_payer_should_see(
         "References in the letter of appeal)",
         "Codes not yet confirmed: 97008 and 97009 (from 01/01/2026) come from secondary sources "
         "only; check them against the payer's current code list before submitting",
+        # The denial is of 0662T/0663T on a 2026 date, codes the table retires after 2025.
+        "The denial is about CPT 0662T, 0663T for services on March 2, 2026, and the code table "
+        "has them out of effect on that date (0662T July 1, 2021 to December 31, 2025; 0663T "
+        "July 1, 2021 to December 31, 2025)",
     ]
 
     # Recorded as sent to this payer on that form: now it is enclosed, flattened.

@@ -34,9 +34,11 @@ from formservice.reimbursement.appeals.request import (
     is_erisa,
     is_pre_service,
 )
+from formservice.reimbursement.appeals.retired_codes import retired_code_warning
 from formservice.reimbursement.appeals.route import AppealRoute, appeal_route
 
 __all__ = [
+    "retired_code_warning",
     "AppealRoute",
     "Argument",
     "Enclosures",
