@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request, session
 from markupsafe import escape
 from sqlalchemy import Connection
 from werkzeug.exceptions import HTTPException
@@ -293,6 +293,7 @@ def _finish_request(services: Services, response: Response) -> Response:
         refused = _values(response, 500)
         if refused is not None:
             _write_after_body(services, refused)(500)
+        _undo_session_changes()
         return _not_saved()
     if values is not None and streamed:
         # A file (send_file's wrapper) goes out after this hook: record what was really sent.
@@ -300,6 +301,15 @@ def _finish_request(services: Services, response: Response) -> Response:
             response.response, response.status_code, _write_after_body(services, values)
         )
     return response
+
+
+def _undo_session_changes() -> None:
+    """Put back the session cookie the request came with: a request whose changes were not
+    kept must not keep a login (or a logout) it made either."""
+    original = current_app.session_interface.open_session(current_app, request)
+    session.clear()
+    if original is not None:
+        session.update(original)
 
 
 def register_request_transaction(app: Flask, services: Services) -> None:

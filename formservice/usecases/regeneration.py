@@ -28,7 +28,7 @@ from formservice.store import leases
 from formservice.store import regeneration as runs
 from formservice.store.db import reading
 from formservice.store.regeneration import CHUNK_SIZE, RunSummary
-from formservice.store.unit_of_work import on_commit
+from formservice.store.unit_of_work import current_unit, on_commit
 from formservice.usecases.regeneration_commit import Committer, commit_chunk
 from formservice.usecases.regeneration_render import load_chunk, render_item
 from formservice.usecases.services import Services
@@ -89,14 +89,19 @@ def enqueue_run(services: Services, run_id: str) -> None:
     items); if the broker fails then, the run stays `running` and the reaper queues its pending
     items once the broker is back (`usecases.recovery`). Outside one (the CLI): `send_run`.
     """
-    on_commit(services.sessions, partial(send_run, services, run_id))
+    if current_unit(services.sessions) is None:
+        send_run(services, run_id)
+        return
+    # The client is told 202 with this run's id: a failed send keeps the run for the reaper.
+    on_commit(services.sessions, partial(send_run, services, run_id, remove_unstarted=False))
 
 
-def send_run(services: Services, run_id: str) -> int:
+def send_run(services: Services, run_id: str, *, remove_unstarted: bool = True) -> int:
     """Queue every pending item of a committed run in chunks; return how many chunks.
 
     If the broker fails before the first chunk is queued, the run and its items are removed
-    (nothing was started: the caller gets the 503 and nothing is left `running`); after that,
+    (nothing was started: the caller gets the 503 and nothing is left `running`), unless
+    `remove_unstarted` is false (a request already answered 202 with the run); after that,
     the reaper queues the rest once the broker is back (`usecases.recovery`).
     """
     count = 0
@@ -105,7 +110,7 @@ def send_run(services: Services, run_id: str) -> int:
             services.jobs.enqueue(REGENERATE_CHUNK, chunk)
             count += 1
     except QueueUnavailableError:
-        if count == 0:
+        if count == 0 and remove_unstarted:
             runs.remove_unstarted_run(services.sessions, run_id)
         raise
     return count
