@@ -277,7 +277,9 @@ def _finish_request(services: Services, response: Response) -> Response:
     try:
         if unit is not None:
             if values is not None and not streamed:
-                _append(unit.writing().connection(), dict(values), response.status_code)
+                row, status = dict(values), response.status_code
+                # After the rows the request's steps recorded (they are added before commit).
+                unit.before_commit(lambda session: _append(session.connection(), row, status))
             unit.commit()
         elif values is not None and not streamed:
             _write(services, values, response.status_code)

@@ -23,8 +23,10 @@ from formservice.store.models import RegenerationItem, RegenerationRun
 from formservice.usecases import Services, build_services
 from formservice.usecases.accounts import create_user
 from formservice.usecases.templates import publish_template
-from tests.conftest import load_sample, make_key
-from tests.helpers.denials import DENIAL, case_with_denial
+from tests.conftest import denial_case, load_sample, make_key
+from tests.documents.test_packet import DENIAL as PACKET_DENIAL
+from tests.documents.test_packet import IN_TIME, STEM
+from tests.helpers.denials import DENIAL
 from tests.regeneration.conftest import LMN, changed_lmn, seed_letters
 from tests.web.conftest import PASSWORD, USERS, StaffBrowser
 
@@ -160,40 +162,55 @@ def test_two_requests_on_one_letter_do_not_deadlock_on_postgres(on_postgres: Ser
     assert answers == {"A": 200, "B": 200}
 
 
-def test_a_slow_step_after_a_write_does_not_stall_every_other_request_on_sqlite(
+def test_a_slow_render_does_not_stall_every_other_request_on_sqlite(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The packet with `acknowledge_warnings` first records the acknowledgement, then reads,
-    # gates and renders (LibreOffice: seconds, up to `render_timeout_seconds` = 60 s). The
-    # first write of a request now takes SQLite's write lock until the request ends, and every
-    # audited request, a plain GET too, needs that lock for its audit row: it waits for the
-    # whole render (and fails with "database is locked" after busy_timeout = 30 s).
-    # Here the slow step is simulated: 3 s right after the acknowledgement.
+    # The packet with `acknowledge_warnings` records the acknowledgement and renders
+    # (LibreOffice: seconds, up to `render_timeout_seconds` = 60 s). A request's first write
+    # takes SQLite's write lock until the request ends, and every audited request, a plain GET
+    # too, needs that lock for its audit row: if the acknowledgement were written before the
+    # render, every other request would wait for the whole render (and fail with "database is
+    # locked" after busy_timeout = 30 s). Here the render is made 3 s slower.
     from formservice.usecases import packets
 
+    services.today = lambda: IN_TIME  # within the sample letter's appeal window
     app = create_app(services.settings, services=services)
     hub = {"Authorization": f"Bearer {make_key(services)}"}
     client = app.test_client()
-    case_id, denial_id = case_with_denial(client, hub, load_sample())
+    case_id = client.post("/api/v1/cases", json=denial_case(STEM), headers=hub).json["id"]
+    uploaded = client.post(
+        "/api/v1/denials",
+        data={
+            "file": (io.BytesIO(PACKET_DENIAL.read_bytes()), PACKET_DENIAL.name),
+            "case_id": case_id,
+        },
+        headers=hub,
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 201, uploaded.json
+    denial_id = uploaded.json["id"]
     slow = 3.0
-    rows = packets._rows
-    acknowledged = threading.Event()
+    render = packets.render_stored_case
+    rendering = threading.Event()
 
-    def slow_rows(*args: Any, **kwargs: Any) -> Any:
-        acknowledged.set()
+    def slow_render(*args: Any, **kwargs: Any) -> Any:
+        rendering.set()
         time.sleep(slow)
-        return rows(*args, **kwargs)
+        return render(*args, **kwargs)
 
-    monkeypatch.setattr(packets, "_rows", slow_rows)
+    monkeypatch.setattr(packets, "render_stored_case", slow_render)
     body = {"kind": "appeal_packet", "denial_id": denial_id, "acknowledge_warnings": True}
+    answers: list[int] = []
     packet = threading.Thread(
-        target=lambda: app.test_client().post(
-            f"/api/v1/cases/{case_id}/documents", json=body, headers=hub
+        target=lambda: answers.append(
+            app.test_client()
+            .post(f"/api/v1/cases/{case_id}/documents", json=body, headers=hub)
+            .status_code
         )
     )
     packet.start()
     try:
-        assert acknowledged.wait(30)
+        assert rendering.wait(30), answers
         began = time.monotonic()
         seen = app.test_client().get(f"/api/v1/cases/{case_id}", headers=hub)
         took = time.monotonic() - began
@@ -201,6 +218,7 @@ def test_a_slow_step_after_a_write_does_not_stall_every_other_request_on_sqlite(
         packet.join(60)
     assert seen.status_code == 200
     assert took < slow / 2, f"a GET waited {took:.1f} s for another request's render"
+    assert answers == [201]
 
 
 def test_a_login_answered_not_saved_does_not_leave_a_session(

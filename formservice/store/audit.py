@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from formservice.model import Principal
 from formservice.store.models import AuditEvent, DenialRow, DocumentRow, utcnow
+from formservice.store.unit_of_work import unit_of
 
 __all__ = [
     "GENESIS_HASH",
@@ -112,7 +113,9 @@ def record_event(
     """Add one audit row, chained to the last one (the caller's transaction commits it).
 
     One INSERT statement, no ORM object: every audited request pays for this write, plus the
-    chain's lock and one indexed read of the last hash.
+    chain's lock and one indexed read of the last hash. Given the session of a request's unit
+    of work, the row is added just before the request commits (`UnitOfWork.before_commit`);
+    its time is the call's.
     """
     values: dict[str, Any] = {
         "at": utcnow(),
@@ -129,7 +132,16 @@ def record_event(
         "remote_addr": remote_addr,
         "external_id": (external_id or "")[:80] or None,
     }
-    conn = session.connection() if isinstance(session, Session) else session
+    unit = unit_of(session) if isinstance(session, Session) else None
+    if unit is not None:
+        # In a request: appended just before it commits (the chain's lock taken last).
+        unit.before_commit(lambda request_session: _append(request_session.connection(), values))
+        return
+    _append(session.connection() if isinstance(session, Session) else session, values)
+
+
+def _append(conn: Connection, values: dict[str, Any]) -> None:
+    """Insert one row, chained to the last one, under the chain's lock."""
     _lock_chain(conn)
     previous = conn.execute(_LAST_HASH).scalar() or GENESIS_HASH
     values["prev_hash"] = previous

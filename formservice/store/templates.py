@@ -43,6 +43,20 @@ def sync_shipped(session: Session, blobs: BlobStore, templates_dir: Path) -> Non
         _record(session, blobs, name, data, source="shipped")
 
 
+def shipped_recorded(session: Session, templates_dir: Path) -> bool:
+    """Whether every shipped template file is already a recorded version (reads only)."""
+    for name in shipped_names(templates_dir):
+        digest = sha256_hex((templates_dir / "docx" / f"{name}.docx").read_bytes())
+        found = session.scalar(
+            select(TemplateVersionRow.id).where(
+                TemplateVersionRow.name == name, TemplateVersionRow.sha256 == digest
+            )
+        )
+        if found is None:
+            return False
+    return True
+
+
 def _record(
     session: Session, blobs: BlobStore, name: str, data: bytes, *, source: str
 ) -> TemplateVersionRow:

@@ -17,6 +17,9 @@ one is open in this thread (a context variable, so threads and tasks never share
 * every block ends with the session emptied (`expunge_all`), so rows leave a block detached, as
   they did when each block had a session of its own: a row changed outside a `transaction`
   block is never written;
+* audit rows (the request's own, and any a step records) are added last, just before the
+  COMMIT (`UnitOfWork.before_commit`): the audit chain's lock is then never held while the
+  request waits for another row, so two requests cannot deadlock on it (PostgreSQL);
 * `on_commit(factory, fn)` runs `fn` once the request has committed (queue sends, cache clears),
   so a worker is never handed work it cannot see yet. A callback that fails is logged; work it
   was to queue stays in the database as pending, and the reaper queues it
@@ -27,7 +30,9 @@ Outside a request (the CLI, queue workers) each block is its own transaction, as
 SQLite: the driver starts a transaction only at the first INSERT/UPDATE, so a SAVEPOINT taken
 before that would itself be the outermost transaction and its RELEASE would commit. The first
 write block of a request therefore begins the transaction IMMEDIATE; the database's write lock
-is then held until the request ends, and other writers wait for it (`busy_timeout`, 30 s).
+is then held until the request ends, and other writers wait for it (`busy_timeout`, 30 s). So a
+request writes after its slow work, never before it (the appeal packet renders, then records the
+acknowledgement; the shipped templates are checked by a read before any write).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ __all__ = [
     "current_unit",
     "on_commit",
     "open_unit_of_work",
+    "unit_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -58,6 +64,7 @@ class UnitOfWork:
     factory: sessionmaker[Session]
     _session: Session | None = None
     _after_commit: list[Callable[[], object]] = field(default_factory=list)
+    _before_commit: list[Callable[[Session], object]] = field(default_factory=list)
     _depth: int = 0  # blocks open now (a block may call code that opens another)
 
     @property
@@ -100,6 +107,16 @@ class UnitOfWork:
     def on_commit(self, fn: Callable[[], object]) -> None:
         self._after_commit.append(fn)
 
+    def before_commit(self, fn: Callable[[Session], object]) -> None:
+        """Run `fn(session)` in the request's transaction just before it commits, in order.
+
+        Why: the audit rows (`store.audit.record_event`) take the audit chain's lock, held to
+        the end of the transaction; taken mid-request, a request holding it could wait for a row
+        another request holds while that one waits for the chain: a deadlock. Taken last, after
+        every row lock the request needs, it cannot be part of a cycle.
+        """
+        self._before_commit.append(fn)
+
     def commit(self) -> None:
         """COMMIT what the request wrote, then run the on-commit callbacks in order.
 
@@ -107,6 +124,11 @@ class UnitOfWork:
         A callback's own failure is logged, not raised: the data is committed by then. The
         callbacks run outside the unit: what they read or write is a transaction of its own.
         """
+        last, self._before_commit = self._before_commit, []
+        if last:
+            session = self.writing()
+            for write in last:
+                write(session)
         if self._session is not None:
             self._session.commit()
         callbacks, self._after_commit = self._after_commit, []
@@ -129,12 +151,14 @@ class UnitOfWork:
     def rollback(self) -> None:
         """Undo everything the request wrote; the on-commit callbacks are dropped."""
         self._after_commit.clear()
+        self._before_commit.clear()
         if self._session is not None:
             self._session.rollback()
 
     def close(self) -> None:
         """Give the connection back (rolling back whatever was not committed)."""
         self._after_commit.clear()
+        self._before_commit.clear()
         session, self._session = self._session, None
         if session is not None:
             session.close()
@@ -162,6 +186,12 @@ def current_unit(factory: sessionmaker[Session]) -> UnitOfWork | None:
     """The open unit of work on `factory`'s database, or None (outside a request)."""
     unit = _CURRENT.get()
     return unit if unit is not None and unit.factory is factory else None
+
+
+def unit_of(session: Session) -> UnitOfWork | None:
+    """The open unit of work whose session `session` is, or None."""
+    unit = _CURRENT.get()
+    return unit if unit is not None and unit._session is session else None
 
 
 def on_commit(factory: sessionmaker[Session], fn: Callable[[], object]) -> None:

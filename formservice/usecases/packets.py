@@ -36,6 +36,7 @@ PACKET_KIND = "appeal_packet"
 
 
 def _acknowledge(services: Services, principal: Principal, denial_id: str) -> None:
+    """Record that `principal` acknowledged the denial's reconciliation warnings."""
     with transaction(services.sessions) as session:
         row = access.get_denial(session, principal, denial_id)
         if row.reconciliation:
@@ -73,26 +74,72 @@ def build_packet(
     ``reconciliation``, ``acknowledge_warnings``, ``review_fields``, ``checked`` (the staff
     page's box, with `require_checked`). A hub user's `override_reason` lets a late packet go
     (audited); `late_reason` is the good cause the letter prints.
+
+    An acknowledgement (`acknowledge_warnings`) counts at once and is recorded even when the
+    packet is refused; it is written after the render, never before: a request's first write
+    holds SQLite's write lock until the request ends (`store.unit_of_work`), and every other
+    request would wait for LibreOffice.
     """
-    if denial_id and acknowledge_warnings:
-        _acknowledge(services, principal, denial_id)
     gaps: dict[str, list[str]] = {}
     denial_row, row = _rows(services, principal, denial_id, case_id)
     case = tracked_case(row)
     denial, found = _read_denial(denial_row, row.id, gaps)
-    hub_override = bool(override_reason and override_reason.strip()) and is_hub(principal)
-    gate = packet_gate(
-        case,
-        denial,
-        found,
-        today=services.today(),
-        late_reason=late_reason,
-        hub_override=hub_override,
-    )
-    gaps = {**gate.gaps, **gaps}
+    acknowledging = bool(denial_id and acknowledge_warnings)
+    if acknowledging and found is not None:
+        found = found.acknowledge(principal.label, utcnow().isoformat())
+    try:
+        hub_override = bool(override_reason and override_reason.strip()) and is_hub(principal)
+        gate = packet_gate(
+            case,
+            denial,
+            found,
+            today=services.today(),
+            late_reason=late_reason,
+            hub_override=hub_override,
+        )
+        _refuse_gaps(
+            {**gate.gaps, **gaps},
+            denial,
+            found,
+            late_without_reason=bool(override_reason) and not is_hub(principal),
+            require_checked=require_checked,
+        )
+        request = DocumentRequest(
+            kind=PACKET_KIND,
+            format="pdf",
+            denial_id=denial_id,
+            late_reason=(late_reason or "").strip() or None,
+        )
+        with reading(services.sessions) as session:
+            row = access.get_case(session, principal, row.id)
+            facts = case_facts(session, principal, row, request, blobs=services.blobs)
+        check_applicable(case, request, facts, principal)  # the plan's rules (422 naming it)
+        rendered = render_stored_case(services, row, request, facts)
+    finally:
+        # Recorded whether or not the packet was made (the next try need not repeat it), and
+        # only now: see the docstring.
+        if acknowledging and denial_id:
+            _acknowledge(services, principal, denial_id)
+    warnings = _packet_warnings(gate.warnings, rendered.details)
+    rendered = replace(rendered, details={**rendered.details, "warnings": warnings})
+    saved = save_document(services.sessions, services.blobs, row.id, rendered)
+    if hub_override and "late" in " ".join(gate.warnings):
+        _record_late_override(services, principal, override_reason, row.id, denial_id, saved)
+    return saved
+
+
+def _refuse_gaps(
+    gaps: dict[str, list[str]],
+    denial: Denial | None,
+    found: Reconciliation | None,
+    *,
+    late_without_reason: bool,
+    require_checked: bool,
+) -> None:
+    """422 (ValidationProblem) naming every gap, the gate's and the request's own."""
     if denial is None and "denial_id" not in gaps:
         gaps["denial_id"] = ["No denial letter: upload it and give its denial_id."]
-    if override_reason and not is_hub(principal) and "late_reason" in gaps:
+    if late_without_reason and "late_reason" in gaps:
         gaps["override_reason"] = ["Only a hub user may send a late appeal without a reason."]
     if require_checked and denial is not None and (found is None or not found.acknowledged_by):
         gaps["checked"] = ["Tick “I have checked these facts” and save first."]
@@ -100,23 +147,6 @@ def build_packet(
         raise ValidationProblem(
             f"the appeal packet cannot be made yet: {', '.join(sorted(gaps))}", errors=gaps
         )
-    request = DocumentRequest(
-        kind=PACKET_KIND,
-        format="pdf",
-        denial_id=denial_id,
-        late_reason=(late_reason or "").strip() or None,
-    )
-    with reading(services.sessions) as session:
-        row = access.get_case(session, principal, row.id)
-        facts = case_facts(session, principal, row, request, blobs=services.blobs)
-    check_applicable(case, request, facts, principal)  # the plan's rules (422 naming the rule)
-    rendered = render_stored_case(services, row, request, facts)
-    warnings = _packet_warnings(gate.warnings, rendered.details)
-    rendered = replace(rendered, details={**rendered.details, "warnings": warnings})
-    saved = save_document(services.sessions, services.blobs, row.id, rendered)
-    if hub_override and "late" in " ".join(gate.warnings):
-        _record_late_override(services, principal, override_reason, row.id, denial_id, saved)
-    return saved
 
 
 def _rows(

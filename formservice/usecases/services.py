@@ -27,7 +27,7 @@ from formservice.model import TemplateVersion
 from formservice.settings import Settings
 from formservice.store.blobs import BlobStore
 from formservice.store.db import reading, transaction
-from formservice.store.templates import get_version, sync_shipped
+from formservice.store.templates import get_version, shipped_recorded, sync_shipped
 from formservice.store.unit_of_work import on_commit
 
 __all__ = ["Services", "TtlCache"]
@@ -127,6 +127,13 @@ class Services:
         """Record the shipped templates in the registry (once per process)."""
         if self._templates_synced:
             return
+        # Read first: a write would hold SQLite's write lock for the rest of a request
+        # (`store.unit_of_work`), and the templates are recorded already on every start but the
+        # first.
+        with reading(self.sessions) as session:
+            if shipped_recorded(session, self.settings.templates_dir):
+                self._templates_synced = True
+                return
         for attempt in (1, 2):
             try:
                 with transaction(self.sessions) as session:
