@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import date
 from typing import Any
 
@@ -88,6 +89,10 @@ def _put(errors: dict[Any, Any], path: tuple[Any, ...], message: str) -> None:
     node.setdefault("_schema", []).append(message)
 
 
+# How many CleanSchema loads are running in this thread, one inside the other.
+_CLEAN_LOAD_DEPTH: ContextVar[int] = ContextVar("clean_load_depth", default=0)
+
+
 class CleanSchema(Schema):
     """Base of every input schema: no string anywhere in the input holds a bad character.
 
@@ -96,8 +101,28 @@ class CleanSchema(Schema):
     sends.
     """
 
+    def load(
+        self,
+        data: Any,
+        *,
+        many: bool | None = None,
+        partial: Any = None,
+        unknown: Any = None,
+    ) -> Any:
+        """`Schema.load`, counting how deep CleanSchema loads nest (a Nested field's schema is
+        loaded inside its parent's load)."""
+        token = _CLEAN_LOAD_DEPTH.set(_CLEAN_LOAD_DEPTH.get() + 1)
+        try:
+            return super().load(data, many=many, partial=partial, unknown=unknown)
+        finally:
+            _CLEAN_LOAD_DEPTH.reset(token)
+
     @pre_load
     def _refuse_bad_characters(self, data: Any, **_: Any) -> Any:
+        # Once per payload, by the outermost CleanSchema: it walks every string below it, so a
+        # nested schema's walk could find nothing more (and cost a walk per nesting level).
+        if _CLEAN_LOAD_DEPTH.get() > 1:
+            return data
         if errors := _bad_strings(data):
             raise ValidationError(_collapse(errors))
         return data
