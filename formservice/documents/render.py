@@ -129,7 +129,7 @@ def render_document(
     else:
         made = _render_letter(spec, fmt, case, request, facts, today, tools, inputs, template)
     details = dict(made.details)
-    _add_codes_warning(case, spec.name, details)
+    _add_codes_warning(case, spec.name, details, facts)
     if spec.name in _ANSWERS_DENIAL:
         _add_retired_codes_warning(facts, details)
     if request.denial_id:
@@ -183,8 +183,13 @@ def _add_retired_codes_warning(facts: CaseFacts, details: dict[str, Any]) -> Non
     details["warnings"] = warnings
 
 
-def _add_codes_warning(case: Case, kind: str, details: dict[str, Any]) -> None:
-    caveat = codes_caveat(case) if kind in _PRINTS_CODES else None
+def _add_codes_warning(case: Case, kind: str, details: dict[str, Any], facts: CaseFacts) -> None:
+    if kind == "appeal":
+        # The letter of appeal prints the denial's codes, not the case plan's (its packet also
+        # holds the LMN, which prints the plan's: `codes_caveat`).
+        caveat = appeals.denied_codes_caveat(facts.denial)
+    else:
+        caveat = codes_caveat(case) if kind in _PRINTS_CODES else None
     if caveat is None:
         return
     warnings = list(details.get("warnings") or [])

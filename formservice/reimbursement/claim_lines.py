@@ -186,10 +186,14 @@ def codes_caveat(case: Case) -> str | None:
         dates = plan_session_dates(case)
     except ClaimBuildError:
         dates = [case.treatment.start_date] if case.treatment.start_date else []
+    # 97009 (continued cooling) is billed only with the minutes of cooling after the infusion.
+    roles: tuple[str, ...] = ("initial", "session", "continued")
+    if not case.treatment.post_infusion_cooling_minutes:
+        roles = ("initial", "session")
     found = {
         row.code
         for on in dates
-        for role in ("initial", "session", "continued")
+        for role in roles
         if (row := codes.code_for(role, on)) is not None and row.code
     }
     return codes.unverified_caveat(frozenset(found), dates)

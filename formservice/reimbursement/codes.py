@@ -309,10 +309,12 @@ def unverified_caveat(codes_: set[str] | frozenset[str], dates: list[date]) -> s
     if not rows:
         return None
     names = " and ".join(r.code for r in rows if r.code)
+    several = len(rows) > 1
     return (
-        f"Codes not yet confirmed: {names} (from "
-        f"{min(r.effective_from for r in rows).strftime('%m/%d/%Y')}) come from secondary "
-        "sources only; check them against the payer's current code list before submitting."
+        f"Codes not yet confirmed: {names} (in use from "
+        f"{min(r.effective_from for r in rows).strftime('%m/%d/%Y')}) "
+        f"{'are' if several else 'is'} reported by secondary sources only; check "
+        f"{'them' if several else 'it'} against the payer's current code list before submitting."
     )
 
 

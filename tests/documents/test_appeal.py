@@ -454,7 +454,12 @@ def test_a_denial_of_codes_out_of_effect_on_its_date_warns_beside_the_appeal(
         services, c, DocumentRequest(kind="appeal"), facts, letter_date=TODAY
     )
     warning = next(w for w in rendered.details["warnings"] if w["code"] == "codes_out_of_effect")
-    assert "CPT 0662T, 0663T for services on March 2, 2026" in warning["message"]
+    assert (
+        "CPT 0662T, 0663T on March 2, 2026, but those codes ended on December 31, 2025"
+        in (warning["message"])
+    )
+    # The letter prints the denial's codes (verified), not the case plan's 2026 codes.
+    assert "codes_not_verified" not in _warning_codes(rendered)
     assert "97008, 97009" in warning["message"]
     assert "corrected claim" in warning["message"]
     assert "corrected claim" not in flat(rendered.data)  # beside the letter, never in it
@@ -484,6 +489,6 @@ def test_a_service_line_dated_after_the_codes_retired_is_named_alone() -> None:
     found = retired_code_warning(Denial.from_json({**d, "service_lines": lines,
                                                    "procedure_codes": []}))  # fmt: skip
     assert found is not None
-    codes_part = found.split(" for services on ")[0]
-    assert codes_part == f"The denial is about CPT {lines[1]['code']}"
+    codes_part = found.split(" on ")[0]
+    assert codes_part == f"The denial is for CPT {lines[1]['code']}"
     assert "January 6, 2026" in found

@@ -202,12 +202,13 @@ def test_packet_holds_only_what_the_payer_should_see(
         "Add before sending: the chemotherapy treatment plan",
         "Add before sending: copies of the references cited (the articles and guidelines under "
         "References in the letter of appeal)",
-        "Codes not yet confirmed: 97008 and 97009 (from 01/01/2026) come from secondary sources "
-        "only; check them against the payer's current code list before submitting",
-        # The denial is of 0662T/0663T on a 2026 date, codes the table retires after 2025.
-        "The denial is about CPT 0662T, 0663T for services on March 2, 2026, and the code table "
-        "has them out of effect on that date (0662T July 1, 2021 to December 31, 2025; 0663T "
-        "July 1, 2021 to December 31, 2025)",
+        # The LMN inside bills 97008 only: the case gives no minutes of cooling after the
+        # infusion, so no 97009.
+        "Codes not yet confirmed: 97008 (in use from 01/01/2026) is reported by secondary sources "
+        "only; check it against the payer's current code list before submitting",
+        # The denial is of 0662T/0663T on a 2026 date, codes the table ends after 2025.
+        "The denial is for CPT 0662T, 0663T on March 2, 2026, but those codes ended on December "
+        "31, 2025; for that date the code table lists 97008, 97009 (not yet confirmed)",
     ]
 
     # Recorded as sent to this payer on that form: now it is enclosed, flattened.

@@ -34,10 +34,14 @@ from formservice.reimbursement.appeals.request import (
     is_erisa,
     is_pre_service,
 )
-from formservice.reimbursement.appeals.retired_codes import retired_code_warning
+from formservice.reimbursement.appeals.retired_codes import (
+    denied_codes_caveat,
+    retired_code_warning,
+)
 from formservice.reimbursement.appeals.route import AppealRoute, appeal_route
 
 __all__ = [
+    "denied_codes_caveat",
     "retired_code_warning",
     "AppealRoute",
     "Argument",

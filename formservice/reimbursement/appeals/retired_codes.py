@@ -15,7 +15,7 @@ from formservice.model import Denial
 from formservice.reimbursement import codes, load_data
 from formservice.reimbursement.appeals.dates import format_date
 
-__all__ = ["retired_code_warning"]
+__all__ = ["denied_codes_caveat", "retired_code_warning"]
 
 
 def _named(denial: Denial) -> list[tuple[str, date]]:
@@ -28,6 +28,14 @@ def _named(denial: Denial) -> list[tuple[str, date]]:
     if denial.date_of_service is not None:
         named += [(code, denial.date_of_service) for code in denial.procedure_codes]
     return [(code, on) for code, on in named if on is not None]
+
+
+def denied_codes_caveat(denial: Denial | None) -> str | None:
+    """The not-yet-confirmed caveat for the codes a denial names (what its appeal prints)."""
+    if denial is None:
+        return None
+    named = _named(denial)
+    return codes.unverified_caveat({code for code, _ in named}, sorted({on for _, on in named}))
 
 
 def retired_code_warning(denial: Denial | None) -> str | None:
@@ -46,10 +54,10 @@ def retired_code_warning(denial: Denial | None) -> str | None:
     )
     successors = sorted({code for on in dates for code in codes.codes_on(on)})
     template: str = load_data("appeals.yaml")["retired_code_warning"]
+    ended = sorted({row.effective_to for row, _ in found if row.effective_to})
     return template.format(
         codes=", ".join(str(row.code) for row, _ in found),
         dates=", ".join(format_date(on) for on in dates),
-        them="it" if len(found) == 1 else "them",
-        spans=spans,
-        successors=", ".join(successors) or "none",
+        ended=", ".join(format_date(on) for on in ended) or f"other dates ({spans})",
+        successors=", ".join(successors) or "no scalp-cooling code",
     )
