@@ -104,7 +104,9 @@ def keys() -> None:
 @with_services
 def keys_create(services: Services, role: str, facility: str | None, name: str) -> None:
     """Print a new API key once (it is stored hashed)."""
-    row, key = issue_api_key(services, name=name, role=role, facility_npi=facility)
+    row, key = issue_api_key(
+        services, name=name, role=role, facility_npi=facility, actor=cli_actor()
+    )
     click.echo(f"API key for {row.name!r} (role {row.role}); shown once, keep it safe:", err=True)
     click.echo(key)
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from formservice.errors import UnauthorizedError, ValidationProblem
 from formservice.model import Principal
 from formservice.schemas.common import npi_is_valid
+from formservice.store.audit import record_event
 from formservice.store.db import reading, transaction
 from formservice.store.models import ApiKey
 from formservice.store.unit_of_work import on_commit
@@ -108,8 +109,25 @@ def revoke_api_key(session: Session, key_id: str) -> bool:
 
 
 def issue_api_key(
-    services: Services, *, name: str, role: str, facility_npi: str | None
+    services: Services,
+    *,
+    name: str,
+    role: str,
+    facility_npi: str | None,
+    actor: str | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create an API key; return its row and the key itself (shown once, stored hashed)."""
+    """Create an API key; return its row and the key itself (shown once, stored hashed).
+
+    With `actor`, the audit trail records who created which key (its name, id and role, never
+    the key): an `ops` key reads the audit trail itself, so its making must be on it.
+    """
     with transaction(services.sessions) as session:
-        return create_api_key(session, name=name, role=role, facility_npi=facility_npi)
+        row, key = create_api_key(session, name=name, role=role, facility_npi=facility_npi)
+        if actor is not None:
+            record_event(
+                session,
+                actor=actor,
+                action="create_api_key",
+                path=f"key:{row.id} role:{role} name:{name}"[:500],
+            )
+        return row, key

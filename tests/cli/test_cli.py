@@ -7,16 +7,27 @@ import zipfile
 from pathlib import Path
 
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from formservice.cli import main
+from formservice.store.models import AuditEvent
+from formservice.usecases.services import Services
 from tests.conftest import SAMPLES, load_sample
 
 
-def test_keys_create_prints_a_working_key(runner: CliRunner) -> None:
+def test_keys_create_prints_a_working_key(runner: CliRunner, services: Services) -> None:
     result = runner.invoke(main, ["keys", "create", "--role", "hub", "--name", "portal"])
     assert result.exit_code == 0, result.output
     key = result.stdout.strip().splitlines()[-1]
     assert key.startswith("fs_")
+    # Who made which key is on the audit trail (an ops key reads the trail itself); the key
+    # itself never is.
+    with services.sessions() as session:
+        rows = list(session.scalars(select(AuditEvent)))
+    assert [(r.actor.startswith("cli:"), r.action) for r in rows] == [(True, "create_api_key")]
+    assert "name:portal" in (rows[0].path or "")
+    assert "role:hub" in (rows[0].path or "")
+    assert key not in (rows[0].path or "")
 
 
 def test_clinic_key_needs_a_valid_facility(runner: CliRunner) -> None:
