@@ -31,7 +31,7 @@ from werkzeug.routing import RequestRedirect
 
 from formservice.errors import FormserviceError
 from formservice.model import Principal
-from formservice.schemas.common import scrub
+from formservice.schemas.common import is_id, scrub
 from formservice.store.audit import case_of, record_event
 from formservice.store.unit_of_work import close_unit_of_work, current_unit, open_unit_of_work
 from formservice.usecases.services import Services
@@ -145,6 +145,10 @@ def _ids(action: Action, response: Response, status: int) -> dict[str, str | Non
         body = response.get_json(silent=True)
         if isinstance(body, dict) and isinstance(body.get("id"), str):
             ids[action.created] = body["id"]
+    # A document made for a denial (an appeal, a packet) names it in the request's JSON body.
+    sent = request.get_json(silent=True) if request.is_json else None
+    if ids["denial_id"] is None and isinstance(sent, dict) and is_id(sent.get("denial_id")):
+        ids["denial_id"] = sent["denial_id"]
     return ids
 
 

@@ -261,3 +261,27 @@ def test_every_route_that_names_patient_data_is_audited(client: FlaskClient) -> 
             if (rule.endpoint, method) not in ACTIONS:
                 unmapped.append(f"{method} {rule.rule} ({rule.endpoint})")
     assert not unmapped, "add these to formservice.audit.ACTIONS"
+
+
+def test_a_document_made_for_a_denial_names_the_denial_in_its_row(
+    client: FlaskClient, services: Services
+) -> None:
+    from tests.helpers.denials import case_with_denial
+
+    hub = _bearer(services, "hub")
+    case_id, denial_id = case_with_denial(client, hub, load_sample())
+    made = client.post(
+        f"/api/v1/cases/{case_id}/documents",
+        json={"kind": "appeal", "denial_id": denial_id},
+        headers=hub,
+    )
+    assert made.status_code == 201, made.json
+    row = next(e for e in _events(services) if e.document_id == made.json["id"])
+    assert (row.action, row.case_id, row.denial_id) == ("generate_document", case_id, denial_id)
+    # A body naming no well-formed id adds none.
+    client.post(
+        f"/api/v1/cases/{case_id}/documents",
+        json={"kind": "appeal", "denial_id": "../x"},
+        headers=hub,
+    )
+    assert _events(services)[-1].denial_id is None

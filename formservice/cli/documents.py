@@ -68,6 +68,11 @@ def render(
     tmp.write_bytes(rendered.data)
     tmp.replace(output)  # never leave a half-written file under the requested name
     click.echo(f"wrote {output} ({len(rendered.data)} bytes, {rendered.media_type})", err=True)
+    # What the API answers in `details.warnings` (and the packet page shows), on stderr: a
+    # caveat nobody sees is a silent error (`claim 837p` does the same).
+    for warning in rendered.details.get("warnings") or []:
+        message = warning.get("message") if isinstance(warning, dict) else warning
+        click.echo(f"warning: {message}", err=True)
 
 
 @click.command()

@@ -40,6 +40,17 @@ def test_clinic_key_needs_a_valid_facility(runner: CliRunner) -> None:
     assert result.exit_code == 2
 
 
+def test_render_prints_the_documents_warnings(runner: CliRunner, tmp_path: Path) -> None:
+    # Sample 01 starts in 2026: its LMN bills 97008, a code not yet confirmed. The API says so in
+    # `details.warnings`; the command line says it on stderr.
+    out = tmp_path / "lmn.docx"
+    case = SAMPLES / "cases" / "01_breast_commercial_office.json"
+    result = runner.invoke(main, ["render", "lmn", str(case), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "warning: Codes not yet confirmed: 97008" in result.stderr
+    assert out.exists()
+
+
 def test_render_lmn_writes_a_docx(runner: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "lmn.docx"
     case = SAMPLES / "cases" / "02_ovarian_medicare_outpatient.json"
