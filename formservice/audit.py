@@ -145,10 +145,13 @@ def _ids(action: Action, response: Response, status: int) -> dict[str, str | Non
         body = response.get_json(silent=True)
         if isinstance(body, dict) and isinstance(body.get("id"), str):
             ids[action.created] = body["id"]
-    # A document made for a denial (an appeal, a packet) names it in the request's JSON body.
-    sent = request.get_json(silent=True) if request.is_json else None
-    if ids["denial_id"] is None and isinstance(sent, dict) and is_id(sent.get("denial_id")):
-        ids["denial_id"] = sent["denial_id"]
+    # A document made for a denial (an appeal, a packet) names it in the request's JSON body:
+    # read only from a body the schema accepted (parsed already), never from one refused (too
+    # large, too deep: parsing it here would raise what the request was refused for).
+    if ids["denial_id"] is None and status < 400 and request.is_json:
+        sent = request.get_json(silent=True)
+        if isinstance(sent, dict) and is_id(sent.get("denial_id")):
+            ids["denial_id"] = sent["denial_id"]
     return ids
 
 
