@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from flask import request
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
 
 from formservice import create_app
 from formservice.settings import Settings
@@ -27,6 +26,7 @@ from tests.conftest import denial_case, load_sample, make_key
 from tests.documents.test_packet import DENIAL as PACKET_DENIAL
 from tests.documents.test_packet import IN_TIME, STEM
 from tests.helpers.denials import DENIAL
+from tests.jobs.test_readiness import _count
 from tests.regeneration.conftest import LMN, changed_lmn, seed_letters
 from tests.web.conftest import PASSWORD, USERS, StaffBrowser
 
@@ -44,11 +44,6 @@ def broker_gone(settings: Settings) -> Iterator[tuple[Services, FlaskClient]]:
         yield services, create_app(wrong, services=services).test_client()
     finally:
         services.close()
-
-
-def _count(services: Services, model: type) -> int:
-    with services.sessions() as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def test_a_regeneration_answered_202_still_exists_when_the_broker_fails_at_the_send(

@@ -173,13 +173,15 @@ _ANSWERS_DENIAL = frozenset({"appeal", "appeal_packet"})
 def _add_retired_codes_warning(facts: CaseFacts, details: dict[str, Any]) -> None:
     """A denial of codes out of effect on its date of service: say so beside the appeal."""
     message = appeals.retired_code_warning(facts.denial)
-    if message is None:
-        return
+    if message is not None:
+        _add_warning(details, "codes_out_of_effect", message)
+
+
+def _add_warning(details: dict[str, Any], code: str, message: str) -> None:
+    """Add a document-wide warning to `details.warnings` once (claim warning shape)."""
     warnings = list(details.get("warnings") or [])
-    if not any(w.get("code") == "codes_out_of_effect" for w in warnings):
-        warnings.append(
-            {"code": "codes_out_of_effect", "severity": "warning", "message": message, "line": None}
-        )
+    if not any(w.get("code") == code for w in warnings):
+        warnings.append({"code": code, "severity": "warning", "message": message, "line": None})
     details["warnings"] = warnings
 
 
@@ -190,14 +192,8 @@ def _add_codes_warning(case: Case, kind: str, details: dict[str, Any], facts: Ca
         caveat = appeals.denied_codes_caveat(facts.denial)
     else:
         caveat = codes_caveat(case) if kind in _PRINTS_CODES else None
-    if caveat is None:
-        return
-    warnings = list(details.get("warnings") or [])
-    if not any(w.get("code") == "codes_not_verified" for w in warnings):
-        warnings.append(
-            {"code": "codes_not_verified", "severity": "warning", "message": caveat, "line": None}
-        )
-    details["warnings"] = warnings
+    if caveat is not None:
+        _add_warning(details, "codes_not_verified", caveat)
 
 
 def _render_letter(
