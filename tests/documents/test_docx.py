@@ -261,3 +261,46 @@ def test_concurrent_renders_match_sequential_ones() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = list(pool.map(lambda c: render_docx(template, c, properties=PROPS), contexts))
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("footer", "static"),
+    [
+        ("Page footer, the same for every patient", True),
+        ("Footer {{ name }}", False),
+        ("Footer {# a comment prints nothing, whatever the context #}", True),
+        ("Footer {{ 'fixed' }}", False),  # an expression, even a constant one, is rendered
+        ("Footer {% if name %}x{% endif %}", False),
+    ],
+)
+def test_a_part_without_jinja_syntax_is_rendered_once_and_stays_docxtpls(
+    footer: str, static: bool
+) -> None:
+    # A static part's bytes are kept after its first render: they must be what docxtpl writes,
+    # for every later context too, and a part with any expression or tag must never be kept.
+    template = make_template("Patient: {{ name }}", header="Header {{ name }}", footer=footer)
+    compiled = compile_template(template)
+    assert {p.name: p.static for p in compiled.parts}["word/footer1.xml"] is static
+    for name in ("Ada Samplecase", "Bea Testperson"):
+        context = {**CONTEXT, "name": name}
+        ours, theirs = render_docx(template, context, properties=PROPS), naive(template, context)
+        for part in ("word/document.xml", "word/header1.xml", "word/footer1.xml"):
+            assert member(ours, part) == member(theirs, part), (name, part)
+        assert texts(member(ours, "word/header1.xml")) == f"Header {name}"
+    assert ("word/footer1.xml" in compiled.static_packed) is static
+
+
+@pytest.mark.parametrize("columns", [1, 4, 6])
+def test_column_loops_fix_the_table_grid_as_docxtpl_does(columns: int) -> None:
+    # docxtpl's {%tc %} example: the grid gains or loses columns, fix_tables rescales it.
+    path = corpus_path("docx_templates/docxtpl_dynamic_table_tpl.docx")
+    labels = [f"col {i}" for i in range(columns)]
+    context = {
+        "col_labels": labels,
+        "tbl_contents": [
+            {"label": f"row {r}", "cols": [f"{r}.{c}" for c in range(columns)]} for r in range(3)
+        ],
+    }
+    ours, theirs = render_docx(path, context, properties=PROPS), naive(path, context)
+    assert member(ours, "word/document.xml") == member(theirs, "word/document.xml")
+    assert all(label in document_text(ours) for label in labels)

@@ -16,7 +16,7 @@ import io
 import re
 import threading
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from typing import Any
 import docx.oxml.ns
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from lxml import etree
 
@@ -103,6 +103,9 @@ class Part:
     source: str  # the patched XML (kept for error excerpts)
     encoding: str
     reparse: bool  # headers/footers are re-parsed and re-serialized, as python-docx does
+    # No Jinja syntax at all (a plain footer, say): its output is the same for every context, so
+    # `render` deflates it once per compiled template and reuses the bytes.
+    static: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +125,9 @@ class CompiledTemplate:
     core_source: bytes | None
     core_templates: tuple[tuple[str, Template], ...]
     helper: DocxTemplate  # only its stateless post-processing methods are used
+    # Static parts' output, filled by `render` on first use (the same bytes for every context;
+    # two threads filling it at once write equal values).
+    static_packed: dict[str, PackedMember] = field(default_factory=dict)
 
 
 _cache: dict[str, CompiledTemplate] = {}
@@ -170,9 +176,20 @@ def _compile_part(
     source = re.sub(r"<w:p([ >])", r"\n<w:p\1", xml)
     try:
         template = env.from_string(source)
+        static = _is_static(env, source)
     except TemplateSyntaxError as exc:
         raise template_error(exc, template_name, source) from exc
-    return Part(name=name, template=template, source=source, **kw)
+    return Part(name=name, template=template, source=source, static=static, **kw)
+
+
+def _is_static(env: ImmutableSandboxedEnvironment, source: str) -> bool:
+    """True when Jinja's parse of `source` is literal text only: no expression, tag or comment
+    that a context could change (decided on the syntax tree, not by searching for braces)."""
+    return all(
+        isinstance(node, nodes.Output)
+        and all(isinstance(child, nodes.TemplateData) for child in node.nodes)
+        for node in env.parse(source).body
+    )
 
 
 def _load(data: bytes, name: str) -> CompiledTemplate:
