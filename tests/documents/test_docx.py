@@ -304,3 +304,45 @@ def test_column_loops_fix_the_table_grid_as_docxtpl_does(columns: int) -> None:
     ours, theirs = render_docx(path, context, properties=PROPS), naive(path, context)
     assert member(ours, "word/document.xml") == member(theirs, "word/document.xml")
     assert all(label in document_text(ours) for label in labels)
+
+
+DICT_EXPRESSIONS = [
+    "{{ d.name }}",
+    "{{ d.items is callable }}|{{ d['items'] }}",  # a key named like a dict method
+    "{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}",
+    "{{ d.get('name') }}|{{ d.keys() | list | length }}",
+    "{{ d.missing is defined }}|{{ d.nested.inner }}|{{ d._private }}",
+    "{{ d.nested.missing is defined }}|{{ d.counts.name is defined }}",
+]
+
+
+@pytest.mark.parametrize("expression", DICT_EXPRESSIONS)
+def test_dict_attribute_shortcut_answers_as_jinjas_sandbox(expression: str) -> None:
+    # LimitedSandbox.getattr takes a plain dict's item without trying the attribute first:
+    # every answer, and every undefined, must be the one Jinja's own sandbox gives.
+    from collections import Counter
+
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    context = {
+        "d": {
+            "name": HARD_NAME,
+            "items": "a key, not the method",
+            "nested": {"inner": 2},
+            "_private": "kept",
+            "counts": Counter(name=3),  # a dict subclass: Jinja's own path
+        }
+    }
+    jinja = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+    ours = template_environment()
+    assert ours.from_string(expression).render(context) == jinja.from_string(expression).render(
+        context
+    )
+
+
+def test_dict_attribute_shortcut_keeps_strict_undefined() -> None:
+    from jinja2 import UndefinedError
+
+    with pytest.raises(UndefinedError, match="missing"):
+        template_environment().from_string("{{ d.missing }}").render({"d": {}})

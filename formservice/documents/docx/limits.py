@@ -179,6 +179,9 @@ def _widths(fmt: str) -> int:
     return max((int(d) for d in _DIGITS.findall(fmt) if len(d) < 30), default=0)
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
 class LimitedSandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox, bounded by the current render's `TemplateLimits`."""
 
@@ -201,6 +204,19 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
             joined = nodes.Concat(concat.nodes, lineno=concat.lineno)
             concat.nodes = [_filter(joined, _CHECK_SIZE, concat.lineno)]
         return tree
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """`SandboxedEnvironment.getattr`, with a shortcut for a plain dict (every letter
+        context is one): Jinja tries the attribute first and takes the item when that raises
+        AttributeError, an exception per ``{{ patient.name }}``. A dict has no attributes but
+        its class's, so for any other name the item is what Jinja would return, unchecked by
+        the sandbox as in Jinja, and a missing key is the same undefined value."""
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         _tick()

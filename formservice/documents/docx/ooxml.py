@@ -7,6 +7,7 @@ core properties with a fixed date and custom properties carrying provenance, and
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zipfile
@@ -159,7 +160,18 @@ def declare_part(members: dict[str, bytes], partname: str, content_type: str, re
 
 
 def core_properties_xml(source: bytes | None, texts: Mapping[str, str], stamp: str) -> bytes:
-    """core.xml from the template's (or a new one): text properties set, dated `stamp`."""
+    """core.xml from the template's (or a new one): text properties set, dated `stamp`.
+
+    A pure function of its arguments, and they repeat: a template's title and subject rarely
+    name the patient, and the stamp is the letter's date. The last 256 answers are kept.
+    """
+    return _core_properties_xml(source, tuple(texts.items()), stamp)
+
+
+@functools.lru_cache(maxsize=256)
+def _core_properties_xml(
+    source: bytes | None, texts: tuple[tuple[str, str], ...], stamp: str
+) -> bytes:
     if source:
         root = etree.fromstring(source)
     else:
@@ -176,7 +188,7 @@ def core_properties_xml(source: bytes | None, texts: Mapping[str, str], stamp: s
         for key, value in attrib.items():
             element.set(key, value)
 
-    for attr, text in texts.items():
+    for attr, text in texts:
         if text:
             put(CORE_TEXT_TAGS[attr], text)
     w3cdtf = {f"{{{_XSI_NS}}}type": "dcterms:W3CDTF"}
