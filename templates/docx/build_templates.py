@@ -278,9 +278,9 @@ def _address_block(doc: DocxDocument) -> None:
         (
             "Requested",
             # The start date's codes (codes.yaml crosswalk: 0662T/0663T up to 2025, 97008/97009
-            # after), with the caveat while a code is not verified.
-            "Mechanical scalp cooling: {{ request.summary_text }}{{ request.start_phrase }}"
-            "{% if request.caveat %}. Note: {{ request.caveat }}{% endif %}",
+            # after). No note on a code not yet confirmed: the payer reads this letter, and the
+            # caveat asks the clinic to check, so it goes to staff (details.warnings).
+            "Mechanical scalp cooling: {{ request.summary_text }}{{ request.start_phrase }}",
         ),
     ]
     for row, (label, value) in zip(table.rows[3:], wide, strict=True):

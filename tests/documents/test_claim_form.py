@@ -15,6 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 
+from formservice.documents.docx.render import document_text
 from formservice.documents.forms.claim import (
     LINES_PER_FORM,
     claim_form_lines,
@@ -316,6 +317,15 @@ def test_unverified_codes_give_an_api_warning_for_every_kind_that_prints_codes(
     assert response.status_code == 200, response.data[:300]
     warnings = response.headers.getlist("Warning")
     assert any("codes_not_verified" in w and "97008" in w for w in warnings), warnings
+    # Where the caveat is printed follows its reader. The staff checklist shows it; the claim
+    # in its top margin, outside the form ("not part of the claim"); the LMN, which the payer
+    # reads, not at all: a letter checked and found right would still say "check before sending".
+    if kind == "cms1500":
+        printed = "\n".join(_page_texts(response.data))
+    else:
+        printed = document_text(response.data)
+    assert ("before submitting" in printed) is (kind != "lmn"), printed[-400:]
+    assert "97008" in printed
     # The same case with 2025 dates prints verified codes: no such warning.
     older = client.post(
         f"/api/v1/render/{kind}?format={fmt}", json=_payload(sessions=1), headers=auth

@@ -89,7 +89,7 @@ def test_request_lines_bill_0662t_once_and_0663t_per_session(
     assert ctx["request"]["chemo_admin_codes"].startswith("96409")
 
 
-def test_2026_request_lines_use_97008_97009_and_say_they_are_not_confirmed(
+def test_2026_request_lines_use_97008_97009_with_no_note_to_staff_in_the_letter(
     make_case: Callable[..., Case],
 ) -> None:
     case = make_case()  # starts 2026-02-02, six sessions
@@ -100,7 +100,10 @@ def test_2026_request_lines_use_97008_97009_and_say_they_are_not_confirmed(
     )
     lines = build_context(case, today=TODAY)["request"]["lines"]
     assert [(line["code"], line["units"]) for line in lines] == [("97008", "6"), ("97009", "12")]
-    assert all("not yet confirmed" in line["basis"] for line in lines)
+    # The letter goes to the payer: "not yet confirmed, check before sending" is for staff
+    # (the document's codes_not_verified warning), and the letter's own field stays empty.
+    assert not any("confirmed" in line["basis"] for line in lines)
+    assert build_context(case, today=TODAY)["request"]["caveat"] == ""
     assert build_context(case, today=TODAY)["request"]["codes_text"] == "CPT 97008 and 97009"
 
 

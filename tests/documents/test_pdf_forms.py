@@ -241,10 +241,12 @@ def test_services_rows_carry_codes_dates_and_diagnosis() -> None:
     # 2026 dates of service: the crosswalk's 97008 (per session) and 97009 (30-minute units).
     assert got["Planned Service or Procedure Code Row 1"] == "97008"
     assert got["Planned Service or Procedure Code Row 2"] == "97009"
-    assert (
-        "not yet confirmed"
-        in got["SECTION VI  CLINICAL DOCUMENTATION SEE INSTRUCTIONS PAGE SECTION VI"]
-    )
+    # The payer reads Section VI: no note to the clinic about unconfirmed codes (that is the
+    # form's codes_not_verified warning, for staff).
+    section_vi = got["SECTION VI  CLINICAL DOCUMENTATION SEE INSTRUCTIONS PAGE SECTION VI"]
+    assert "CPT 97008" in section_vi
+    assert "confirmed" not in section_vi
+    assert "secondary sources" not in section_vi
     assert got["Planned Service or Procedure Start Date Row 2"] == t.start_date.strftime("%m/%d/%Y")
     assert got["Planned Service or Procedure End Date Row 2"] == date.fromordinal(last).strftime(
         "%m/%d/%Y"

@@ -1,7 +1,12 @@
 """What is treated and what is asked for: the diagnoses, the chemotherapy course, the service
 lines (by the start date's codes: 0662T once and 0663T per session up to 2025; 97008 per session
-and 97009 per 30 minutes from 2026) with their descriptors and place of service. A code not yet
-verified says so in its line's basis, so the letter shows the caveat where the code is."""
+and 97009 per 30 minutes from 2026) with their descriptors and place of service.
+
+A code not yet confirmed is not flagged here: the payer reads the letter, and what the caveat asks
+(check the code against the payer's list before sending) is for the clinic's staff, who get it as
+the document's ``codes_not_verified`` warning (documents/render.py), on the staff checklists and on
+the document's page. Printed in the letter, it could not be resolved: a letter checked and found
+right would still say its codes were unconfirmed."""
 
 from __future__ import annotations
 
@@ -197,7 +202,6 @@ _BASIS = {
     "session": "Each chemotherapy session, with {chemo}",
     "continued": "Each 30 minutes of cooling after the infusion, with {chemo}",
 }
-_UNVERIFIED = " (code not yet confirmed)"
 
 
 def request_context(case: Case, codes: Mapping[str, Any], pos: str) -> dict[str, Any]:
@@ -208,12 +212,12 @@ def request_context(case: Case, codes: Mapping[str, Any], pos: str) -> dict[str,
     # No start date: the codes of the first span (0662T/0663T), as the letter always named them.
     on = when or code_table.codes_rows()[0].effective_from
     rows = [
-        (role, row, row.code)
+        (role, row.code)
         for role in ("initial", "session", "continued")
         if (row := code_table.code_for(role, on)) is not None and row.code
     ]
     lines = []
-    for role, row, code in rows:
+    for role, code in rows:
         units = "1" if role == "initial" else ("" if sessions is None else str(sessions))
         if role == "continued":
             minutes = case.treatment.post_infusion_cooling_minutes
@@ -222,7 +226,7 @@ def request_context(case: Case, codes: Mapping[str, Any], pos: str) -> dict[str,
             if not each:
                 continue  # like the claim: no cooling minutes, no time-based line
             units = str(each * sessions) if sessions else ""
-        basis = _BASIS[role].format(chemo=chemo) + ("" if row.verified else _UNVERIFIED)
+        basis = _BASIS[role].format(chemo=chemo)
         lines.append(
             {
                 "code": code,
@@ -232,17 +236,17 @@ def request_context(case: Case, codes: Mapping[str, Any], pos: str) -> dict[str,
             }
         )
     names = [line["code"] for line in lines]
-    caveat = code_table.unverified_caveat(frozenset(names), [on])
     return {
         "lines": lines,
         "codes_text": "CPT " + " and ".join(names) if names else "",
-        # For the letter's summary rows ("CPT 97008 × 6; CPT 97009 × 12") and its caveat: the
-        # LMN template still names 0662T/0663T in its RE line and summary (to be switched to these).
+        # For the letter's summary rows ("CPT 97008 × 6; CPT 97009 × 12").
         "summary_text": "; ".join(
             f"CPT {line['code']} × {line['units']}" if line["units"] else f"CPT {line['code']}"
             for line in lines
         ),
-        "caveat": caveat or "",
+        # Always empty: template versions published before the caveat left the letter still
+        # test it, and a missing name would stop them rendering (StrictUndefined).
+        "caveat": "",
         "sessions": "" if sessions is None else sessions,
         "place_of_service": pos,
         "place_of_service_label": _POS_LABELS.get(pos, ""),

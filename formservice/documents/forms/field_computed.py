@@ -14,7 +14,6 @@ from typing import Any
 from formservice.model import Case
 from formservice.reimbursement import codes
 from formservice.reimbursement.claim_form import claim_items
-from formservice.reimbursement.claim_lines import codes_caveat
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +42,7 @@ CLAIM_LINE_ATTRS = (
 
 # Scalp-cooling service lines a PA request names, by the start date's codes (codes.yaml
 # crosswalk): up to 2025, 0662T x1 (cap calibration) and 0663T per session; from 2026, 97008 per
-# session and 97009 in 30-minute units (both verified: false, so Section VI carries the caveat).
+# session and 97009 in 30-minute units (both verified: false: the form's warnings say so).
 _LINE_TEXT = {
     "initial": "Scalp cooling: cap calibration",
     "session": "Scalp cooling: per-session monitoring",
@@ -133,14 +132,8 @@ def _clinical_documentation(case: Case, today: date, claim_lines: Sequence[Any])
         f"Enclosed: Letter of Medical Necessity signed by {case.prescriber.full_name} "
         f"(NPI {case.prescriber.npi}) with supporting clinical documentation."
     )
-    if codes_caveat(case):
-        # The short form of the caveat: Section VI has room for one more line, not three.
-        unverified = [
-            line.code
-            for line in _cpt_lines(case, today, claim_lines)
-            if not codes.lookup(line.code, case.treatment.start_date or today).verified
-        ]
-        parts.append(f"Note: CPT {'/'.join(unverified)} not yet confirmed (secondary sources).")
+    # No note on a code not yet confirmed: the payer reads Section VI, and the caveat asks the
+    # clinic to check the code; staff get it as the form's `codes_not_verified` warning.
     return " ".join(parts)
 
 
