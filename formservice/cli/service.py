@@ -128,7 +128,7 @@ def samples_load(services: Services) -> None:
     )
     for path in paths:
         case = load_case(read_json(path, "sample case"))
-        view, created = create_case(services, loader, case)
+        view, created = create_case(services, loader, case, actor=cli_actor())
         click.echo(
             f"{'stored ' if created else 'present'} {view.row.id}  {case.external_id}  "
             f"({path.name})"

@@ -23,6 +23,7 @@ from formservice.model.reconciliation import Reconciliation
 from formservice.reimbursement import checklists
 from formservice.reimbursement.checklists import ChecklistItem
 from formservice.store import access
+from formservice.store.audit import record_event
 from formservice.store.blobs import BlobStore
 from formservice.store.case_list import RANKS, CaseSummary, DuePosition, list_case_summaries
 from formservice.store.cases import documents_made, save_case
@@ -60,12 +61,22 @@ class CaseView:
     denials: list[dict[str, Any]] = field(default_factory=list)
 
 
-def create_case(services: Services, principal: Principal, case: Case) -> tuple[CaseView, bool]:
-    """Store a case (idempotent on external_id); return its view and whether it was created."""
+def create_case(
+    services: Services, principal: Principal, case: Case, *, actor: str | None = None
+) -> tuple[CaseView, bool]:
+    """Store a case (idempotent on external_id); return its view and whether it was created.
+
+    With `actor` (a face without the request audit hook: the CLI), a stored case is recorded
+    in the audit trail in the same transaction, as `POST /cases` is by the hook.
+    """
     with transaction(services.sessions) as session:
         row, created = save_case(session, principal, case)
         if created:
             refresh_next_due(session, row)  # a case may arrive with a PA already submitted
+            if actor is not None:
+                record_event(
+                    session, actor=actor, principal=principal, action="create_case", case_id=row.id
+                )
         documents = [] if created else case_documents(session, row.id)
         view = _view(session, services.today(), principal, row, documents)
     return view, created

@@ -93,13 +93,20 @@ def test_unknown_kind_exits_2(runner: CliRunner, tmp_path: Path) -> None:
     assert "kind" in result.stderr
 
 
-def test_samples_load_is_idempotent(runner: CliRunner) -> None:
+def test_samples_load_is_idempotent_and_audited(runner: CliRunner, services: Services) -> None:
     first = runner.invoke(main, ["samples", "load"])
     assert first.exit_code == 0, first.output
-    assert first.stdout.count("stored") >= 6
+    stored = [line.split()[1] for line in first.stdout.splitlines() if line.startswith("stored")]
+    assert len(stored) >= 6
     second = runner.invoke(main, ["samples", "load"])
     assert second.exit_code == 0
     assert "stored" not in second.stdout
+    # Each case stored is on the audit trail, as POST /cases puts it; a case already present
+    # (the second run) adds no row.
+    with services.sessions() as session:
+        rows = list(session.scalars(select(AuditEvent).where(AuditEvent.action == "create_case")))
+    assert sorted(r.case_id for r in rows) == sorted(stored)
+    assert all(r.actor.startswith("cli:") for r in rows)
 
 
 def test_serve_refuses_to_start_without_a_secret_in_production(runner: CliRunner) -> None:
