@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from formservice.model import Principal
+from formservice.store.db import hold_write_lock
 from formservice.store.models import AuditEvent, DenialRow, DocumentRow, utcnow
 from formservice.store.unit_of_work import unit_of
 
@@ -80,19 +81,9 @@ def row_hash(values: Mapping[str, Any], prev_hash: str) -> str:
 
 
 def _lock_chain(conn: Connection) -> None:
-    """Hold the chain's lock until the caller's transaction ends.
-
-    PostgreSQL: a transaction-scoped advisory lock; writers queue on it, and each then reads the
-    committed last row (READ COMMITTED takes a fresh snapshot per statement). SQLite: the write
-    lock itself; a transaction that has not written yet is begun IMMEDIATE (the driver would
-    otherwise begin it only at the INSERT, after another writer may have appended).
-    """
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
-        return
-    dbapi = conn.connection.dbapi_connection
-    if dbapi is not None and not getattr(dbapi, "in_transaction", True):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    """Hold the chain's lock until the caller's transaction ends: each writer then reads the
+    committed last row before it appends (`store.db.hold_write_lock`)."""
+    hold_write_lock(conn, _CHAIN_LOCK)
 
 
 def record_event(

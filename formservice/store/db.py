@@ -9,6 +9,7 @@ decision (`formservice db upgrade`).
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -84,6 +85,29 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         return
     with unit.block(unit.writing()) as session, session.begin_nested():
         yield session
+
+
+def hold_write_lock(conn: Connection, key: int) -> None:
+    """Hold a lock until the caller's transaction ends, so that writers of the same `key` queue
+    and each reads, after the lock, what the one before it committed (check, then insert).
+
+    PostgreSQL: a transaction-scoped advisory lock on `key` (a signed 64-bit integer); READ
+    COMMITTED reads afresh at each statement, so a query after the lock sees the earlier
+    writer's row. SQLite: the database's write lock itself (one writer at a time, whatever the
+    key); a transaction that has not written yet is begun IMMEDIATE now, since the driver would
+    begin it only at the first INSERT, after the check.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        return
+    dbapi = conn.connection.dbapi_connection
+    if dbapi is not None and not getattr(dbapi, "in_transaction", True):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def lock_key(name: str) -> int:
+    """A signed 64-bit advisory-lock key for a name (the first 8 bytes of its sha256)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 @contextmanager

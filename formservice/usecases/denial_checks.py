@@ -6,6 +6,8 @@ DuplicateUploadError); the extraction limits come from the settings (docs/CONTRA
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from formservice.denials import ExtractLimits
 from formservice.errors import (
     DuplicateUploadError,
@@ -17,7 +19,7 @@ from formservice.model import Principal
 from formservice.settings import Settings
 from formservice.store import access
 from formservice.store.blobs import sha256_hex
-from formservice.store.db import reading
+from formservice.store.db import hold_write_lock, lock_key, reading
 from formservice.store.models import DenialRow
 from formservice.usecases.services import Services
 
@@ -25,6 +27,7 @@ __all__ = [
     "PDF_MAGIC",
     "check_not_uploaded_before",
     "check_upload",
+    "refuse_duplicate",
     "extract_limits",
     "safe_filename",
 ]
@@ -63,18 +66,29 @@ def check_not_uploaded_before(services: Services, principal: Principal, data: by
 
     The same bytes are the same letter, and a letter belongs to one patient: a second copy would
     be a second denial to review, attach and appeal, or the same letter linked to another case.
-    A copy whose reading failed does not count (uploading again is the retry). Two uploads of
-    one file at the same moment can both pass; each is then an ordinary denial.
+    A copy whose reading failed does not count (uploading again is the retry). This is the early
+    check, before any reading work; `refuse_duplicate` repeats it where the row is written.
     """
-    digest = sha256_hex(data)
+    with reading(services.sessions) as session:
+        _refuse_if_known(session, principal, sha256_hex(data))
+
+
+def refuse_duplicate(session: Session, principal: Principal, digest: str) -> None:
+    """The same check in the transaction that stores the denial, under a lock on the file's
+    hash (`store.db.hold_write_lock`): of two uploads of one file at the same moment, the
+    second waits for the first to commit, then finds its row and is refused (409)."""
+    hold_write_lock(session.connection(), lock_key(f"denial-upload:{digest}"))
+    _refuse_if_known(session, principal, digest)
+
+
+def _refuse_if_known(session: Session, principal: Principal, digest: str) -> None:
     query = (
         access.denials_for(principal)
         .where(DenialRow.source_sha256 == digest, DenialRow.status != "failed")
         .order_by(DenialRow.created_at)
         .limit(1)
     )
-    with reading(services.sessions) as session:
-        earlier = session.scalars(query).first()
+    earlier = session.scalars(query).first()
     if earlier is None:
         return
     when = earlier.created_at.strftime("%Y-%m-%d %H:%M UTC")

@@ -19,6 +19,7 @@ from sqlalchemy import delete
 
 from formservice.denials import estimate_ocr_pages, read_denial
 from formservice.errors import (
+    DuplicateUploadError,
     QueueUnavailableError,
     ValidationProblem,
     flatten_messages,
@@ -38,6 +39,7 @@ from formservice.usecases.denial_checks import (
     check_not_uploaded_before,
     check_upload,
     extract_limits,
+    refuse_duplicate,
     safe_filename,
 )
 from formservice.usecases.denial_identity import (
@@ -85,6 +87,7 @@ def submit_denial(
     digest, created = services.blobs.put(data)
     try:
         with transaction(services.sessions) as session:
+            refuse_duplicate(session, principal, digest)
             row = DenialRow(
                 case_id=case_id,
                 facility_npi=facility,
@@ -96,6 +99,8 @@ def submit_denial(
                 reconciliation=checked.stored_json() if checked else None,
             )
             session.add(row)
+    except DuplicateUploadError:
+        raise  # the earlier upload of this very file keeps its blob
     except BaseException:
         if created:
             services.blobs.delete(digest)
