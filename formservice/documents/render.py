@@ -18,6 +18,7 @@ from typing import Any
 
 from formservice.documents import catalog
 from formservice.documents.contexts import build_letter_context
+from formservice.documents.contexts.treatment import letter_purpose
 from formservice.documents.convert import Converter
 from formservice.documents.docx import DEFAULT_LIMITS, TemplateLimits, render_docx
 from formservice.documents.forms import load_form, render_claim_form, render_pa_form
@@ -238,18 +239,19 @@ def _letter_warnings(context: dict[str, Any]) -> list[dict[str, Any]]:
     claim's warning shape ``{code, severity, message, line}`` so every document's
     ``details.warnings`` reads the same way."""
     request = context.get("request") or {}
-    if request.get("retroactive"):
-        return [
-            {
-                "code": "retroactive_request",
-                "severity": "warning",
-                "message": "The letter is dated after the planned start of treatment: it asks "
-                "for retroactive authorization. Check the payer's rules for retroactive "
-                "requests.",
-                "line": None,
-            }
-        ]
-    return []
+    return [_retroactive_warning("letter")] if request.get("retroactive") else []
+
+
+def _retroactive_warning(document: str) -> dict[str, Any]:
+    """The letter's or the PA form's: dated after the planned start, it asks for retroactive
+    authorization (the same rule for both: `contexts.treatment.letter_purpose`)."""
+    return {
+        "code": "retroactive_request",
+        "severity": "warning",
+        "message": f"The {document} is dated after the planned start of treatment: it asks for "
+        "retroactive authorization. Check the payer's rules for retroactive requests.",
+        "line": None,
+    }
 
 
 def _enclosure_warnings(context: dict[str, Any]) -> list[dict[str, Any]]:
@@ -317,6 +319,9 @@ def _render_pdf_kind(
         ],
         "flattened": request.flatten,
     }
+    if letter_purpose(case, today)["retroactive"]:
+        # The PA form asks for the same authorization as the LMN beside it: the same warning.
+        details["warnings"] = [_retroactive_warning("form")]
     return _Made(result.pdf, form_id, identity, 1, details)
 
 

@@ -74,6 +74,7 @@ class CodeRow:
     requires_same_day: str | None = None
     verified: bool = True
     unit_minutes: int | None = None  # time-based code: minutes per unit
+    short: str | None = None  # the descriptor in a form's narrow description box
 
     def in_effect(self, on: date) -> bool:
         """Whether the row applies to a date of service."""
@@ -118,6 +119,7 @@ def _rows() -> tuple[CodeRow, ...]:
                 requires_same_day=raw.get("requires_same_day"),
                 verified=bool(raw.get("verified", True)),
                 unit_minutes=raw.get("unit_minutes"),
+                short=raw.get("short"),
             )
         )
     return tuple(rows)

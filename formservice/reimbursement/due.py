@@ -99,13 +99,22 @@ def next_due(
             )
         item = pa_tracking.next_due_date(status, status_on, appeal_deadline=deadline)
         assert item is not None  # noqa: S101  # a denied PA with a deadline always has one
-        return NextDue(item.due, f"{item.reason} ({basis})"[:MAX_REASON], APPEAL)
+        return NextDue(item.due, _fit(f"{item.reason} ({basis})"), APPEAL)
     if letter_deadline is not None:
         return NextDue(letter_deadline, "Appeal deadline (denial letter)", APPEAL)
     item = pa_tracking.next_due_date(status, status_on, turnaround_days=turnaround_days)
     if item is None:
         return NextDue()
-    return NextDue(item.due, item.reason[:MAX_REASON], FOLLOW_UP)
+    return NextDue(item.due, _fit(item.reason), FOLLOW_UP)
+
+
+def _fit(reason: str) -> str:
+    """`reason` within the column's `MAX_REASON` characters: cut at the last whole word, with an
+    ellipsis, never mid-word ("... the organization determina")."""
+    if len(reason) <= MAX_REASON:
+        return reason
+    cut = reason[: MAX_REASON - 1].rsplit(" ", 1)[0].rstrip(" ,;:(")
+    return cut + "…"
 
 
 def due_rank(kind: str | None) -> int:

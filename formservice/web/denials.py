@@ -227,10 +227,12 @@ def denial_attach(denial_id: str) -> BaseResponse | tuple[str, int]:
     except IdentityMismatchError as error:
         with reading(web_services().sessions) as db:
             row = access.get_denial(db, current_principal(), denial_id)
+        # The detail names each difference already; the per-field messages say it again.
+        detail = str(error.detail)
         return _review(
             row,
             status=409,
-            message=problem_message(error),
+            message=f"{detail[:1].upper()}{detail[1:]}.",
             mismatch={"case_id": case_id, "facts": error.extra.get("reconciliation") or {}},
         )
     flash("The letter is now linked to the case.")

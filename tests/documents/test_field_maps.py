@@ -166,6 +166,10 @@ def test_course_end_date_is_start_plus_cycles(case: Case) -> None:
         "  Planned Service or Procedure End Date Row 2: {computed: 'cpt_lines[1].end_date'}\n"
         "  Planned Service or Procedure End Date Row 1: {computed: 'cpt_lines[0].end_date'}\n"
     )
+    # 97009 is asked for only with the minutes of cooling after the infusion (as on the claim).
+    case = dataclasses.replace(
+        case, treatment=dataclasses.replace(case.treatment, post_infusion_cooling_minutes=60)
+    )
     values, _ = resolve_values(fmap, case, today=TODAY)
     # 2026: row 1 is 97008 (every session), row 2 is 97009: both end on the last session.
     assert values["Planned Service or Procedure End Date Row 2"] == date(2026, 5, 18)  # 2/2 + 5*21

@@ -65,3 +65,25 @@ def test_a_letter_dated_after_the_start_asks_for_retroactive_authorization(
     assert "starting February 2, 2026" in text
     assert "retroactive" not in text
     assert "retroactive_request" not in [w["code"] for w in details.get("warnings", [])]
+
+
+def test_a_retroactive_letter_does_not_say_cooling_was_given_or_when_it_was_prescribed(
+    services: Services,
+) -> None:
+    # The case records when the chemotherapy began, not whether scalp cooling was given, and
+    # the start date is not the day it was prescribed.
+    text, _ = _lmn(services, "01_breast_commercial_office", date(2026, 3, 1))
+    assert "with the chemotherapy I have prescribed, which began on February 2, 2026" in text
+    assert "which began with the chemotherapy" not in text
+    assert "prescribed on February 2" not in text
+
+
+def test_a_pa_form_dated_after_the_start_warns_as_its_letter_does(services: Services) -> None:
+    case = load_case(load_sample("01_breast_commercial_office"))
+    ask = DocumentRequest("pa_form", form="tx_nofr001")
+    late = render_for_case(services, case, ask, letter_date=date(2026, 3, 1))
+    codes = [w["code"] for w in late.details["warnings"]]
+    assert "retroactive_request" in codes
+    assert "codes_not_verified" in codes  # the form's other warning is kept beside it
+    early = render_for_case(services, case, ask, letter_date=BEFORE_START)
+    assert "retroactive_request" not in [w["code"] for w in early.details.get("warnings", [])]

@@ -238,16 +238,35 @@ def test_services_rows_carry_codes_dates_and_diagnosis() -> None:
     assert t.cycle_length_days
     last = t.start_date.toordinal() + t.cycle_length_days * (t.sessions - 1)
 
-    # 2026 dates of service: the crosswalk's 97008 (per session) and 97009 (30-minute units).
+    # 2026 dates of service: the crosswalk's 97008 per session. The sample gives no minutes of
+    # cooling after the infusion, so no 97009 line: a line with no quantity is not asked for
+    # (neither the LMN nor the claim asks for it either).
     assert got["Planned Service or Procedure Code Row 1"] == "97008"
-    assert got["Planned Service or Procedure Code Row 2"] == "97009"
+    assert got["Planned Service or Procedure Row 1"] == (
+        "Scalp cooling: prep, cap fit, pre-cooling, 6 units"
+    )
+    assert not got.get("Planned Service or Procedure Code Row 2")
+    assert not got.get("Planned Service or Procedure Row 2")
     # The payer reads Section VI: no note to the clinic about unconfirmed codes (that is the
-    # form's codes_not_verified warning, for staff).
+    # form's codes_not_verified warning, for staff), and no "signed" letter before it is signed.
     section_vi = got["SECTION VI  CLINICAL DOCUMENTATION SEE INSTRUCTIONS PAGE SECTION VI"]
-    assert "CPT 97008" in section_vi
+    assert "(CPT 97008 x6)" in section_vi
     assert "confirmed" not in section_vi
     assert "secondary sources" not in section_vi
-    assert got["Planned Service or Procedure Start Date Row 2"] == t.start_date.strftime("%m/%d/%Y")
+    assert "signed" not in section_vi
+    assert got["Planned Service or Procedure Start Date Row 1"] == t.start_date.strftime("%m/%d/%Y")
+    assert got["Planned Service or Procedure End Date Row 1"] == date.fromordinal(last).strftime(
+        "%m/%d/%Y"
+    )
+    # With 90 minutes of cooling after each infusion: 97009, three 30-minute units a session.
+    timed = dataclasses.replace(
+        case, treatment=dataclasses.replace(t, post_infusion_cooling_minutes=90)
+    )
+    got = read_values(render_pa_form(timed, "tx_nofr001", today=TODAY).pdf)
+    assert got["Planned Service or Procedure Code Row 2"] == "97009"
+    assert got["Planned Service or Procedure Row 2"] == (
+        f"Scalp cooling after infusion, per 30 min, {3 * t.sessions} units"
+    )
     assert got["Planned Service or Procedure End Date Row 2"] == date.fromordinal(last).strftime(
         "%m/%d/%Y"
     )

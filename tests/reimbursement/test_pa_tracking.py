@@ -123,3 +123,19 @@ def test_next_due_date_after_a_denial_is_the_appeal_deadline():
     assert (item.due, item.kind) == (date(2026, 9, 11), "appeal_deadline")
     assert pa.next_due_date("denied", date(2026, 3, 15)) is None
     assert pa.next_due_date("approved", date(2026, 3, 15), turnaround_days=5) is None
+
+
+def test_a_long_due_reason_is_cut_at_a_word_with_an_ellipsis() -> None:
+    # The reason column holds MAX_REASON characters; a Medicare Advantage appeal basis (the
+    # rule's label and its source) runs past it and was cut mid-word ("... determina").
+    from datetime import date
+
+    from formservice.reimbursement.due import MAX_REASON, next_due
+
+    found = next_due(
+        "denied", date(2026, 3, 2), plan_type="medicare_advantage", turnaround_days=None
+    )
+    reason = found.reason or ""
+    assert len(reason) <= MAX_REASON
+    assert reason.endswith("organization…"), reason  # the last whole word, then the ellipsis
+    assert "42 CFR 422.582(b)" in reason  # the basis is kept

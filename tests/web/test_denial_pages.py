@@ -336,6 +336,8 @@ def test_a_hub_user_attaches_another_patients_letter_only_with_a_reason(
     refused = browser.post(f"/denials/{denial_id}/attach", {"case_id": cases["a"]})
     assert refused.status_code == 409
     assert 'name="override_reason"' in refused.text  # hub users may override, with a reason
+    # Each difference is said once (the message named it, then the per-field notes again).
+    assert refused.text.count("the denial says") == 1, refused.text
     attached = browser.post(
         f"/denials/{denial_id}/attach",
         {"case_id": cases["a"], "override_reason": "Married name on the payer's file"},

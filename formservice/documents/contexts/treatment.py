@@ -169,9 +169,11 @@ def _pathway_words(
         )
         salutation = "Dear Medical Reviewer"
     elif insured and started:
+        # The chemotherapy began on that date; the letter does not say scalp cooling was given
+        # (the case does not record it), nor that the chemotherapy was prescribed that day.
         ask = (
-            "request retroactive authorization and coverage of mechanical scalp cooling, which "
-            f"began with the chemotherapy I have prescribed on {when}"
+            "request retroactive authorization and coverage of mechanical scalp cooling with the "
+            f"chemotherapy I have prescribed, which began on {when}"
         )
         start_phrase = f", retroactive to {when}"
         closing = (

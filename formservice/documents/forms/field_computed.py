@@ -40,17 +40,13 @@ CLAIM_LINE_ATTRS = (
     "rendering_npi",
 )
 
-# Scalp-cooling service lines a PA request names, by the start date's codes (codes.yaml
-# crosswalk): up to 2025, 0662T x1 (cap calibration) and 0663T per session; from 2026, 97008 per
-# session and 97009 in 30-minute units (both verified: false: the form's warnings say so).
-_LINE_TEXT = {
-    "initial": "Scalp cooling: cap calibration",
-    "session": "Scalp cooling: per-session monitoring",
-    "continued": "Scalp cooling continued after infusion, per 30 minutes",
-}
-
 
 def _cpt_lines(case: Case, today: date, claim_lines: Sequence[Any]) -> list[CptLine]:
+    """The scalp-cooling service lines a PA request names, by the start date's codes (codes.yaml
+    crosswalk): up to 2025, 0662T x1 and 0663T per session; from 2026, 97008 per session and,
+    only when the case gives the minutes of cooling after the infusion, 97009 in 30-minute units
+    (as the LMN and the claim: a line without a quantity is not asked for). Each described by its
+    code's own short descriptor, so the form and the LMN describe a code alike."""
     treatment = case.treatment
     start = treatment.start_date
     sessions = treatment.sessions or 1
@@ -71,11 +67,13 @@ def _cpt_lines(case: Case, today: date, claim_lines: Sequence[Any]) -> list[CptL
             per = codes.lookup(row.code, on).unit_minutes or 30
             units = sessions * codes.time_units(minutes, per) if minutes else 0
             last = end
-        label = f"{units} unit" + ("s" if units != 1 else "") if units else "units: cooling minutes"
+            if not units:
+                continue
+        label = f"{units} unit" + ("s" if units != 1 else "")
         out.append(
             CptLine(
                 row.code,
-                f"{_LINE_TEXT[role]}, {label}",
+                f"{_short_descriptor(row.code, on)}, {label}",
                 units,
                 start,
                 last,
@@ -84,6 +82,11 @@ def _cpt_lines(case: Case, today: date, claim_lines: Sequence[Any]) -> list[CptL
             )
         )
     return out
+
+
+def _short_descriptor(code: str, on: date) -> str:
+    row = codes.lookup(code, on)
+    return row.short or row.descriptor
 
 
 def course_end(case: Case) -> date | None:
@@ -129,7 +132,8 @@ def _clinical_documentation(case: Case, today: date, claim_lines: Sequence[Any])
     if t.alopecia_risk:
         parts.append(f"Alopecia risk with this regimen: {t.alopecia_risk}.")
     parts.append(
-        f"Enclosed: Letter of Medical Necessity signed by {case.prescriber.full_name} "
+        # "from", not "signed by": the form is made before the letter is signed.
+        f"Enclosed: Letter of Medical Necessity from {case.prescriber.full_name} "
         f"(NPI {case.prescriber.npi}) with supporting clinical documentation."
     )
     # No note on a code not yet confirmed: the payer reads Section VI, and the caveat asks the
