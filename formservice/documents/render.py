@@ -227,8 +227,8 @@ def _render_letter(
     details: dict[str, Any] = {"letter_date": today.isoformat()}
     # Only the letter that asks for authorization says "retroactive"; checklists don't ask.
     warnings = _letter_warnings(context) if spec.name == "lmn" else []
-    if spec.name == "appeal" and facts.packet is None:
-        warnings += _enclosure_warnings(context)
+    if facts.packet is None:  # in a packet, a letter lists only what the packet holds
+        warnings += _enclosure_warnings(spec.name, context)
     if warnings:
         details["warnings"] = warnings
     return _Made(data, template.name, template.sha256, template.version, details)
@@ -254,9 +254,17 @@ def _retroactive_warning(document: str) -> dict[str, Any]:
     }
 
 
-def _enclosure_warnings(context: dict[str, Any]) -> list[dict[str, Any]]:
-    """A letter of appeal made on its own lists what the clinic must enclose with it: say so."""
-    items = list(context.get("appeal", {}).get("to_assemble") or [])
+def _enclosure_warnings(kind: str, context: dict[str, Any]) -> list[dict[str, Any]]:
+    """A letter made on its own lists what the clinic must enclose with it (the LMN its clinical
+    records and the device's clearance letter, a letter of appeal what its arguments cite): say
+    so, or the payer gets a letter naming enclosures nobody gathered."""
+    if kind == "appeal":
+        items = list(context.get("appeal", {}).get("to_assemble") or [])
+        packet = " (or make the appeal packet, which holds what it can and lists only that)"
+    elif kind == "lmn":
+        items, packet = list(context.get("enclosures") or []), ""
+    else:
+        return []
     if not items:
         return []
     return [
@@ -264,8 +272,7 @@ def _enclosure_warnings(context: dict[str, Any]) -> list[dict[str, Any]]:
             "code": "enclosures_to_assemble",
             "severity": "warning",
             "message": "This letter lists enclosures that are not attached to it: enclose them "
-            "before sending (or make the appeal packet, which holds what it can and lists only "
-            "that): " + "; ".join(items) + ".",
+            f"before sending{packet}: " + "; ".join(items) + ".",
             "line": None,
         }
     ]

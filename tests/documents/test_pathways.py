@@ -87,3 +87,12 @@ def test_a_pa_form_dated_after_the_start_warns_as_its_letter_does(services: Serv
     assert "codes_not_verified" in codes  # the form's other warning is kept beside it
     early = render_for_case(services, case, ask, letter_date=BEFORE_START)
     assert "retroactive_request" not in [w["code"] for w in early.details.get("warnings", [])]
+
+
+def test_a_standalone_lmn_names_the_enclosures_staff_must_gather(services: Services) -> None:
+    # The letter ends "Enclosures: treatment plan; office note; pathology report; FDA letter":
+    # nothing the service makes, so staff are told to gather them before it is sent.
+    _, details = _lmn(services, "01_breast_commercial_office", BEFORE_START)
+    (found,) = [w for w in details["warnings"] if w["code"] == "enclosures_to_assemble"]
+    assert "Pathology report confirming the diagnosis" in found["message"]
+    assert "appeal packet" not in found["message"]  # that advice is the letter of appeal's
