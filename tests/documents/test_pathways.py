@@ -96,3 +96,11 @@ def test_a_standalone_lmn_names_the_enclosures_staff_must_gather(services: Servi
     (found,) = [w for w in details["warnings"] if w["code"] == "enclosures_to_assemble"]
     assert "Pathology report confirming the diagnosis" in found["message"]
     assert "appeal packet" not in found["message"]  # that advice is the letter of appeal's
+
+
+def test_the_pa_checklist_says_a_late_request_is_retroactive() -> None:
+    case = load_case(load_sample("01_breast_commercial_office"))  # starts 2026-02-02, no PA yet
+    late = {i.id: i for i in pa_checklist(case, CaseFacts(), date(2026, 3, 1))}
+    assert "the request is retroactive" in late["treatment_plan_complete"].detail
+    early = {i.id: i for i in pa_checklist(case, CaseFacts(), BEFORE_START)}
+    assert "retroactive" not in early["treatment_plan_complete"].detail

@@ -77,7 +77,19 @@ def _treatment_plan(case: Case, facts: FactsLike, today: date) -> tuple[Status, 
     if absent:
         return MISSING, f"add {join_fields(absent)}"
     cycle = f", every {t.cycle_length_days} days" if t.cycle_length_days else ""
-    return DONE, f"{t.sessions} session(s) from {t.start_date.isoformat()}{cycle}"  # type: ignore[union-attr]  # checked above
+    late = ""
+    if (
+        t.start_date < today  # type: ignore[operator]  # checked above
+        and not is_uninsured(case)
+        and case.prior_authorization.status in ("not_submitted", "required")
+    ):
+        # The LMN and the PA form carry a retroactive_request warning; the checklist staff work
+        # from says it too, or "Ready" reads as if the request were on time.
+        late = (
+            "; treatment started before today with no authorization requested: the request is "
+            "retroactive (check the payer's rules for retroactive requests)"
+        )
+    return DONE, f"{t.sessions} session(s) from {t.start_date.isoformat()}{cycle}{late}"  # type: ignore[union-attr]  # checked above
 
 
 def _pa_form(case: Case, facts: FactsLike, today: date) -> tuple[Status, str]:
