@@ -102,6 +102,10 @@ def test_case_page_lists_documents_with_downloads_and_checklists(
     page = browser.get(f"/cases/{cases['a']}").text
     assert "<h1>Ada Samplecase</h1>" in page
     assert f'href="/documents/{made["id"]}/download"' in page
+    # Its warnings are not printed in the letter: the list points staff to them.
+    warnings = made["details"]["warnings"]
+    assert warnings
+    assert f'<a href="/documents/{made["id"]}">{len(warnings)} to check</a>' in page
     assert "Prior authorization" in page
     assert "Claim" in page
     assert 'class="check-' in page
