@@ -326,9 +326,23 @@ def _render_pdf_kind(
         ],
         "flattened": request.flatten,
     }
+    warnings = []
     if letter_purpose(case, today)["retroactive"]:
         # The PA form asks for the same authorization as the LMN beside it: the same warning.
-        details["warnings"] = [_retroactive_warning("form")]
+        warnings.append(_retroactive_warning("form"))
+    if request.kind == "pa_form":
+        # Section VI says the LMN and the clinical documentation are enclosed: staff gather them.
+        warnings.append(
+            {
+                "code": "enclosures_to_assemble",
+                "severity": "warning",
+                "message": "This form says it encloses the Letter of Medical Necessity and the "
+                "supporting clinical documentation: enclose them before sending.",
+                "line": None,
+            }
+        )
+    if warnings:
+        details["warnings"] = warnings
     return _Made(result.pdf, form_id, identity, 1, details)
 
 

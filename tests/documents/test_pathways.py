@@ -13,8 +13,10 @@ from formservice.schemas.case import load_case
 from formservice.usecases.documents import render_for_case
 from formservice.usecases.services import Services
 from tests.conftest import load_sample
+from tests.documents.pdf_checks import read_values
 
 BEFORE_START = date(2026, 1, 20)  # sample 01 starts on 2026-02-02
+SECTION_VI = "SECTION VI  CLINICAL DOCUMENTATION SEE INSTRUCTIONS PAGE SECTION VI"
 
 
 def _lmn(services: Services, sample: str, on: date, **coverage: object) -> tuple[str, dict]:  # type: ignore[type-arg]
@@ -57,6 +59,7 @@ def test_a_letter_dated_after_the_start_asks_for_retroactive_authorization(
     text, details = _lmn(services, "01_breast_commercial_office", date(2026, 3, 1))
     assert "request retroactive authorization and coverage" in text
     assert "retroactive to February 2, 2026" in text
+    assert "works only from the first infusion" not in text  # no haste for a course under way
     assert "starting February 2, 2026" not in text
     assert "retroactive_request" in [w["code"] for w in details["warnings"]]
     # Dated before the start: a prior authorization, no warning.
@@ -84,9 +87,17 @@ def test_a_pa_form_dated_after_the_start_warns_as_its_letter_does(services: Serv
     late = render_for_case(services, case, ask, letter_date=date(2026, 3, 1))
     codes = [w["code"] for w in late.details["warnings"]]
     assert "retroactive_request" in codes
-    assert "codes_not_verified" in codes  # the form's other warning is kept beside it
+    assert "codes_not_verified" in codes  # the form's other warnings are kept beside it
+    assert "enclosures_to_assemble" in codes  # Section VI says the LMN is enclosed
+    # The form frames the request as its LMN does: retroactive, from a start already past.
+    section_vi = read_values(late.data)[SECTION_VI]
+    assert "Retroactive request: authorization is requested from the start of treatment on " in (
+        section_vi
+    )
+    assert "which began on 02/02/2026" in section_vi
     early = render_for_case(services, case, ask, letter_date=BEFORE_START)
     assert "retroactive_request" not in [w["code"] for w in early.details.get("warnings", [])]
+    assert "Retroactive" not in read_values(early.data)[SECTION_VI]
 
 
 def test_a_standalone_lmn_names_the_enclosures_staff_must_gather(services: Services) -> None:

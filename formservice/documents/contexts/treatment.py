@@ -176,10 +176,9 @@ def _pathway_words(
             f"chemotherapy I have prescribed, which began on {when}"
         )
         start_phrase = f", retroactive to {when}"
-        closing = (
-            f"For these reasons I ask that you authorize, retroactive to {when}, {asked}: "
-            "scalp cooling works only from the first infusion."
-        )
+        # No "scalp cooling works only from the first infusion": an argument for haste, which a
+        # request for a course already under way (or over) cannot make.
+        closing = f"For these reasons I ask that you authorize, retroactive to {when}, {asked}."
         salutation = "Dear Medical Director"
     elif insured:
         ask = (

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from typing import Any
 
+from formservice.documents.contexts.treatment import letter_purpose
 from formservice.model import Case
 from formservice.reimbursement import codes
 from formservice.reimbursement.claim_form import claim_items
@@ -125,10 +126,19 @@ def _clinical_documentation(case: Case, today: date, claim_lines: Sequence[Any])
         plan.append(f"{t.sessions} sessions")
     if t.cycle_length_days:
         plan.append(f"every {t.cycle_length_days} days")
+    retroactive = letter_purpose(case, today)["retroactive"]
     if t.start_date:
-        plan.append(f"starting {t.start_date.strftime('%m/%d/%Y')}")
+        began = "which began on" if retroactive else "starting"
+        plan.append(f"{began} {t.start_date.strftime('%m/%d/%Y')}")
     if plan:
         parts.append("Chemotherapy plan: " + ", ".join(plan) + ".")
+    if retroactive and t.start_date:
+        # The enclosed LMN asks for retroactive authorization (the same rule, letter_purpose):
+        # the form says so too, or the two frame one request differently.
+        parts.append(
+            "Retroactive request: authorization is requested from the start of treatment on "
+            f"{t.start_date.strftime('%m/%d/%Y')}."
+        )
     if t.alopecia_risk:
         parts.append(f"Alopecia risk with this regimen: {t.alopecia_risk}.")
     parts.append(
