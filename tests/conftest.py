@@ -234,6 +234,11 @@ def storage_settings(request: pytest.FixtureRequest, settings: Settings) -> Iter
         return
     url = request.getfixturevalue("postgres_url")
     yield settings.with_overrides(database_url=url)
+    empty_postgres(url)
+
+
+def empty_postgres(url: str) -> None:
+    """Empty every table of the test PostgreSQL database at `url` (its schema stays)."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))

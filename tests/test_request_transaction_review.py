@@ -22,7 +22,7 @@ from formservice.store.models import RegenerationItem, RegenerationRun
 from formservice.usecases import Services, build_services
 from formservice.usecases.accounts import create_user
 from formservice.usecases.templates import publish_template
-from tests.conftest import denial_case, load_sample, make_key
+from tests.conftest import denial_case, empty_postgres, load_sample, make_key
 from tests.documents.test_packet import DENIAL as PACKET_DENIAL
 from tests.documents.test_packet import IN_TIME, STEM
 from tests.helpers.denials import DENIAL
@@ -70,30 +70,14 @@ def test_a_regeneration_answered_202_still_exists_when_the_broker_fails_at_the_s
 
 @pytest.fixture
 def on_postgres(settings: Settings, postgres_url: str) -> Iterator[Services]:
-    """The service on PostgreSQL (tables emptied by `storage_settings`' own cleanup)."""
+    """The service on PostgreSQL (its tables emptied afterwards by `empty_postgres`)."""
     pg = settings.with_overrides(database_url=postgres_url)
     services = build_services(pg)
     try:
         yield services
     finally:
         services.close()
-        _empty_postgres(postgres_url)
-
-
-def _empty_postgres(url: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as conn:
-        tables = conn.scalars(
-            sa.text(
-                "SELECT tablename FROM pg_tables"
-                " WHERE schemaname='public' AND tablename<>'alembic_version'"
-            )
-        ).all()
-        conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
-        conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
-    engine.dispose()
+        empty_postgres(postgres_url)
 
 
 def test_two_requests_on_one_letter_do_not_deadlock_on_postgres(on_postgres: Services) -> None:

@@ -178,11 +178,16 @@ def _add_retired_codes_warning(facts: CaseFacts, details: dict[str, Any]) -> Non
         _add_warning(details, "codes_out_of_effect", message)
 
 
+def _warning(code: str, message: str) -> dict[str, Any]:
+    """A document-wide warning in the claim's shape ``{code, severity, message, line}``."""
+    return {"code": code, "severity": "warning", "message": message, "line": None}
+
+
 def _add_warning(details: dict[str, Any], code: str, message: str) -> None:
     """Add a document-wide warning to `details.warnings` once (claim warning shape)."""
     warnings = list(details.get("warnings") or [])
     if not any(w.get("code") == code for w in warnings):
-        warnings.append({"code": code, "severity": "warning", "message": message, "line": None})
+        warnings.append(_warning(code, message))
     details["warnings"] = warnings
 
 
@@ -245,13 +250,11 @@ def _letter_warnings(context: dict[str, Any]) -> list[dict[str, Any]]:
 def _retroactive_warning(document: str) -> dict[str, Any]:
     """The letter's or the PA form's: dated after the planned start, it asks for retroactive
     authorization (the same rule for both: `contexts.treatment.letter_purpose`)."""
-    return {
-        "code": "retroactive_request",
-        "severity": "warning",
-        "message": f"The {document} is dated after the planned start of treatment: it asks for "
+    return _warning(
+        "retroactive_request",
+        f"The {document} is dated after the planned start of treatment: it asks for "
         "retroactive authorization. Check the payer's rules for retroactive requests.",
-        "line": None,
-    }
+    )
 
 
 def _enclosure_warnings(kind: str, context: dict[str, Any]) -> list[dict[str, Any]]:
@@ -268,13 +271,11 @@ def _enclosure_warnings(kind: str, context: dict[str, Any]) -> list[dict[str, An
     if not items:
         return []
     return [
-        {
-            "code": "enclosures_to_assemble",
-            "severity": "warning",
-            "message": "This letter lists enclosures that are not attached to it: enclose them "
+        _warning(
+            "enclosures_to_assemble",
+            "This letter lists enclosures that are not attached to it: enclose them "
             f"before sending{packet}: " + "; ".join(items) + ".",
-            "line": None,
-        }
+        )
     ]
 
 
@@ -333,13 +334,11 @@ def _render_pdf_kind(
     if request.kind == "pa_form":
         # Section VI says the LMN and the clinical documentation are enclosed: staff gather them.
         warnings.append(
-            {
-                "code": "enclosures_to_assemble",
-                "severity": "warning",
-                "message": "This form says it encloses the Letter of Medical Necessity and the "
-                "supporting clinical documentation: enclose them before sending.",
-                "line": None,
-            }
+            _warning(
+                "enclosures_to_assemble",
+                "This form says it encloses the Letter of Medical Necessity and the supporting "
+                "clinical documentation: enclose them before sending.",
+            )
         )
     if warnings:
         details["warnings"] = warnings
