@@ -191,10 +191,25 @@ class Case:
 
 def to_plain(obj: Any) -> Any:
     """A dataclass tree as plain dicts/lists with ISO dates (for hashing and templates)."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, str | int | float | bool) or obj is None:
+        return obj  # most values: answered before any dataclass test
     if isinstance(obj, list | tuple):
         return [to_plain(v) for v in obj]
     if isinstance(obj, date):
         return obj.isoformat()
+    if not isinstance(obj, type) and (names := _field_names(type(obj))) is not None:
+        return {name: to_plain(getattr(obj, name)) for name in names}
     return obj
+
+
+# Each dataclass's field names, in order (None for a class that is not one): read once per class,
+# where dataclasses.fields() reads them again on every call.
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """The field names of dataclass `cls` in order, or None when it is not a dataclass."""
+    if cls not in _FIELD_NAMES:
+        is_dataclass = dataclasses.is_dataclass(cls)
+        _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls)) if is_dataclass else None
+    return _FIELD_NAMES[cls]

@@ -59,11 +59,32 @@ def scrub(text: str) -> str:
     return _BAD_CHARACTERS.sub("\ufffd", text)
 
 
+def _strings(value: Any) -> list[str]:
+    """Every string in `value`, dict keys included, walking dicts and lists without recursion."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict | Mapping):
+            found.extend(key for key in item if isinstance(key, str))
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return found
+
+
 def _bad_strings(value: Any) -> dict[Any, Any]:
     """Marshmallow-shaped messages for every string in `value` holding a bad character.
 
     Walks dicts (keys too) and lists without recursion, so no input depth can overflow it.
     """
+    # Nearly every payload is clean: one search over all its strings answers that (joined by a
+    # newline, which is not a bad character, so no match can span two strings). Only a payload
+    # with a bad character pays for the walk that names where it is (a path per value).
+    if not _BAD_CHARACTERS.search("\n".join(_strings(value))):
+        return {}
     errors: dict[Any, Any] = {}
     stack: list[tuple[tuple[Any, ...], Any]] = [((), value)]
     while stack:
@@ -135,19 +156,26 @@ def is_id(value: object) -> bool:
 
 def nesting_depth(value: Any) -> int:
     """How deep lists and dicts nest in `value` (a scalar is 0), without recursion."""
-    deepest = 0
-    stack: list[tuple[int, Any]] = [(0, value)]
-    while stack:
-        depth, item = stack.pop()
-        if isinstance(item, Mapping):
-            children: Any = item.values()
-        elif isinstance(item, list | tuple):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, depth + 1)
-        stack.extend((depth + 1, child) for child in children)
-    return deepest
+    # Level by level (no tuple per value): the depth is the number of levels holding a list or
+    # a dict.
+    depth = 0
+    level = [value]
+    while True:
+        below: list[Any] = []
+        containers = False
+        for item in level:
+            if isinstance(item, str):
+                continue
+            if isinstance(item, dict | Mapping):
+                below.extend(item.values())
+                containers = True
+            elif isinstance(item, list | tuple):
+                below.extend(item)
+                containers = True
+        if not containers:
+            return depth
+        depth += 1
+        level = below
 
 
 def npi_is_valid(npi: str) -> bool:
