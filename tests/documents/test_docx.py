@@ -429,3 +429,30 @@ def test_drawings_are_numbered_as_docxtpl_numbers_them() -> None:
     xml = member(ours, "word/document.xml")
     assert xml == member(theirs, "word/document.xml")
     assert xml.count(b'<wp:docPr id="100') == 3  # one picture, then one per item
+
+
+@pytest.mark.parametrize(
+    "properties",
+    [
+        {},
+        PROPS,
+        {"formservice.template": "letter_of_medical_necessity", "formservice.version": "3"},
+        {"empty": ""},
+        {"quoted": "O'Connor & <Sons>"},  # escaped: written by lxml
+        {"newline": "a\nb", "accent": "José"},
+        {"b": "2", "a": "1"},  # sorted by name
+    ],
+)
+def test_custom_properties_are_the_bytes_lxml_writes(properties: dict[str, str]) -> None:
+    # Plain names and values are written as a string, anything else through lxml: the same
+    # bytes either way.
+    from formservice.documents.docx.ooxml import _custom_properties_tree, custom_properties_xml
+
+    assert custom_properties_xml(properties) == _custom_properties_tree(properties)
+
+
+def test_a_property_that_is_not_text_is_refused() -> None:
+    from formservice.documents.docx.ooxml import custom_properties_xml
+
+    with pytest.raises(TypeError):
+        custom_properties_xml({"formservice.version": 3})  # type: ignore[dict-item]

@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from formservice.schemas.common import BAD_CHARACTER_MESSAGE, _bad_strings, nesting_depth
+from formservice.schemas.common import (
+    _BAD_CHARACTERS,
+    BAD_CHARACTER_MESSAGE,
+    _bad_strings,
+    bad_characters,
+    nesting_depth,
+)
 
 
 @pytest.mark.parametrize(
@@ -56,3 +62,14 @@ def test_every_bad_string_is_named_by_its_path() -> None:
         "_schema": [f"A key: {BAD_CHARACTER_MESSAGE}"],
         "deep": {0: {0: {"x": {"_schema": [BAD_CHARACTER_MESSAGE]}}}},
     }
+
+
+def test_the_ascii_shortcut_refuses_what_the_full_rule_refuses() -> None:
+    # ASCII text is checked by deleting its bad bytes, anything else by the full character
+    # class: both must give the same answer for every character, in ASCII text or not.
+    for code in [*range(0x80), 0x80, 0x9F, 0xA0, 0xE9, 0xD800, 0xFDD0, 0xFFFE, 0x10FFFF]:
+        expected = f"U+{code:04X}" if _BAD_CHARACTERS.search(chr(code)) else None
+        for text in (f"Ana {chr(code)} Sample", f"José {chr(code)}"):
+            assert bad_characters(text) == expected, (code, text)
+        clean = _bad_strings({"name": f"Ana{chr(code)}"}) == {}
+        assert clean is (expected is None), code

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 import struct
 import zipfile
 import zlib
@@ -84,9 +85,22 @@ ONCE_LEVEL = 6
 PER_RENDER_LEVEL = 1
 
 
+def _window_bits(size: int) -> int:
+    """The smallest deflate window (2**9 to 2**15 bytes) that reaches back over a whole part.
+
+    Deflate looks back at most the window less 262 bytes (zlib's MIN_LOOKAHEAD), so a part that
+    fits gets the matches the full 32 KB window would find, while its compressor's buffers
+    (window, hash table, pending output) shrink with it. A 1 KB core.xml then costs about 10 us
+    to compress instead of 45 us, most of which went to allocating and clearing 256 KB of state.
+    """
+    return min(15, max(9, (size + 261).bit_length()))
+
+
 def pack_member(name: str, blob: bytes, *, level: int = ONCE_LEVEL) -> PackedMember:
     """Deflate one member (raw deflate at `level`, 0-9) for `write_zip`."""
-    deflate = zlib.compressobj(level, zlib.DEFLATED, -15)
+    bits = _window_bits(len(blob))
+    # zlib's default proportion (a 2**15 window, memory level 8): hash bits = memory level + 7.
+    deflate = zlib.compressobj(level, zlib.DEFLATED, -bits, bits - 7)
     data = deflate.compress(blob) + deflate.flush()
     return PackedMember(name.encode("utf-8"), zlib.crc32(blob), len(blob), data)
 
@@ -210,8 +224,42 @@ def _core_properties_xml(
     return bytes(etree.tostring(root, encoding="UTF-8", standalone=True))
 
 
+# Names and values that XML writes as they are (no escaping, nothing lxml would refuse): every
+# provenance property (template names, versions, sha256 digests) is one.
+_PLAIN_PROPERTY = re.compile(r"[A-Za-z0-9 ._:/+=@-]+")
+
+
 def custom_properties_xml(properties: Mapping[str, str]) -> bytes:
-    """custom.xml holding each property as a string, sorted by name."""
+    """custom.xml holding each property as a string, sorted by name.
+
+    Raises TypeError for a name that is not a non-empty str or a value that is not a str.
+    """
+    items = sorted(properties.items())
+    if all(
+        isinstance(name, str)
+        and isinstance(value, str)
+        and _PLAIN_PROPERTY.fullmatch(name)
+        and (value == "" or _PLAIN_PROPERTY.fullmatch(value))
+        for name, value in items
+    ):
+        # Plain text needs no escaping: the bytes lxml writes, as one string (a render pays
+        # 0.05 ms for the element tree otherwise). `_custom_properties_tree` is the reference.
+        body = "".join(
+            f'<property fmtid="{_CUSTOM_FMTID}" pid="{pid}" name="{name}">'
+            + f"<vt:lpwstr>{value}</vt:lpwstr></property>"
+            for pid, (name, value) in enumerate(items, start=2)
+        )
+        root = f'<Properties xmlns="{_CUSTOM_NS}" xmlns:vt="{_VT_NS}"'
+        root += f">{body}</Properties>" if body else "/>"
+        return (_XML_DECLARATION + root).encode("utf-8")
+    return _custom_properties_tree(properties)
+
+
+_XML_DECLARATION = "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+
+
+def _custom_properties_tree(properties: Mapping[str, str]) -> bytes:
+    """custom.xml written by lxml (any text, escaped; lxml refuses what XML cannot hold)."""
     root = etree.Element(f"{{{_CUSTOM_NS}}}Properties", nsmap={None: _CUSTOM_NS, "vt": _VT_NS})
     for pid, (name, value) in enumerate(sorted(properties.items()), start=2):
         if not isinstance(name, str) or not name or not isinstance(value, str):
