@@ -16,6 +16,8 @@ DEB_DOCS := libreoffice-writer-nogui python3-uno fonts-noto-core fonts-noto-colo
             fonts-droid-fallback fonts-nanum
 DEB_OCR := tesseract-ocr tesseract-ocr-eng poppler-utils
 DEB_TEST := pdftk-java chromium
+# Only `make bench` needs it (bench/request_instructions.py counts instructions under cachegrind).
+DEB_BENCH := valgrind
 DEB_ALL := $(DEB_DOCS) $(DEB_OCR) $(DEB_TEST)
 
 .PHONY: help venv system-deps run test screenshots lint bench fmt clean
@@ -78,7 +80,8 @@ fmt: $(STAMP)
 	$(BIN)/ruff format formservice tests bench scripts
 	$(BIN)/ruff check --fix formservice tests bench scripts
 
-bench: $(STAMP) system-deps
+bench: $(STAMP)
+	@$(MAKE) --no-print-directory system-deps DEB_ALL="$(DEB_ALL) $(DEB_BENCH)"
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:

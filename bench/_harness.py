@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import subprocess
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -147,3 +148,35 @@ def header(title: str) -> None:
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
+
+
+# Run in a new process with FORMSERVICE_DATA_DIR set: migrates the data folder, loads the shipped
+# templates, prints the formservice module it imported (to check which code runs) and then an
+# API key of the hub role.
+SERVICE_SETUP = """
+import formservice
+print(formservice.__file__)
+from formservice.settings import load_settings
+from formservice.store.db import transaction, upgrade_database
+from formservice.usecases import build_services
+from formservice.usecases.keys import create_api_key
+settings = load_settings()
+upgrade_database(settings.resolved_database_url)
+services = build_services(settings)
+services.sync_templates()
+with transaction(services.sessions) as session:
+    print(create_api_key(session, name="bench", role="hub")[1])
+services.close()
+"""
+
+
+def baseline_code(rev: str, root: Path) -> Path:
+    """The code of git revision `rev` of this repository, exported under `root` (git archive)."""
+    repo = Path(__file__).resolve().parent.parent
+    target = root / f"code-{rev}"
+    target.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", rev], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target

@@ -50,7 +50,15 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Timing, cpu_seconds, header, loadavg, peak_rss_mb  # noqa: E402
+from _harness import (  # noqa: E402
+    SERVICE_SETUP,
+    Timing,
+    baseline_code,
+    cpu_seconds,
+    header,
+    loadavg,
+    peak_rss_mb,
+)
 from pypdf import PdfReader  # noqa: E402
 
 from formservice.documents.provenance import content_sha256  # noqa: E402
@@ -61,21 +69,6 @@ REQUESTS = {
     "LMN PDF": "/api/v1/render/lmn?format=pdf",
     "PA form": "/api/v1/render/pa_form?form=tx_nofr001",
 }
-SETUP = """
-import formservice
-print(formservice.__file__)
-from formservice.settings import load_settings
-from formservice.store.db import transaction, upgrade_database
-from formservice.usecases import build_services
-from formservice.usecases.keys import create_api_key
-settings = load_settings()
-upgrade_database(settings.resolved_database_url)
-services = build_services(settings)
-services.sync_templates()
-with transaction(services.sessions) as session:
-    print(create_api_key(session, name="http-load", role="hub")[1])
-services.close()
-"""
 
 
 def _free_port() -> int:
@@ -115,7 +108,7 @@ class Server:
 
     def start(self) -> None:
         setup = subprocess.run(
-            [sys.executable, "-c", SETUP],
+            [sys.executable, "-c", SERVICE_SETUP],
             env=self.env(),
             check=True,
             capture_output=True,
@@ -390,16 +383,6 @@ def _warm_one(server: Server, path: str, rounds: int) -> None:
     conn.close()
 
 
-def _baseline_code(rev: str, root: Path) -> Path:
-    target = root / f"code-{rev}"
-    target.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", rev], check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
-    return target
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8, help="concurrent requests")
@@ -440,7 +423,7 @@ def main() -> None:
                     f"w1p{pool}", 1, args.threads, pool, root
                 )
         if args.baseline:
-            code = _baseline_code(args.baseline, root)
+            code = baseline_code(args.baseline, root)
             servers[f"1 process, {args.baseline}"] = Server("base", 1, args.threads, 1, root, code)
         plan: dict[str, list[str]] = {
             "LMN DOCX": ["1 process", "2 processes"]
