@@ -3,10 +3,10 @@
 Why instructions: this kind of machine is shared, and its speed changes by 20% within minutes
 (`docs/bench-runs/`), so requests per second measured minutes apart, or even CPU seconds, cannot
 show a 5% change. Valgrind's cachegrind counts the instructions a process executes; the count
-is the same from run to run within a few hundredths of a percent (``PYTHONHASHSEED=0``), loaded
-machine or not. What it does not see: cache misses, lock waits, and the kernel, so the load
-bench (`http_load.py`, requests/s under gunicorn) stays the measure of throughput; this is the
-steady measure of the work per request.
+moves by about 0.3% from run to run (``PYTHONHASHSEED=0``; 18.79 and 18.74 M for the same
+code), loaded machine or not. What it does not see: cache misses, lock waits, and the kernel,
+so the load bench (`http_load.py`, requests/s under gunicorn) stays the measure of throughput;
+this is the steady measure of the work per request.
 
 What is counted: the app in-process, called as a WSGI application with the bytes a hub sends
 (``POST /api/v1/render/lmn?format=docx``, the sample case, a hub key): the key check, the schema,
