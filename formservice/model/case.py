@@ -191,15 +191,22 @@ class Case:
 
 def to_plain(obj: Any) -> Any:
     """A dataclass tree as plain dicts/lists with ISO dates (for hashing and templates)."""
-    if isinstance(obj, str | int | float | bool) or obj is None:
+    cls = type(obj)
+    if cls in _SCALARS:
         return obj  # most values: answered before any dataclass test
+    # A dataclass first, as dataclasses.is_dataclass would say (a class object is not one):
+    # a dataclass that subclasses str, tuple or date is still a dict of its fields.
+    if (names := _field_names(cls)) is not None:
+        return {name: to_plain(getattr(obj, name)) for name in names}
     if isinstance(obj, list | tuple):
         return [to_plain(v) for v in obj]
     if isinstance(obj, date):
         return obj.isoformat()
-    if not isinstance(obj, type) and (names := _field_names(type(obj))) is not None:
-        return {name: to_plain(getattr(obj, name)) for name in names}
     return obj
+
+
+# Exactly these types (not subclasses, which may be dataclasses) are returned as they are.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 # Each dataclass's field names, in order (None for a class that is not one): read once per class,

@@ -81,8 +81,12 @@ def _strings(value: Any) -> list[str]:
         if isinstance(item, str):
             found.append(item)
         elif isinstance(item, dict | Mapping):
-            found.extend(key for key in item if isinstance(key, str))
-            stack.extend(item.values())
+            # By key, as the walk that names the places reads them (a mapping's values() may
+            # say otherwise than its [], e.g. a dict subclass).
+            for key in item:
+                if isinstance(key, str):
+                    found.append(key)
+                stack.append(item[key])
         elif isinstance(item, list | tuple):
             stack.extend(item)
     return found

@@ -236,8 +236,9 @@ def custom_properties_xml(properties: Mapping[str, str]) -> bytes:
     """
     items = sorted(properties.items())
     if all(
-        isinstance(name, str)
-        and isinstance(value, str)
+        # Exactly str: a str subclass (an Enum) may format otherwise than lxml writes it.
+        type(name) is str
+        and type(value) is str
         and _PLAIN_PROPERTY.fullmatch(name)
         and (value == "" or _PLAIN_PROPERTY.fullmatch(value))
         for name, value in items
